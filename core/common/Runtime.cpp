@@ -1,0 +1,137 @@
+#include "core/common/Runtime.h"
+
+#include "core/common/Log.h"
+
+#include <ATen/Parallel.h>
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <string>
+#include <thread>
+
+namespace stipple::core {
+namespace {
+
+bool cpuFlag(const char *flag)
+{
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.rfind("flags", 0) == 0) {
+            const std::string needle = std::string(" ") + flag;
+            const auto pos = line.find(needle);
+            if (pos == std::string::npos)
+                return false;
+            const auto end = pos + needle.size();
+            return end == line.size() || line[end] == ' ';
+        }
+    }
+    return false;
+}
+
+// Which BLAS did the dynamic linker give libtorch? Debian's libtorch calls
+// whatever libblas.so.3 the alternatives system points at.
+std::string detectBlas(bool &reference)
+{
+    reference = false;
+    using CharFn = char *(*)();
+    if (auto config = reinterpret_cast<CharFn>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
+        std::string name = config();
+        if (auto core = reinterpret_cast<CharFn>(dlsym(RTLD_DEFAULT, "openblas_get_corename")))
+            name += std::string(" core=") + core();
+        return "OpenBLAS " + name;
+    }
+    if (dlsym(RTLD_DEFAULT, "bli_info_get_version_str"))
+        return "BLIS";
+    if (dlsym(RTLD_DEFAULT, "mkl_get_version"))
+        return "MKL";
+    // Look at what is mapped: the reference BLAS is /usr/lib/.../blas/libblas.so.3.
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    while (std::getline(maps, line)) {
+        if (line.find("libblas.so") != std::string::npos) {
+            reference = true;
+            return "reference BLAS (netlib)";
+        }
+    }
+    return "unknown BLAS";
+}
+
+} // namespace
+
+int physicalCoreCount()
+{
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    std::set<std::pair<int, int>> cores;
+    int physId = 0;
+    while (std::getline(in, line)) {
+        if (line.rfind("physical id", 0) == 0)
+            physId = std::atoi(line.substr(line.find(':') + 1).c_str());
+        else if (line.rfind("core id", 0) == 0)
+            cores.insert({physId, std::atoi(line.substr(line.find(':') + 1).c_str())});
+    }
+    if (!cores.empty())
+        return static_cast<int>(cores.size());
+    const unsigned n = std::thread::hardware_concurrency();
+    return n ? static_cast<int>(n) : 1;
+}
+
+void prepareProcessEnvironment(int argc, char **argv, const RuntimeOptions &options)
+{
+    (void)argc;
+    if (std::getenv("STIPPLE_NO_REEXEC") || std::getenv("STIPPLE_REEXECED"))
+        return;
+    bool changed = false;
+    // OpenBLAS 0.3.21 takes Zen 4/5 for Haswell and uses AVX2 kernels: the
+    // SkylakeX kernels are 2x faster there (../shared/docs/toolchain.md).
+    if (!std::getenv("OPENBLAS_CORETYPE") && cpuFlag("avx512f")) {
+        setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+        changed = true;
+    }
+    // ATen ships AVX-512 kernels but defaults to AVX2; 1.5x on softmax and
+    // element-wise ops. It changes reduction order (last bits) only.
+    if (options.avx512Kernels && !std::getenv("ATEN_CPU_CAPABILITY") && cpuFlag("avx512f")) {
+        setenv("ATEN_CPU_CAPABILITY", "avx512", 1);
+        changed = true;
+    }
+    if (!changed)
+        return;
+    setenv("STIPPLE_REEXECED", "1", 1);
+    execv("/proc/self/exe", argv);
+    // exec failed: carry on with the defaults.
+    logWarning(std::string("could not re-execute to apply BLAS settings: ") + std::strerror(errno));
+}
+
+RuntimeInfo configureRuntime(const RuntimeOptions &options)
+{
+    RuntimeInfo info;
+    // torch counts cores, not processors, and picks 1 on this VM.
+    info.threads = options.threads > 0 ? options.threads : physicalCoreCount();
+    at::set_num_threads(info.threads);
+    at::set_num_interop_threads(1);
+    info.blasName = detectBlas(info.referenceBlas);
+    info.cpuHasAvx512 = cpuFlag("avx512f");
+    info.cpuHasAvx512Bf16 = cpuFlag("avx512_bf16");
+    const char *cap = std::getenv("ATEN_CPU_CAPABILITY");
+    info.cpuCapability = cap ? cap : "default (AVX2)";
+    if (info.referenceBlas)
+        logWarning("torch is using the reference BLAS: matrix products will be 30-60x slower. "
+                   "Install libopenblas0-openmp (packaging/setup.sh does).");
+    logInfo(describeRuntime(info));
+    return info;
+}
+
+std::string describeRuntime(const RuntimeInfo &info)
+{
+    return "BLAS: " + info.blasName + " | torch threads: " + std::to_string(info.threads) +
+           " | ATen CPU capability: " + info.cpuCapability +
+           (info.cpuHasAvx512Bf16 ? " | bf16: yes" : " | bf16: no");
+}
+
+} // namespace stipple::core

@@ -1,0 +1,39 @@
+// Process-wide performance configuration, applied once at start-up by each
+// executable (GUI, CLI, bench, trainer) before any model work.
+// Thread-safety: call prepareProcessEnvironment() first thing in main(),
+// configureRuntime() once from the main thread before inference starts.
+#pragma once
+
+#include <string>
+
+namespace stipple::core {
+
+struct RuntimeOptions {
+    int threads = 0;          // 0 = physical cores
+    bool avx512Kernels = true; // ATen AVX-512 kernels where the CPU has them
+};
+
+struct RuntimeInfo {
+    std::string blasName;     // "OpenBLAS 0.3.21 (SkylakeX)", "reference BLAS", ...
+    bool referenceBlas = false;
+    int threads = 1;
+    std::string cpuCapability; // what ATen uses: "AVX2", "AVX512", ...
+    bool cpuHasAvx512 = false;
+    bool cpuHasAvx512Bf16 = false;
+};
+
+// Sets environment variables that libraries read when they load
+// (OPENBLAS_CORETYPE, ATEN_CPU_CAPABILITY) and re-executes the binary once so
+// they take effect: libopenblas is loaded before main() runs. Returns only
+// when no re-exec was needed (or it failed). Set STIPPLE_NO_REEXEC=1 to skip.
+void prepareProcessEnvironment(int argc, char **argv, const RuntimeOptions &options = {});
+
+// Sets torch's thread count and reports the BLAS in use.
+RuntimeInfo configureRuntime(const RuntimeOptions &options = {});
+
+// One line for logs: "BLAS: OpenBLAS ... | threads: 2 | ATen: AVX512".
+std::string describeRuntime(const RuntimeInfo &info);
+
+int physicalCoreCount();
+
+} // namespace stipple::core
