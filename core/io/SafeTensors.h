@@ -1,0 +1,65 @@
+// Reader for the safetensors format (8-byte little-endian header length,
+// JSON header, raw little-endian data): https://github.com/huggingface/safetensors
+// The file is memory-mapped; tensors whose stored dtype is the one asked for
+// are created without copying and keep the mapping alive. Every violation of
+// the format is returned as an Error naming the file and the tensor.
+// Thread-safety: a SafeTensorsFile is immutable after open(); concurrent
+// tensor() calls are safe.
+#pragma once
+
+#include "core/common/Result.h"
+#include "core/io/SafeTensorsHeader.h"
+#include "core/io/StateDict.h"
+
+#include <c10/core/ScalarType.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace stipple::core {
+
+// SafeTensorInfo is declared in SafeTensorsHeader.h (torch-free header parser).
+
+class SafeTensorsFile {
+public:
+    // Opens and validates: header length bound, valid JSON, known dtypes,
+    // offsets inside the file, no overlaps, byte size = numel x itemsize.
+    static Result<SafeTensorsFile> open(const std::string &path);
+
+    const std::string &path() const;
+    const std::vector<std::string> &names() const;   // sorted
+    bool contains(const std::string &name) const;
+    const SafeTensorInfo *info(const std::string &name) const;
+    const std::map<std::string, std::string> &metadata() const; // "__metadata__"
+
+    // The tensor as stored (dtype = nullopt) or converted to `dtype`
+    // (F32/F16/BF16 floats and I64/I32 integers). Zero-copy when no
+    // conversion is needed.
+    Result<at::Tensor> tensor(const std::string &name,
+                              std::optional<c10::ScalarType> dtype = std::nullopt) const;
+
+    // All tensors (optionally only names starting with `prefix`, which is
+    // stripped), converted to `dtype` for floating tensors.
+    Result<StateDict> loadAll(std::optional<c10::ScalarType> floatDtype = std::nullopt,
+                              const std::string &prefix = {}) const;
+
+    struct Mapping; // shared mmap region (implementation detail)
+
+private:
+    std::shared_ptr<const Mapping> m_map;
+    std::string m_path;
+    std::vector<std::string> m_names;
+    std::map<std::string, SafeTensorInfo> m_infos;
+    std::map<std::string, std::string> m_metadata;
+};
+
+// Writes tensors (contiguous CPU copies are made as needed) with optional
+// metadata. Used by export tools and tests. Writes atomically (temp + rename).
+Status writeSafeTensors(const std::string &path, const StateDict &tensors,
+                        const std::map<std::string, std::string> &metadata = {});
+
+} // namespace stipple::core
