@@ -35,11 +35,11 @@ public:
     };
     Q_ENUM(Role)
 
-    // dbPath empty: GalleryIndex::defaultDatabasePath(folder).
     explicit GalleryModel(QObject *parent = nullptr);
     ~GalleryModel() override;
 
     // Sets the folder and starts a background refresh (sync + query).
+    // dbPath empty: GalleryIndex::defaultDatabasePath(folder).
     void setFolder(const QString &folder, const QString &dbPath = {});
     QString folder() const { return m_folder; }
     // Filters; starts a background query.

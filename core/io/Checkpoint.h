@@ -1,0 +1,54 @@
+// Opening a Stable Diffusion model: a diffusers folder (model_index.json +
+// unet/ vae/ text_encoder/ tokenizer/ scheduler/) or an original single-file
+// checkpoint (LDM key layout, .safetensors only). Weights are returned under
+// diffusers names with a diffusers config.json for each component, so the
+// modules in core/models can be built from the config alone and loaded
+// strictly. Pickle checkpoints (.ckpt/.pt/.pth/.bin) are refused.
+// Buffers that are not weights are never included: the CLIP
+// `text_model.embeddings.position_ids` (arange(77)) is dropped in both layouts,
+// as are OpenCLIP's text_projection / logit_scale and its unused last block.
+// Thread-safety: openCheckpoint() is reentrant; a Checkpoint is a plain
+// value whose tensors may alias a read-only file mapping (never mutate them
+// in place).
+#pragma once
+
+#include "core/common/Result.h"
+#include "core/io/ModelInfo.h"
+#include "core/io/StateDict.h"
+
+#include <c10/core/ScalarType.h>
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+namespace stipple::core {
+
+struct ComponentWeights {
+    nlohmann::json config; // diffusers config.json content, synthesised for single files
+    StateDict weights;     // diffusers names
+    std::string source;    // file the weights came from
+};
+
+struct OpenOptions {
+    std::string vaePath;                   // standalone VAE overriding the checkpoint's
+    std::optional<c10::ScalarType> dtype;  // floats converted to this; nullopt = as stored
+};
+
+struct Checkpoint {
+    ModelInfo info;
+    ComponentWeights unet, vae, textEncoder;
+    // diffusers scheduler_config.json; synthesised for single files
+    // (SD1.5-style PNDM config with the detected prediction_type).
+    nlohmann::json schedulerConfig;
+    std::string tokenizerDir; // folder with vocab.json + merges.txt, empty for single files
+};
+
+// Opens, detects, maps keys and loads all weights (ModelInfo::openSeconds =
+// header parsing + mmap, loadSeconds = key mapping + conversion).
+// Errors: FileNotFound, IoError, CorruptFile, UnsafeFormat (pickles),
+// UnsupportedModel (SDXL, SD3, Flux), UnknownModel, MissingKeys.
+Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &options = {});
+
+
+} // namespace stipple::core

@@ -1,0 +1,123 @@
+// Chunked CPU attention (see Attention.h).
+#include "core/models/common/Attention.h"
+
+#include <ATen/ATen.h>
+#include <torch/version.h>
+
+#include <algorithm>
+
+namespace stipple::core {
+
+namespace {
+
+struct Scratch {
+    at::Tensor scores;      // q·kᵀ in the score dtype
+    at::Tensor scoresFloat; // float32 copy when scores are not float32
+    at::Tensor probs;       // float32 softmax
+    at::Tensor probsCast;   // probabilities in v's dtype
+    at::Tensor out;         // one chunk of the output
+};
+
+thread_local Scratch t_scratch;
+
+// Resizes `buf` to `sizes` reusing its storage when it is large enough.
+at::Tensor &reuse(at::Tensor &buf, at::IntArrayRef sizes, at::ScalarType dtype)
+{
+    if (!buf.defined() || buf.scalar_type() != dtype)
+        buf = at::empty({0}, at::TensorOptions().dtype(dtype));
+    buf.resize_(sizes);
+    return buf;
+}
+
+} // namespace
+
+void releaseAttentionScratch() { t_scratch = Scratch{}; }
+
+at::Tensor scaledDotProductAttentionPlain(const at::Tensor &q, const at::Tensor &k,
+                                          const at::Tensor &v, double scale, bool upcastAttention)
+{
+    const at::Tensor qs = upcastAttention ? q.to(at::kFloat) : q;
+    const at::Tensor ks = upcastAttention ? k.to(at::kFloat) : k;
+    at::Tensor scores = at::baddbmm(at::empty({q.size(0), q.size(1), k.size(1)}, qs.options()), qs,
+                                    ks.transpose(1, 2), /*beta=*/0.0, /*alpha=*/scale);
+    at::Tensor probs = at::softmax(scores.to(at::kFloat), -1).to(v.scalar_type());
+    return at::bmm(probs, v).to(q.scalar_type());
+}
+
+at::Tensor scaledDotProductAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
+                                     double scale, const AttentionOptions &options)
+{
+    TORCH_CHECK(q.dim() == 3 && k.dim() == 3 && v.dim() == 3, "attention expects [BH, N, d] tensors");
+    TORCH_CHECK(q.size(0) == k.size(0) && k.size(0) == v.size(0) && k.size(1) == v.size(1) &&
+                    q.size(2) == k.size(2),
+                "attention shape mismatch");
+
+#if defined(TORCH_VERSION_MAJOR) && (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1))
+    // libtorch >= 2.1: fused flash/memory-efficient kernels with an explicit scale.
+    if (options.allowFused && !options.upcastAttention && q.scalar_type() == v.scalar_type())
+        return at::scaled_dot_product_attention(q.unsqueeze(0), k.unsqueeze(0), v.unsqueeze(0), {},
+                                                0.0, false, scale)
+            .squeeze(0);
+#endif
+
+    const std::int64_t bh = q.size(0), n = q.size(1), m = k.size(1), dv = v.size(2);
+    const at::ScalarType outType = q.scalar_type();
+    const at::ScalarType scoreType = options.upcastAttention ? at::kFloat : outType;
+    const at::Tensor qs = q.scalar_type() == scoreType ? q : q.to(scoreType);
+    const at::Tensor kt = (k.scalar_type() == scoreType ? k : k.to(scoreType)).transpose(1, 2);
+    const at::Tensor vc = v.contiguous();
+
+    const std::int64_t rowBytes = std::max<std::int64_t>(1, bh * m * 4);
+    const std::int64_t rows = std::clamp<std::int64_t>(options.chunkBytes / rowBytes, 1, n);
+
+    at::Tensor out = at::empty({bh, n, dv}, q.options().dtype(outType));
+    Scratch &s = t_scratch;
+    for (std::int64_t start = 0; start < n; start += rows) {
+        const std::int64_t c = std::min(rows, n - start);
+        const at::Tensor qc = qs.narrow(1, start, c);
+
+        at::Tensor &scores = reuse(s.scores, {bh, c, m}, scoreType);
+        // beta = 0: the previous contents of `scores` are ignored (diffusers
+        // get_attention_scores uses the same baddbmm form).
+        at::baddbmm_out(scores, scores, qc, kt, /*beta=*/0.0, /*alpha=*/scale);
+
+        at::Tensor floatScores = scores;
+        if (scoreType != at::kFloat) {
+            floatScores = reuse(s.scoresFloat, {bh, c, m}, at::kFloat);
+            floatScores.copy_(scores);
+        }
+        at::Tensor &probs = reuse(s.probs, {bh, c, m}, at::kFloat);
+        at::_softmax_out(probs, floatScores, -1, false);
+
+        at::Tensor probsV = probs;
+        if (vc.scalar_type() != at::kFloat) {
+            probsV = reuse(s.probsCast, {bh, c, m}, vc.scalar_type());
+            probsV.copy_(probs);
+        }
+        if (c == n && vc.scalar_type() == outType) {
+            at::bmm_out(out, probsV, vc);
+        } else {
+            at::Tensor &chunk = reuse(s.out, {bh, c, dv}, vc.scalar_type());
+            at::bmm_out(chunk, probsV, vc);
+            out.narrow(1, start, c).copy_(chunk);
+        }
+    }
+    return out;
+}
+
+at::Tensor multiHeadAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
+                              std::int64_t heads, const AttentionOptions &options)
+{
+    const std::int64_t b = q.size(0), n = q.size(1), c = q.size(2), m = k.size(1);
+    const std::int64_t d = c / heads;
+    const std::int64_t dv = v.size(2) / heads;
+    auto split = [&](const at::Tensor &t, std::int64_t len, std::int64_t dim) {
+        return t.reshape({b, len, heads, dim}).permute({0, 2, 1, 3}).reshape({b * heads, len, dim});
+    };
+    // Scale d^-0.5 (diffusers Attention.scale with scale_qk=True).
+    at::Tensor o = scaledDotProductAttention(split(q, n, d), split(k, m, d), split(v, m, dv),
+                                             1.0 / std::sqrt(static_cast<double>(d)), options);
+    return o.reshape({b, heads, n, dv}).permute({0, 2, 1, 3}).reshape({b, n, heads * dv});
+}
+
+} // namespace stipple::core

@@ -1,0 +1,52 @@
+// Scaled dot-product attention for the CPU, shared by the UNet's self/cross
+// attention and the VAE's single-head mid-block attention.
+//
+// softmax(q kᵀ · scale) v  (Vaswani et al. 2017, eq. 1), computed as
+// baddbmm -> softmax -> bmm in chunks of query rows so the full
+// [batch·heads, N, M] score matrix is never materialised (SD 1.5 at 512²:
+// 16 × 4096 × 4096 fp32 = 1 GiB). Scores and probabilities live in
+// per-thread scratch buffers that are reused between calls (fresh memory is
+// very slow to touch on the target VMs, see docs/toolchain.md pitfall 4).
+// Softmax always runs in float32 (diffusers' upcast_softmax); with
+// `upcastAttention` the scores are computed in float32 too (diffusers'
+// upcast_attention, SD 2.1). With libtorch >= 2 the fused
+// at::scaled_dot_product_attention is used when no upcasting is requested.
+//
+// Thread-safety: the functions are reentrant; scratch buffers are
+// thread_local, so concurrent calls from different threads do not share them.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+namespace stipple::core {
+
+struct AttentionOptions {
+    bool upcastAttention = false; // q·kᵀ in float32 (diffusers upcast_attention)
+    // Upper bound for one chunk's score matrix, in bytes of float32; the
+    // query chunk is the largest row count whose [BH, rows, M] fits.
+    std::int64_t chunkBytes = 16ll << 20;
+    bool allowFused = true;       // libtorch >= 2 only
+};
+
+// q [BH, N, d], k [BH, M, d], v [BH, M, dv] -> [BH, N, dv] in q's dtype.
+// `scale` multiplies q·kᵀ (usually d^-0.5).
+at::Tensor scaledDotProductAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
+                                     double scale, const AttentionOptions &options = {});
+
+// Un-chunked reference (materialises all scores; same numerics). For tests
+// and benchmarks.
+at::Tensor scaledDotProductAttentionPlain(const at::Tensor &q, const at::Tensor &k,
+                                          const at::Tensor &v, double scale,
+                                          bool upcastAttention = false);
+
+// Multi-head wrapper: q [B, N, H·d], k/v [B, M, H·d] -> [B, N, H·d]
+// (diffusers head_to_batch_dim / batch_to_head_dim around the core).
+at::Tensor multiHeadAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
+                              std::int64_t heads, const AttentionOptions &options = {});
+
+// Releases this thread's scratch buffers.
+void releaseAttentionScratch();
+
+} // namespace stipple::core

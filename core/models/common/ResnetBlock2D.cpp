@@ -1,0 +1,52 @@
+// ResnetBlock2D (see ResnetBlock2D.h).
+#include "core/models/common/ResnetBlock2D.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/functional/activation.h>
+
+namespace stipple::core {
+
+namespace nn = torch::nn;
+
+at::Tensor groupNormStable(const nn::GroupNorm &norm, const at::Tensor &x)
+{
+    const auto &o = norm->options;
+    if (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble)
+        return at::group_norm(x, o.num_groups(), norm->weight, norm->bias, o.eps());
+    at::Tensor w = norm->weight.defined() ? norm->weight.to(at::kFloat) : at::Tensor();
+    at::Tensor b = norm->bias.defined() ? norm->bias.to(at::kFloat) : at::Tensor();
+    return at::group_norm(x.to(at::kFloat), o.num_groups(), w, b, o.eps()).to(x.scalar_type());
+}
+
+ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetBlock2DOptions &opt)
+{
+    m_norm1 = register_module(
+        "norm1", nn::GroupNorm(nn::GroupNormOptions(opt.groups, opt.inChannels).eps(opt.eps)));
+    m_conv1 = register_module(
+        "conv1", nn::Conv2d(nn::Conv2dOptions(opt.inChannels, opt.outChannels, 3).padding(1)));
+    if (opt.tembChannels > 0)
+        m_timeProj = register_module("time_emb_proj", nn::Linear(opt.tembChannels, opt.outChannels));
+    m_norm2 = register_module(
+        "norm2", nn::GroupNorm(nn::GroupNormOptions(opt.groups, opt.outChannels).eps(opt.eps)));
+    m_conv2 = register_module(
+        "conv2", nn::Conv2d(nn::Conv2dOptions(opt.outChannels, opt.outChannels, 3).padding(1)));
+    if (opt.inChannels != opt.outChannels)
+        m_shortcut = register_module(
+            "conv_shortcut", nn::Conv2d(nn::Conv2dOptions(opt.inChannels, opt.outChannels, 1)));
+}
+
+at::Tensor ResnetBlock2DImpl::forward(const at::Tensor &x, const at::Tensor &temb)
+{
+    at::Tensor h = at::silu(groupNormStable(m_norm1, x));
+    h = m_conv1->forward(h);
+    if (m_timeProj && temb.defined()) {
+        at::Tensor t = m_timeProj->forward(at::silu(temb));
+        h = h + t.unsqueeze(-1).unsqueeze(-1);
+    }
+    h = at::silu(groupNormStable(m_norm2, h));
+    h = m_conv2->forward(h);
+    const at::Tensor shortcut = m_shortcut ? m_shortcut->forward(x) : x;
+    return shortcut + h;
+}
+
+} // namespace stipple::core

@@ -1,0 +1,124 @@
+// Transformer2DModel and its parts (see Transformer2D.h).
+#include "core/models/unet/Transformer2D.h"
+
+#include "core/models/common/ResnetBlock2D.h"
+
+#include <ATen/ATen.h>
+
+namespace stipple::core {
+
+namespace nn = torch::nn;
+
+CrossAttentionImpl::CrossAttentionImpl(std::int64_t queryDim, std::int64_t contextDim,
+                                       std::int64_t heads, std::int64_t headDim,
+                                       bool upcastAttention)
+    : m_heads(heads)
+{
+    const std::int64_t inner = heads * headDim;
+    m_q = register_module("to_q", nn::Linear(nn::LinearOptions(queryDim, inner).bias(false)));
+    m_k = register_module("to_k", nn::Linear(nn::LinearOptions(contextDim, inner).bias(false)));
+    m_v = register_module("to_v", nn::Linear(nn::LinearOptions(contextDim, inner).bias(false)));
+    nn::ModuleList toOut;
+    m_out = nn::Linear(inner, queryDim);
+    toOut->push_back(m_out); // to_out.1 is a parameterless Dropout
+    register_module("to_out", toOut);
+    m_options.upcastAttention = upcastAttention;
+}
+
+at::Tensor CrossAttentionImpl::forward(const at::Tensor &x, const at::Tensor &context)
+{
+    const at::Tensor &ctx = context.defined() ? context : x;
+    at::Tensor q = m_q->forward(x);
+    at::Tensor k = m_k->forward(ctx);
+    at::Tensor v = m_v->forward(ctx);
+    return m_out->forward(multiHeadAttention(q, k, v, m_heads, m_options));
+}
+
+FeedForwardImpl::FeedForwardImpl(std::int64_t dim, std::int64_t mult)
+{
+    const std::int64_t inner = dim * mult;
+    nn::ModuleList net;
+    auto geglu = std::make_shared<nn::Module>();
+    m_proj = geglu->register_module("proj", nn::Linear(dim, inner * 2));
+    net->push_back(geglu);
+    net->push_back(std::make_shared<nn::Module>()); // net.1: Dropout, no parameters
+    m_outProj = nn::Linear(inner, dim);
+    net->push_back(m_outProj);
+    register_module("net", net);
+}
+
+at::Tensor FeedForwardImpl::forward(const at::Tensor &x)
+{
+    at::Tensor h = m_proj->forward(x);
+    auto parts = h.chunk(2, -1);
+    return m_outProj->forward(parts[0] * at::gelu(parts[1]));
+}
+
+BasicTransformerBlockImpl::BasicTransformerBlockImpl(std::int64_t dim, std::int64_t heads,
+                                                     std::int64_t headDim, std::int64_t contextDim,
+                                                     bool upcastAttention)
+{
+    auto ln = [&] { return nn::LayerNorm(nn::LayerNormOptions({dim}).eps(1e-5)); };
+    m_norm1 = register_module("norm1", ln());
+    m_attn1 = register_module("attn1", CrossAttention(dim, dim, heads, headDim, upcastAttention));
+    m_norm2 = register_module("norm2", ln());
+    m_attn2 =
+        register_module("attn2", CrossAttention(dim, contextDim, heads, headDim, upcastAttention));
+    m_norm3 = register_module("norm3", ln());
+    m_ff = register_module("ff", FeedForward(dim));
+}
+
+at::Tensor BasicTransformerBlockImpl::forward(const at::Tensor &x, const at::Tensor &context)
+{
+    at::Tensor h = m_attn1->forward(m_norm1->forward(x)) + x;
+    h = m_attn2->forward(m_norm2->forward(h), context) + h;
+    h = m_ff->forward(m_norm3->forward(h)) + h;
+    return h;
+}
+
+Transformer2DModelImpl::Transformer2DModelImpl(const Transformer2DOptions &o)
+    : m_linear(o.useLinearProjection)
+{
+    const std::int64_t c = o.channels;
+    const std::int64_t headDim = c / o.heads;
+    m_norm = register_module("norm", nn::GroupNorm(nn::GroupNormOptions(o.groups, c).eps(1e-6)));
+    if (m_linear)
+        m_projInLinear = register_module("proj_in", nn::Linear(c, c));
+    else
+        m_projInConv = register_module("proj_in", nn::Conv2d(nn::Conv2dOptions(c, c, 1)));
+    nn::ModuleList blocks;
+    m_block = BasicTransformerBlock(c, o.heads, headDim, o.contextDim, o.upcastAttention);
+    blocks->push_back(m_block);
+    register_module("transformer_blocks", blocks);
+    if (m_linear)
+        m_projOutLinear = register_module("proj_out", nn::Linear(c, c));
+    else
+        m_projOutConv = register_module("proj_out", nn::Conv2d(nn::Conv2dOptions(c, c, 1)));
+}
+
+at::Tensor Transformer2DModelImpl::forward(const at::Tensor &x, const at::Tensor &context)
+{
+    const std::int64_t b = x.size(0), c = x.size(1), hgt = x.size(2), wid = x.size(3);
+    at::Tensor h = groupNormStable(m_norm, x);
+    auto toTokens = [&](const at::Tensor &t) {
+        return t.permute({0, 2, 3, 1}).reshape({b, hgt * wid, t.size(1)});
+    };
+    auto toImage = [&](const at::Tensor &t) {
+        return t.reshape({b, hgt, wid, t.size(2)}).permute({0, 3, 1, 2}).contiguous();
+    };
+    if (m_linear) {
+        h = m_projInLinear->forward(toTokens(h));
+    } else {
+        h = toTokens(m_projInConv->forward(h));
+    }
+    h = m_block->forward(h, context);
+    if (m_linear) {
+        h = toImage(m_projOutLinear->forward(h));
+    } else {
+        h = m_projOutConv->forward(toImage(h));
+    }
+    (void)c;
+    return h + x;
+}
+
+} // namespace stipple::core

@@ -1,0 +1,93 @@
+// Stable Diffusion's noise-prediction network, diffusers 0.25
+// UNet2DConditionModel semantics (SD 1.x, SD 2.x incl. v-prediction and
+// upcast attention, 9-channel inpaint): sinusoidal timestep embedding ->
+// time MLP; conv_in; down blocks (skips); mid block; up blocks (concat
+// skips); GroupNorm -> SiLU -> conv_out.
+//
+// Submodule names are diffusers' state-dict keys (conv_in, time_embedding.
+// linear_1, down_blocks.i.resnets.j.conv1, ..., conv_out), so a diffusers
+// state dict loads by lookup (loadWeightsStrict).
+//
+// Precision: the module may be converted to bfloat16 (toDtype); inputs are
+// cast to the module dtype, the timestep embedding is always computed in
+// float32, GroupNorm statistics and softmax run in float32, and the output
+// is returned as float32. float32 is the parity reference.
+//
+// Thread-safety: one thread at a time per instance (no internal state
+// between calls; attention scratch is per thread).
+#pragma once
+
+#include "core/common/Result.h"
+#include "core/io/StateDict.h"
+#include "core/models/unet/UNetBlocks.h"
+#include "core/models/unet/UNetConfig.h"
+
+#include <c10/core/ScalarType.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/nn/pimpl.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace stipple::core {
+
+// Intermediate activations by diffusers module name ("time_proj",
+// "time_embedding", "conv_in", "down_blocks.0", "mid_block", "up_blocks.1",
+// "conv_norm_out", "conv_out"), as the fixtures' dbg.* tensors.
+using ActivationMap = std::map<std::string, at::Tensor>;
+
+// Sinusoidal timestep embedding (DDPM / diffusers get_timestep_embedding):
+// freqs_i = exp(-ln(10000)·i/(half - shift)), emb = [sin(t·f), cos(t·f)],
+// swapped to [cos, sin] when flipSinToCos. timesteps [B] (any dtype,
+// fractional allowed) -> [B, dim] float32.
+at::Tensor timestepEmbedding(const at::Tensor &timesteps, std::int64_t dim, bool flipSinToCos,
+                             double freqShift);
+
+class UNet2DConditionModelImpl : public torch::nn::Module {
+public:
+    explicit UNet2DConditionModelImpl(const UNetConfig &config);
+
+    const UNetConfig &config() const { return m_config; }
+
+    // sample [B, inChannels, h, w]; timestep 0-dim or [B] (int64 or float);
+    // context [B, L, crossAttentionDim] (L may be 77·k). Returns
+    // [B, outChannels, h, w] float32. `debug` receives float32 copies of the
+    // intermediate activations when non-null.
+    at::Tensor forward(const at::Tensor &sample, const at::Tensor &timestep,
+                       const at::Tensor &context, ActivationMap *debug = nullptr);
+
+    // Converts parameters to `dtype` (kFloat or kBFloat16) and, optionally,
+    // to channels_last memory format for the convolutions.
+    void toDtype(at::ScalarType dtype);
+    at::ScalarType dtype() const { return m_dtype; }
+    void setChannelsLast(bool enabled);
+    bool channelsLast() const { return m_channelsLast; }
+
+private:
+    UNetConfig m_config;
+    at::ScalarType m_dtype = at::kFloat;
+    bool m_channelsLast = false;
+    torch::nn::Conv2d m_convIn{nullptr}, m_convOut{nullptr};
+    torch::nn::Linear m_timeLinear1{nullptr}, m_timeLinear2{nullptr};
+    std::vector<UNetDownBlock> m_down;
+    UNetMidBlock m_mid{nullptr};
+    std::vector<UNetUpBlock> m_up;
+    torch::nn::GroupNorm m_normOut{nullptr};
+};
+TORCH_MODULE(UNet2DConditionModel);
+
+// Builds the model for `config`, loads `weights` strictly (diffusers names)
+// and converts it to `dtype`. Errors: MissingKeys / UnexpectedKeys /
+// ShapeMismatch with the offending names, Internal for torch failures.
+Result<UNet2DConditionModel> loadUNet(const UNetConfig &config, const StateDict &weights,
+                                      at::ScalarType dtype = at::kFloat);
+
+// From a diffusers folder: <dir>/config.json + diffusion_pytorch_model.safetensors.
+Result<UNet2DConditionModel> loadUNetFromDiffusersDir(const std::string &dir,
+                                                      at::ScalarType dtype = at::kFloat);
+
+} // namespace stipple::core

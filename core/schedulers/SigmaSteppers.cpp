@@ -1,0 +1,272 @@
+// Steppers of the sigma-parameterised samplers, x = x0 + sigma * eps
+// (Karras et al. 2022 "Elucidating the Design Space", k-diffusion), following
+// diffusers 0.25.0: EulerDiscreteScheduler, EulerAncestralDiscreteScheduler,
+// LMSDiscreteScheduler, HeunDiscreteScheduler, DPMSolverSDEScheduler.
+#include "core/schedulers/Steppers.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <deque>
+
+namespace stipple::core::detail {
+
+namespace {
+
+// The denoiser D(x, sigma): x0 from the raw model output in sigma space
+// (diffusers `pred_original_sample`; v: Salimans & Ho 2022 with the input
+// scaled by 1/sqrt(sigma^2+1)).
+at::Tensor sigmaX0(PredictionType p, const at::Tensor &out, const at::Tensor &x, float sigma)
+{
+    switch (p) {
+    case PredictionType::Epsilon:
+        return x - out * sigma;
+    case PredictionType::VPrediction: {
+        const float c = sigma * sigma + 1.0f;
+        const float a = -sigma / std::sqrt(c);
+        return out * a + x / c;
+    }
+    case PredictionType::Sample:
+        return out;
+    }
+    return out;
+}
+
+// Euler (Karras et al. 2022, algorithm 2 with s_churn = 0): x += (x - x0)/sigma * dt.
+// diffusers 0.25 also draws (and discards) one noise tensor per step for its
+// unused churn; we do not (nothing after the loop draws, outputs are equal).
+class EulerStepper final : public Stepper {
+public:
+    using Stepper::Stepper;
+    StepOutput step(const at::Tensor &out, int i, const at::Tensor &x) override
+    {
+        const float sigma = m_d.sigma[i];
+        const float sigmaHat = sigma * (0.0f + 1.0f); // gamma = 0: sigma_hat == sigma
+        at::Tensor x0 = sigmaX0(m_d.config.predictionType, out, x, sigmaHat);
+        at::Tensor derivative = (x - x0) / sigmaHat;
+        const float dt = m_d.sigma[i + 1] - sigmaHat;
+        return {x + derivative * dt, x0};
+    }
+};
+
+// Euler ancestral (k-diffusion sample_euler_ancestral, eta = 1): step to
+// sigma_down, then add sigma_up * noise; one randn per step, also the last.
+class EulerAncestralStepper final : public Stepper {
+public:
+    using Stepper::Stepper;
+    StepOutput step(const at::Tensor &out, int i, const at::Tensor &x) override
+    {
+        const float sigma = m_d.sigma[i];
+        at::Tensor x0 = sigmaX0(m_d.config.predictionType, out, x, sigma);
+        const float from = m_d.sigma[i], to = m_d.sigma[i + 1];
+        const float up = std::sqrt(to * to * (from * from - to * to) / (from * from));
+        const float down = std::sqrt(to * to - up * up);
+        at::Tensor derivative = (x - x0) / sigma;
+        const float dt = down - sigma;
+        at::Tensor prev = x + derivative * dt;
+        at::Tensor noise = drawNoise(m_gen, out);
+        return {prev + noise * up, x0};
+    }
+};
+
+// Linear multistep (Karras et al. 2022 / k-diffusion sample_lms, order 4):
+// x += sum_j c_j d_{i-j}, c_j = integral over [sigma_i, sigma_{i+1}] of the
+// Lagrange basis polynomial through sigma_i..sigma_{i-order+1}. diffusers
+// integrates with scipy quad (exact for these polynomials up to its float32
+// integrand); we integrate the polynomial exactly in double.
+class LmsStepper final : public Stepper {
+public:
+    using Stepper::Stepper;
+    StepOutput step(const at::Tensor &out, int i, const at::Tensor &x) override
+    {
+        const float sigma = m_d.sigma[i];
+        at::Tensor x0 = sigmaX0(m_d.config.predictionType, out, x, sigma);
+        m_derivatives.push_back((x - x0) / sigma);
+        if (m_derivatives.size() > kOrder)
+            m_derivatives.pop_front();
+        const int order = std::min(i + 1, kOrder);
+        at::Tensor acc;
+        // zip(coeffs, reversed(derivatives)): the shorter list decides.
+        const int terms = std::min<int>(order, static_cast<int>(m_derivatives.size()));
+        for (int j = 0; j < terms; ++j) {
+            const double c = coefficient(order, i, j);
+            const at::Tensor &d = m_derivatives[m_derivatives.size() - 1 - j];
+            acc = acc.defined() ? acc + d * c : d * c;
+        }
+        return {x + acc, x0};
+    }
+
+private:
+    static constexpr int kOrder = 4;
+
+    double coefficient(int order, int t, int current) const
+    {
+        // Polynomial prod_{k != current} (tau - s_{t-k}) / (s_{t-current} - s_{t-k}),
+        // coefficients in increasing powers.
+        std::vector<double> poly{1.0};
+        const double sc = m_d.sigma[t - current];
+        for (int k = 0; k < order; ++k) {
+            if (k == current)
+                continue;
+            const double sk = m_d.sigma[t - k];
+            const double denom = sc - sk;
+            std::vector<double> next(poly.size() + 1, 0.0);
+            for (size_t p = 0; p < poly.size(); ++p) {
+                next[p + 1] += poly[p] / denom;
+                next[p] -= poly[p] * sk / denom;
+            }
+            poly.swap(next);
+        }
+        const double a = m_d.sigma[t], b = m_d.sigma[t + 1];
+        double integral = 0.0;
+        for (size_t p = 0; p < poly.size(); ++p)
+            integral += poly[p] * (std::pow(b, double(p + 1)) - std::pow(a, double(p + 1))) / double(p + 1);
+        return integral;
+    }
+
+    std::deque<at::Tensor> m_derivatives;
+};
+
+// Heun (Karras et al. 2022, algorithm 1 with s_churn = 0): two model calls per
+// step; the timesteps/sigmas are interleaved so even indices are the Euler
+// predictor and odd ones the trapezoidal corrector. The last step (to sigma
+// 0) is a plain Euler step.
+class HeunStepper final : public Stepper {
+public:
+    using Stepper::Stepper;
+    StepOutput step(const at::Tensor &out, int i, const at::Tensor &x) override
+    {
+        const bool first = !m_sample.defined();
+        const float sigma = first ? m_d.sigma[i] : m_d.sigma[i - 1];
+        const float sigmaNext = first ? m_d.sigma[i + 1] : m_d.sigma[i];
+        const float sigmaHat = sigma * (0.0f + 1.0f);
+        const float sigmaInput = first ? sigmaHat : sigmaNext;
+        at::Tensor x0 = sigmaX0(m_d.config.predictionType, out, x, sigmaInput);
+        if (m_d.config.clipSample)
+            x0 = x0.clamp(-m_d.config.clipSampleRange, m_d.config.clipSampleRange);
+        if (first) {
+            at::Tensor derivative = (x - x0) / sigmaHat;
+            const float dt = sigmaNext - sigmaHat;
+            m_prevDerivative = derivative;
+            m_dt = dt;
+            m_sample = x;
+            return {x + derivative * dt, x0};
+        }
+        at::Tensor derivative = (x - x0) / sigmaNext;
+        derivative = (m_prevDerivative + derivative) / 2;
+        at::Tensor sample = m_sample;
+        const float dt = m_dt;
+        m_prevDerivative = at::Tensor();
+        m_sample = at::Tensor();
+        return {sample + derivative * dt, x0};
+    }
+
+private:
+    at::Tensor m_prevDerivative;
+    at::Tensor m_sample; // defined while between the two stages of a step
+    float m_dt = 0.0f;
+};
+
+// DPM-Solver++(2S) SDE with midpoint r = 1/2 (k-diffusion sample_dpmpp_sde,
+// diffusers DPMSolverSDEScheduler): stage 1 goes from sigma to the
+// log-midpoint sigma_mid with an ancestral step, stage 2 restarts from the
+// stage-1 input with the midpoint's x0 to sigma_next, again ancestral.
+//
+// DEVIATION from diffusers: diffusers draws the ancestral noise from a
+// torchsde Brownian tree seeded by torch.randint (not reproducible without
+// torchsde). We simulate the same Brownian motion W(sigma) at the points it
+// is queried, from the run's generator: stage 1 draws z1 and uses
+// (W(s_mid) - W(s)) / sqrt|s_mid - s| = z1; stage 2 draws z2 and uses
+// (W(s_next) - W(s)) / sqrt|s_next - s| with W(s_next) - W(s_mid) = z2 sqrt|s_next - s_mid|.
+// Same distribution and correlation, different numbers: images differ from
+// diffusers' for the same seed (they also differ between diffusers runs
+// unless its noise_sampler_seed is set).
+class DpmppSdeStepper final : public Stepper {
+public:
+    using Stepper::Stepper;
+
+    at::Tensor scaleInput(const at::Tensor &x, int i) const override
+    {
+        const float s = m_sample.defined() ? m_midSigma : m_d.sigma[i];
+        return x / std::sqrt(s * s + 1.0f);
+    }
+
+    StepOutput step(const at::Tensor &out, int i, const at::Tensor &xIn) override
+    {
+        const bool first = !m_sample.defined();
+        const float sigma = first ? m_d.sigma[i] : m_d.sigma[i - 1];
+        const float sigmaNext = first ? m_d.sigma[i + 1] : m_d.sigma[i];
+        auto sigmaFn = [](float t) { return std::exp(-t); };
+        auto tFn = [](float s) { return -std::log(s); };
+        const float t = tFn(sigma);
+        float tNext = tFn(sigmaNext);
+        const float delta = tNext - t;
+        const float tProposed = t + delta * 0.5f;
+        const float sigmaInput = first ? sigma : sigmaFn(tProposed);
+        at::Tensor x0 = sigmaX0(m_d.config.predictionType, out, xIn, sigmaInput);
+
+        if (sigmaNext == 0.0f) {
+            at::Tensor derivative = (xIn - x0) / sigma;
+            const float dt = sigmaNext - sigma;
+            return {xIn + derivative * dt, x0};
+        }
+        at::Tensor sample = xIn;
+        if (first)
+            tNext = tProposed;
+        else
+            sample = m_sample;
+        const float from = sigmaFn(t), to = sigmaFn(tNext);
+        const float up = std::min(to, std::sqrt(to * to * (from * from - to * to) / (from * from)));
+        const float down = std::sqrt(to * to - up * up);
+        const float ancestralT = tFn(down);
+        const float ratio = sigmaFn(ancestralT) / sigmaFn(t);
+        const float expm1 = std::expm1(t - ancestralT);
+        at::Tensor prev = sample * ratio - x0 * expm1;
+        prev = prev + brownianNoise(out, sigmaFn(t), sigmaFn(tNext), first) * up;
+        if (first) {
+            m_sample = sample;
+            m_midSigma = sigmaFn(tNext);
+        } else {
+            m_sample = at::Tensor();
+        }
+        return {prev, x0};
+    }
+
+private:
+    // (W(b) - W(a)) / sqrt|b - a| for the two queries of one step (see above).
+    at::Tensor brownianNoise(const at::Tensor &like, float a, float b, bool first)
+    {
+        at::Tensor z = drawNoise(m_gen, like);
+        if (first) {
+            m_z1 = z;
+            m_stage1Span = std::abs(double(b) - double(a));
+            return z;
+        }
+        const double total = std::abs(double(b) - double(a));
+        const double rest = std::max(total - m_stage1Span, 0.0);
+        if (!m_z1.defined() || total <= 0.0)
+            return z;
+        return (m_z1 * std::sqrt(m_stage1Span) + z * std::sqrt(rest)) / std::sqrt(total);
+    }
+
+    at::Tensor m_sample; // defined between the two stages
+    float m_midSigma = 0.0f;
+    at::Tensor m_z1;
+    double m_stage1Span = 0.0;
+};
+
+} // namespace
+
+std::unique_ptr<Stepper> makeSigmaStepper(const Schedule::Data &d, const at::Generator &g)
+{
+    switch (d.sampler.kind) {
+    case SamplerKind::Euler: return std::make_unique<EulerStepper>(d, g);
+    case SamplerKind::EulerAncestral: return std::make_unique<EulerAncestralStepper>(d, g);
+    case SamplerKind::Lms: return std::make_unique<LmsStepper>(d, g);
+    case SamplerKind::Heun: return std::make_unique<HeunStepper>(d, g);
+    case SamplerKind::DpmppSde: return std::make_unique<DpmppSdeStepper>(d, g);
+    default: return nullptr;
+    }
+}
+
+} // namespace stipple::core::detail

@@ -1,0 +1,216 @@
+#include "core/synth/SyntheticShapes.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+#include <random>
+#include <set>
+
+namespace stipple::core::shapes {
+namespace {
+
+// splitmix64: decorrelates (seed, index) pairs into independent RNG seeds.
+std::uint64_t mix(std::uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+cv::Scalar toScalar(int colour)
+{
+    const auto &c = kColours[colour];
+    return cv::Scalar(c.r, c.g, c.b); // the Mat is RGB
+}
+
+// Colours that are too close to be told apart as object vs background.
+bool clash(int a, int b)
+{
+    return a == b;
+}
+
+std::vector<cv::Point> regularPolygon(cv::Point2f c, float r, int n, float phase)
+{
+    std::vector<cv::Point> pts;
+    for (int i = 0; i < n; ++i) {
+        const float a = phase + float(2 * M_PI) * i / n;
+        pts.emplace_back(cvRound(c.x + r * std::cos(a)), cvRound(c.y + r * std::sin(a)));
+    }
+    return pts;
+}
+
+void drawShape(cv::Mat &img, const ShapeSpec &s, cv::Point2f centre, float radius)
+{
+    const cv::Scalar col = toScalar(s.colour);
+    const int aa = cv::LINE_AA;
+    switch (s.shape) {
+    case Shape::Circle:
+        cv::circle(img, centre, cvRound(radius), col, cv::FILLED, aa);
+        break;
+    case Shape::Square: {
+        const float h = radius * 0.85f;
+        cv::rectangle(img, cv::Point(cvRound(centre.x - h), cvRound(centre.y - h)),
+                      cv::Point(cvRound(centre.x + h), cvRound(centre.y + h)), col, cv::FILLED, aa);
+        break;
+    }
+    case Shape::Triangle: {
+        // Apex up; lowered so the visual centre sits on `centre`.
+        auto pts = regularPolygon({centre.x, centre.y + radius * 0.15f}, radius * 1.1f, 3, float(-M_PI / 2));
+        cv::fillConvexPoly(img, pts, col, aa);
+        break;
+    }
+    case Shape::Star: {
+        std::vector<cv::Point> pts;
+        for (int i = 0; i < 10; ++i) {
+            const float r = (i % 2 == 0) ? radius * 1.1f : radius * 0.45f;
+            const float a = float(-M_PI / 2) + float(M_PI) * i / 5;
+            pts.emplace_back(cvRound(centre.x + r * std::cos(a)), cvRound(centre.y + r * std::sin(a)));
+        }
+        std::vector<std::vector<cv::Point>> polys{pts};
+        cv::fillPoly(img, polys, col, aa);
+        break;
+    }
+    case Shape::Ring:
+        cv::circle(img, centre, cvRound(radius * 0.72f), col, std::max(2, cvRound(radius * 0.45f)), aa);
+        break;
+    case Shape::Cross: {
+        const float l = radius, w = radius * 0.36f;
+        cv::rectangle(img, cv::Point(cvRound(centre.x - l), cvRound(centre.y - w)),
+                      cv::Point(cvRound(centre.x + l), cvRound(centre.y + w)), col, cv::FILLED, aa);
+        cv::rectangle(img, cv::Point(cvRound(centre.x - w), cvRound(centre.y - l)),
+                      cv::Point(cvRound(centre.x + w), cvRound(centre.y + l)), col, cv::FILLED, aa);
+        break;
+    }
+    case Shape::Count:
+        break;
+    }
+}
+
+} // namespace
+
+SyntheticShapes::SyntheticShapes(std::uint64_t seed, DatasetOptions options)
+    : m_seed(seed), m_options(options)
+{
+}
+
+SceneSpec SyntheticShapes::scene(std::uint64_t index) const
+{
+    std::mt19937_64 rng(mix(m_seed * 0x100000001b3ULL + index));
+    auto pick = [&rng](int n) { return int(rng() % std::uint64_t(n)); };
+    auto chance = [&rng](float p) { return float(rng() % 1000000) / 1e6f < p; };
+
+    SceneSpec sc;
+    sc.background = pick(int(kColours.size()));
+    if (chance(m_options.gradientProbability)) {
+        do {
+            sc.gradientTo = pick(int(kColours.size()));
+        } while (sc.gradientTo == sc.background);
+    }
+    const int count = chance(m_options.twoObjectProbability) ? 2 : 1;
+    std::set<int> usedPositions;
+    for (int k = 0; k < count; ++k) {
+        ShapeSpec s;
+        s.shape = Shape(pick(int(Shape::Count)));
+        do {
+            s.colour = pick(int(kColours.size()));
+        } while (clash(s.colour, sc.background) || (sc.gradientTo >= 0 && clash(s.colour, sc.gradientTo)));
+        s.size = Size(pick(int(Size::Count)));
+        int pos;
+        for (;;) {
+            pos = pick(int(Position::Count));
+            // Two objects sit on opposite halves (corners/edges, never the
+            // centre) so they never overlap.
+            if (count == 2 && pos == int(Position::Centre))
+                continue;
+            if (k == 1) {
+                const auto &a = kPositions[*usedPositions.begin()];
+                const auto &b = kPositions[pos];
+                if (std::max(std::abs(a.x - b.x), std::abs(a.y - b.y)) < 0.45f)
+                    continue;
+            }
+            break;
+        }
+        usedPositions.insert(pos);
+        s.position = Position(pos);
+        if (k == 1)
+            s.size = Size::Small;
+        sc.objects.push_back(s);
+    }
+    if (count == 2)
+        sc.objects[0].size = Size::Small;
+    return sc;
+}
+
+std::string SyntheticShapes::caption(const SceneSpec &sc)
+{
+    std::string text;
+    for (size_t i = 0; i < sc.objects.size(); ++i) {
+        const auto &o = sc.objects[i];
+        if (i > 0)
+            text += " and ";
+        text += std::string("a ") + kSizeNames[int(o.size)] + " " + kColours[o.colour].name + " " +
+                kShapeNames[int(o.shape)] + " " + kPositions[int(o.position)].phrase;
+    }
+    if (sc.gradientTo >= 0)
+        text += std::string(" on a ") + kColours[sc.background].name + " and " + kColours[sc.gradientTo].name +
+                " gradient background";
+    else
+        text += std::string(" on a ") + kColours[sc.background].name + " background";
+    return text;
+}
+
+Image SyntheticShapes::render(const SceneSpec &sc, int size, std::uint64_t jitterSeed)
+{
+    cv::Mat img(size, size, CV_8UC3);
+    if (sc.gradientTo >= 0) {
+        const auto &a = kColours[sc.background];
+        const auto &b = kColours[sc.gradientTo];
+        for (int y = 0; y < size; ++y) {
+            const float t = float(y) / float(size - 1);
+            const cv::Vec3b c(cv::saturate_cast<uchar>(a.r + t * (b.r - a.r)),
+                              cv::saturate_cast<uchar>(a.g + t * (b.g - a.g)),
+                              cv::saturate_cast<uchar>(a.b + t * (b.b - a.b)));
+            img.row(y).setTo(cv::Scalar(c[0], c[1], c[2]));
+        }
+    } else {
+        img.setTo(toScalar(sc.background));
+    }
+    std::mt19937_64 rng(mix(jitterSeed));
+    auto jitter = [&rng](float amp) { return (float(rng() % 2001) / 1000.0f - 1.0f) * amp; };
+    for (const auto &o : sc.objects) {
+        const auto &p = kPositions[int(o.position)];
+        const float base = (o.size == Size::Large ? 0.2f : 0.11f) * size;
+        const float radius = base * (1.0f + jitter(0.1f));
+        const cv::Point2f centre(p.x * size + jitter(0.04f * size), p.y * size + jitter(0.04f * size));
+        drawShape(img, o, centre, radius);
+    }
+    Image out{size, size, 3, {}};
+    out.pixels.assign(img.data, img.data + out.byteSize());
+    return out;
+}
+
+Sample SyntheticShapes::generate(std::uint64_t index) const
+{
+    Sample s;
+    s.scene = scene(index);
+    s.caption = caption(s.scene);
+    s.image = render(s.scene, m_options.imageSize, mix(m_seed ^ mix(index)));
+    return s;
+}
+
+std::vector<std::string> SyntheticShapes::vocabularyWords()
+{
+    std::vector<std::string> words{"a", "and", "on", "in", "the", "at", "background", "gradient"};
+    for (const auto &c : kColours)
+        words.emplace_back(c.name);
+    for (const auto *s : kShapeNames)
+        words.emplace_back(s);
+    for (const auto *s : kSizeNames)
+        words.emplace_back(s);
+    for (const char *w : {"top", "bottom", "left", "right", "centre"})
+        words.emplace_back(w);
+    return words;
+}
+
+} // namespace stipple::core::shapes

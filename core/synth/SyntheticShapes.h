@@ -1,0 +1,63 @@
+// Deterministic synthetic captioned images for training the built-in model:
+// one or two coloured shapes (circle, square, triangle, star, ring, cross) of
+// a named size at a named position, on a plain or two-colour gradient
+// background, with a plain-English caption that says all of it, e.g.
+// "a large red star in the top left on a blue background".
+// Sample i of seed s is always the same image and caption.
+// Thread-safety: generate() is const and may run on several threads.
+#pragma once
+
+#include "core/image/Image.h"
+#include "core/synth/ShapesVocabulary.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace stipple::core::shapes {
+
+struct ShapeSpec {
+    Shape shape = Shape::Circle;
+    int colour = 0;             // index into kColours
+    Size size = Size::Large;
+    Position position = Position::Centre;
+};
+
+struct SceneSpec {
+    std::vector<ShapeSpec> objects; // 1 or 2, at different positions
+    int background = 0;             // index into kColours
+    int gradientTo = -1;            // >= 0: vertical gradient background -> this colour
+};
+
+struct Sample {
+    SceneSpec scene;
+    std::string caption;
+    Image image; // RGB
+};
+
+struct DatasetOptions {
+    int imageSize = 128;
+    float twoObjectProbability = 0.2f;
+    float gradientProbability = 0.15f;
+};
+
+class SyntheticShapes {
+public:
+    explicit SyntheticShapes(std::uint64_t seed, DatasetOptions options = {});
+
+    // Random scene for sample `index` (deterministic in seed and index).
+    SceneSpec scene(std::uint64_t index) const;
+    Sample generate(std::uint64_t index) const;
+
+    static std::string caption(const SceneSpec &scene);
+    static Image render(const SceneSpec &scene, int imageSize, std::uint64_t jitterSeed);
+
+    // Every caption word, for the sentencepiece training corpus and README.
+    static std::vector<std::string> vocabularyWords();
+
+private:
+    std::uint64_t m_seed;
+    DatasetOptions m_options;
+};
+
+} // namespace stipple::core::shapes

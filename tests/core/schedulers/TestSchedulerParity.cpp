@@ -1,0 +1,193 @@
+// Parity of every `scheduler` fixture (diffusers 0.25.0 reference tensors in
+// ../shared/fixtures/schedulers) with Schedule + sample(): tables
+// (timesteps, betas, alphas_cumprod, sigmas, init_noise_sigma, order), the
+// scaled model inputs, every step's prev_sample and pred_original_sample, and
+// the generator's draws (initial sample and step noise).
+#include "core/io/SafeTensors.h"
+#include "core/schedulers/Sampler.h"
+
+#include "support/Fixtures.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <nlohmann/json.hpp>
+
+#include <QTest>
+
+#include <fstream>
+
+using namespace stipple::core;
+
+namespace {
+
+nlohmann::json loadManifest()
+{
+    std::ifstream in(stipple::test::fixturePath(QStringLiteral("manifest.json")));
+    return nlohmann::json::parse(in);
+}
+
+// max |a - b| / (atol + rtol |b|): <= 1 passes.
+double normalisedError(const at::Tensor &a, const at::Tensor &b, double atol, double rtol)
+{
+    at::Tensor ad = a.to(at::kDouble), bd = b.to(at::kDouble);
+    return ((ad - bd).abs() / (atol + rtol * bd.abs())).max().item<double>();
+}
+
+double maxAbs(const at::Tensor &a, const at::Tensor &b)
+{
+    return (a.to(at::kDouble) - b.to(at::kDouble)).abs().max().item<double>();
+}
+
+at::Generator seeded(uint64_t seed)
+{
+    return at::make_generator<at::CPUGeneratorImpl>(seed);
+}
+
+double g_worst = 0; // largest absolute step difference over all cases
+
+} // namespace
+
+class TestSchedulerParity : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void cases_data();
+    void cases();
+    void cleanupTestCase() { qInfo("largest |prev_sample| / pred_original_sample difference over all cases: %.3g", g_worst); }
+};
+
+void TestSchedulerParity::cases_data()
+{
+    QTest::addColumn<QString>("id");
+    if (!stipple::test::haveFixtures()) {
+        QTest::newRow("no-fixtures") << QString();
+        return;
+    }
+    int count = 0;
+    for (const auto &c : loadManifest().at("cases")) {
+        if (c.at("kind") != "scheduler")
+            continue;
+        const QString id = QString::fromStdString(c.at("id").get<std::string>());
+        QTest::newRow(qPrintable(id)) << id;
+        ++count;
+    }
+    QVERIFY2(count == 38, "expected the 38 scheduler cases of the shared fixtures");
+}
+
+void TestSchedulerParity::cases()
+{
+    STIPPLE_REQUIRE_FIXTURES();
+    QFETCH(QString, id);
+    nlohmann::json c;
+    for (const auto &k : loadManifest().at("cases"))
+        if (k.at("id") == id.toStdString())
+            c = k;
+    QVERIFY(!c.is_null());
+
+    // Sampler and config from the fixture's diffusers class + config.
+    const auto &cfgJson = c.at("scheduler").at("config");
+    const bool karras = cfgJson.value("use_karras_sigmas", false);
+    auto spec = samplerFromName(c.at("scheduler").at("class").get<std::string>(), karras ? "karras" : "");
+    QVERIFY2(spec.ok(), spec.ok() ? "" : spec.error().message.c_str());
+    auto config = SchedulerConfig::fromJson(cfgJson);
+    QVERIFY2(config.ok(), config.ok() ? "" : config.error().message.c_str());
+    const int steps = c.at("num_inference_steps").get<int>();
+    auto schedule = Schedule::create(*spec, *config, steps);
+    QVERIFY2(schedule.ok(), schedule.ok() ? "" : schedule.error().message.c_str());
+
+    auto file = SafeTensorsFile::open(stipple::test::fixturePath(QString::fromStdString(c.at("file").get<std::string>())));
+    QVERIFY2(file.ok(), file.ok() ? "" : file.error().message.c_str());
+    auto get = [&](const std::string &name) {
+        auto t = file->tensor(name);
+        if (!t.ok())
+            qFatal("%s: %s", name.c_str(), t.error().message.c_str());
+        return *t;
+    };
+
+    // Tables.
+    const at::Tensor refT = get("timesteps");
+    QCOMPARE(schedule->size(), int(refT.size(0)));
+    QCOMPARE(schedule->timesteps().scalar_type(), refT.scalar_type());
+    QVERIFY2(maxAbs(schedule->timesteps(), refT) == 0.0, "timesteps differ");
+    QCOMPARE(schedule->order(), c.at("order").get<int>());
+    QVERIFY2(normalisedError(schedule->betas(), get("betas"), 1e-7, 1e-6) <= 1, "betas");
+    QVERIFY2(normalisedError(schedule->alphasCumprod(), get("alphas_cumprod"), 1e-7, 1e-6) <= 1, "alphas_cumprod");
+    if (file->contains("sigmas")) {
+        QVERIFY(schedule->hasSigmas());
+        const double e = normalisedError(schedule->sigmas(), get("sigmas"), 1e-6, 1e-6);
+        QVERIFY2(e <= 1, qPrintable(QStringLiteral("sigmas normalised error %1").arg(e)));
+    }
+    const double refInit = c.at("init_noise_sigma").get<double>();
+    QVERIFY2(std::abs(schedule->initNoiseSigma() - refInit) <= 1e-6 * refInit,
+             qPrintable(QStringLiteral("init_noise_sigma %1 vs %2").arg(schedule->initNoiseSigma()).arg(refInit)));
+    const auto &fac = c.at("final_alpha_cumprod");
+    if (fac.is_number())
+        QCOMPARE(float(schedule->finalAlphaCumprod()), fac.get<float>());
+
+    // Generator parity: the initial sample is randn(seed) * init_noise_sigma.
+    const uint64_t seed = c.at("seed").get<uint64_t>();
+    const at::Tensor initial = get("initial_sample");
+    {
+        at::Tensor drawn = at::randn(initial.sizes(), seeded(seed), initial.options()) *
+                           at::scalar_tensor(schedule->initNoiseSigma(), at::kFloat);
+        QVERIFY2(maxAbs(drawn, initial) <= 1e-6, "initial sample is not randn(seed) * init_noise_sigma");
+    }
+
+    // The run: model outputs fed in call order; the step generator is seed + 2.
+    const at::Tensor modelOutputs = get("model_outputs");
+    const at::Tensor refScaled = get("scaled_inputs");
+    const at::Tensor refPrev = get("prev_samples");
+    const bool havePred = file->contains("pred_original_samples");
+    const at::Tensor refPred = havePred ? get("pred_original_samples") : at::Tensor();
+    const bool stochastic = c.at("stochastic").get<bool>();
+    QCOMPARE(stochastic, isStochastic(*spec));
+
+    int call = 0;
+    double worstScaled = 0;
+    ModelFn model = [&](const at::Tensor &scaled, double t) {
+        worstScaled = std::max(worstScaled, normalisedError(scaled, refScaled[call], 1e-5, 1e-5));
+        if (std::abs(t - refT[call].item<double>()) != 0)
+            qFatal("model call %d at t=%f, expected %f", call, t, refT[call].item<double>());
+        return modelOutputs[call++].clone();
+    };
+    double worstPrev = 0, worstPred = 0, worstAbs = 0;
+    std::vector<at::Tensor> denoisedAll;
+    SampleOptions options;
+    options.generator = seeded(seed + 2);
+    options.onStep = [&](int step, int total, at::Tensor &latents, const at::Tensor &denoised) {
+        worstPrev = std::max(worstPrev, normalisedError(latents, refPrev[step], 1e-5, 1e-5));
+        worstAbs = std::max(worstAbs, maxAbs(latents, refPrev[step]));
+        if (havePred) {
+            worstPred = std::max(worstPred, normalisedError(denoised, refPred[step], 1e-5, 1e-5));
+            worstAbs = std::max(worstAbs, maxAbs(denoised, refPred[step]));
+        }
+        return true;
+    };
+    auto result = sample(*schedule, initial, model, options);
+    QVERIFY2(result.ok(), result.ok() ? "" : result.error().message.c_str());
+    QCOMPARE(result->modelCalls, schedule->size());
+    QVERIFY(!result->cancelled);
+    QVERIFY2(worstScaled <= 1, qPrintable(QStringLiteral("scaled_inputs error %1").arg(worstScaled)));
+    QVERIFY2(worstPrev <= 1, qPrintable(QStringLiteral("prev_samples error %1 (max abs %2)").arg(worstPrev).arg(worstAbs)));
+    QVERIFY2(worstPred <= 1, qPrintable(QStringLiteral("pred_original_samples error %1").arg(worstPred)));
+    QVERIFY2(maxAbs(result->latents, refPrev[refPrev.size(0) - 1]) <= 1e-4, "final latents");
+
+    // Step noise: the generator seeded seed + 2 reproduces diffusers' draws
+    // (rows of zeros are steps that drew nothing, e.g. DDPM at t = 0).
+    if (file->contains("step_noise")) {
+        const at::Tensor refNoise = get("step_noise");
+        at::Generator g = seeded(seed + 2);
+        for (int64_t k = 0; k < refNoise.size(0); ++k) {
+            if (refNoise[k].abs().max().item<double>() == 0)
+                continue;
+            at::Tensor drawn = at::randn(refNoise[k].sizes(), g, refNoise.options());
+            QVERIFY2(maxAbs(drawn, refNoise[k]) == 0, qPrintable(QStringLiteral("step_noise row %1").arg(k)));
+        }
+    }
+    g_worst = std::max(g_worst, worstAbs);
+    qInfo("%s: max |diff| %.3g (normalised: prev %.3f, pred %.3f, scaled %.3f)", qPrintable(id), worstAbs,
+          worstPrev, worstPred, worstScaled);
+}
+
+QTEST_GUILESS_MAIN(TestSchedulerParity)
+#include "TestSchedulerParity.moc"
