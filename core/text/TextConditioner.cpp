@@ -2,6 +2,7 @@
 #include "core/text/TextConditioner.h"
 
 #include "core/text/ClipTokenizer.h"
+#include "core/text/VocabularyLocator.h"
 
 #include <ATen/ATen.h>
 #include <torch/utils.h>
@@ -36,6 +37,43 @@ TextConditioner::fromDiffusersFolder(const std::string &modelDir, c10::ScalarTyp
     if (!tokenizer.ok())
         return tokenizer.error();
     auto model = loadClipTextModelFromFolder(modelDir + "/text_encoder", dtype);
+    if (!model.ok())
+        return model.error();
+    return std::make_unique<TextConditioner>(std::move(*tokenizer), std::move(*model));
+}
+
+Result<std::shared_ptr<const Tokenizer>>
+TextConditioner::tokenizerFor(const std::string &tokenizerDir, ModelFamily family,
+                              const std::string &userVocabPath)
+{
+    if (!tokenizerDir.empty()) {
+        auto tok = ClipTokenizer::fromFolder(tokenizerDir);
+        if (!tok.ok())
+            return tok.error();
+        return std::shared_ptr<const Tokenizer>(std::move(*tok));
+    }
+    auto path = VocabularyLocator::locateClipBpe(userVocabPath);
+    if (!path.ok())
+        return path.error();
+    auto tok = ClipTokenizer::fromBpeFile(*path, family == ModelFamily::SD2
+                                                     ? ClipTokenizer::kSd2PadToken
+                                                     : ClipTokenizer::kSd1PadToken);
+    if (!tok.ok())
+        return tok.error();
+    return std::shared_ptr<const Tokenizer>(std::move(*tok));
+}
+
+Result<std::unique_ptr<TextConditioner>>
+TextConditioner::fromCheckpoint(const Checkpoint &checkpoint, c10::ScalarType dtype,
+                                const std::string &userVocabPath)
+{
+    auto tokenizer = tokenizerFor(checkpoint.tokenizerDir, checkpoint.info.family, userVocabPath);
+    if (!tokenizer.ok())
+        return tokenizer.error();
+    auto config = ClipTextConfig::fromJson(checkpoint.textEncoder.config);
+    if (!config.ok())
+        return config.error();
+    auto model = loadClipTextModel(*config, checkpoint.textEncoder.weights, dtype);
     if (!model.ok())
         return model.error();
     return std::make_unique<TextConditioner>(std::move(*tokenizer), std::move(*model));

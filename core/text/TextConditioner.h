@@ -20,6 +20,8 @@
 #pragma once
 
 #include "core/common/Result.h"
+#include "core/io/Checkpoint.h"
+#include "core/io/ModelInfo.h"
 #include "core/models/clip/ClipTextModel.h"
 #include "core/pipeline/Request.h"
 #include "core/text/PromptChunker.h"
@@ -51,7 +53,22 @@ public:
     static Result<std::unique_ptr<TextConditioner>>
     fromDiffusersFolder(const std::string &modelDir, c10::ScalarType dtype = c10::ScalarType::Float);
 
-    // [1, 77*k, C] in `dtype` (default: the model's dtype).
+    // From an opened checkpoint: its text encoder (config + weights, loaded
+    // strictly in `dtype`) and tokenizerFor(...) as the tokenizer.
+    static Result<std::unique_ptr<TextConditioner>>
+    fromCheckpoint(const Checkpoint &checkpoint, c10::ScalarType dtype = c10::ScalarType::Float,
+                   const std::string &userVocabPath = {});
+
+    // The CLIP tokenizer of a model: `tokenizerDir` (a diffusers tokenizer/
+    // folder) when not empty, else openai's BPE file found by
+    // VocabularyLocator (userVocabPath: file or folder, may be empty) with the
+    // family's padding (SD2: "!" = id 0, otherwise eos).
+    static Result<std::shared_ptr<const Tokenizer>>
+    tokenizerFor(const std::string &tokenizerDir, ModelFamily family,
+                 const std::string &userVocabPath = {});
+
+    // [1, 77*k, C] in `dtype` (default: the model's dtype). The returned
+    // tensor may be shared with the cache: never modify it in place.
     Result<at::Tensor> encode(const std::string &prompt, PromptSyntax syntax, int clipSkip = 1,
                               std::optional<c10::ScalarType> dtype = std::nullopt);
 

@@ -1,0 +1,62 @@
+// stipple-train's engine: trains the built-in model from scratch on the
+// synthetic shapes data set, with libtorch autograd on the very modules the
+// inference engine runs (AutoencoderKL, CLIP text transformer,
+// UNet2DConditionModel):
+//   1. a sentencepiece tokenizer trained on the captions (spm_train);
+//   2. the VAE: reconstruction (MSE) + KL (weight 1e-6, as LDM's KL-f8);
+//   3. the text encoder and the UNet together: epsilon prediction on SD 1.x's
+//      scaled-linear schedule (so every sampler works unchanged), with the
+//      caption dropped 10% of the time for classifier-free guidance.
+// Each phase checkpoints to the work folder and resumes from it. The result
+// is exported as a diffusers folder with fp16 safetensors.
+// Thread-safety: run from one thread; the cancel token may be set from any.
+#pragma once
+
+#include "core/common/CancelToken.h"
+#include "core/common/Result.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace stipple::core {
+
+struct TrainProgress {
+    std::string phase; // "tokenizer", "vae", "unet", "export"
+    int step = 0;
+    int total = 0;
+    float loss = 0;    // smoothed
+    double elapsedSec = 0;
+};
+
+struct TrainOptions {
+    std::string outDir;      // exported diffusers folder
+    std::string workDir;     // checkpoints, corpus, tokenizer, loss plot
+    int vaeSteps = 3000;
+    int unetSteps = 30000;
+    int batchSize = 16;
+    float vaeLearningRate = 1e-3f;
+    float unetLearningRate = 4e-4f;
+    float captionDropout = 0.1f;
+    std::uint64_t seed = 1;
+    int checkpointEvery = 250;
+    int imageSize = 128;
+    std::function<void(const TrainProgress &)> onProgress;
+    CancelToken cancel;
+};
+
+struct TrainResult {
+    std::vector<float> vaeLoss;  // per step, whole run including resumed steps
+    std::vector<float> unetLoss;
+    double seconds = 0;          // this invocation
+    bool cancelled = false;
+    std::string lossPlotPath;
+};
+
+// Quick preset for CI: a few dozen steps of each phase at 64 px.
+TrainOptions quickTrainOptions(const std::string &outDir, const std::string &workDir);
+
+Result<TrainResult> trainBuiltinModel(const TrainOptions &options);
+
+} // namespace stipple::core

@@ -1,0 +1,86 @@
+#include "core/train/TrainingData.h"
+
+#include "core/synth/SyntheticShapes.h"
+
+#include <ATen/ATen.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sys/wait.h>
+
+namespace stipple::core {
+
+TrainingData::TrainingData(std::uint64_t seed, int imageSize, std::shared_ptr<const Tokenizer> tokenizer)
+    : m_shapes(seed, shapes::DatasetOptions{imageSize, 0.2f, 0.15f}), m_imageSize(imageSize), m_seed(seed),
+      m_tokenizer(std::move(tokenizer))
+{
+}
+
+at::Tensor TrainingData::tokenize(const std::vector<std::string> &captions) const
+{
+    const int n = int(captions.size());
+    at::Tensor ids = at::empty({n, 77}, at::kLong);
+    auto acc = ids.accessor<std::int64_t, 2>();
+    const int bos = m_tokenizer->bosId(), eos = m_tokenizer->eosId();
+    for (int i = 0; i < n; ++i) {
+        std::vector<int> body = m_tokenizer->encode(captions[i]);
+        if (body.size() > 75)
+            body.resize(75);
+        int k = 0;
+        acc[i][k++] = bos;
+        for (int id : body)
+            acc[i][k++] = id;
+        while (k < 77)
+            acc[i][k++] = eos;
+    }
+    return ids;
+}
+
+TrainingBatch TrainingData::batch(std::uint64_t index, int batchSize, float dropout) const
+{
+    TrainingBatch b;
+    const int s = m_imageSize;
+    b.images = at::empty({batchSize, 3, s, s}, at::kFloat);
+    std::mt19937_64 rng(m_seed * 1000003ULL + index);
+    std::uniform_real_distribution<float> u(0.f, 1.f);
+    for (int i = 0; i < batchSize; ++i) {
+        const auto sample = m_shapes.generate(index * std::uint64_t(batchSize) + i);
+        // HWC uint8 -> CHW [-1,1]
+        at::Tensor hwc = at::from_blob(const_cast<std::uint8_t *>(sample.image.pixels.data()), {s, s, 3}, at::kByte);
+        b.images[i].copy_(hwc.permute({2, 0, 1}).to(at::kFloat).div(127.5).sub(1.0));
+        b.captions.push_back(u(rng) < dropout ? std::string() : sample.caption);
+    }
+    b.ids = tokenize(b.captions);
+    return b;
+}
+
+Status writeCaptionCorpus(const std::string &path, std::uint64_t seed, int count)
+{
+    std::ofstream out(path);
+    if (!out)
+        return makeError(ErrorCode::IoError, "cannot write " + path);
+    shapes::SyntheticShapes ds(seed);
+    for (int i = 0; i < count; ++i)
+        out << shapes::SyntheticShapes::caption(ds.scene(i)) << '\n';
+    for (const auto &w : shapes::SyntheticShapes::vocabularyWords())
+        out << w << '\n';
+    return out ? Status{} : makeError(ErrorCode::IoError, "cannot write " + path);
+}
+
+Status trainSentencePiece(const std::string &corpusPath, const std::string &prefix)
+{
+    // Word-level model: the caption language is a closed set of words, so
+    // one piece per word. Ids: unk 0, bos 1, eos 2, pad 3.
+    const std::string cmd = "spm_train --input='" + corpusPath + "' --model_prefix='" + prefix +
+                            "' --model_type=word --vocab_size=64 --hard_vocab_limit=false"
+                            " --character_coverage=1.0 --unk_id=0 --bos_id=1 --eos_id=2 --pad_id=3"
+                            " --minloglevel=2 >'" + prefix + ".log' 2>&1";
+    const int rc = std::system(cmd.c_str());
+    if (rc != 0)
+        return makeError(ErrorCode::Internal, "spm_train failed (is the 'sentencepiece' package installed?), "
+                                              "see " + prefix + ".log");
+    return {};
+}
+
+} // namespace stipple::core
