@@ -8,8 +8,13 @@
 #include "core/io/ModelInfo.h"
 #include "core/pipeline/Request.h"
 
+#include <functional>
 #include <memory>
 #include <string>
+
+namespace at {
+class Tensor;
+}
 
 namespace stipple::core {
 
@@ -19,6 +24,13 @@ struct LoadOptions {
     std::string vocabPath;      // CLIP vocab for single files (bpe_simple_vocab_16e6.txt.gz or a tokenizer/ folder)
     ComputeDType dtype = ComputeDType::Float32;
 };
+
+// Parity/debugging hook: named intermediate tensors of a generation, on the
+// inference thread: "prompt_embeds" (the UNet context), "unet_out" (raw UNet
+// output of every call, before guidance), "latents_per_step" (after every
+// scheduler step and mask blend), "vae_decode_in" (latents / scaling factor).
+// Unset (the default) it costs nothing.
+using TensorTrace = std::function<void(const std::string &name, const at::Tensor &value)>;
 
 class Engine {
 public:
@@ -36,6 +48,9 @@ public:
     // Validates the request and generates. Never throws; torch errors and
     // out-of-memory come back as Error values.
     Result<GenerationOutput> generate(const GenerationRequest &request, const Observer &observer = {});
+
+    // Installs (or, with nullptr, removes) the tensor trace for later generate() calls.
+    void setTensorTrace(TensorTrace trace);
 
 private:
     struct Impl;

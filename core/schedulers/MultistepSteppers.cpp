@@ -29,7 +29,7 @@ AlphaSigma alphaSigma(float sigma)
     AlphaSigma r;
     r.alpha = 1.0f / std::sqrt(sigma * sigma + 1.0f);
     r.sigma = sigma * r.alpha;
-    r.lambda = std::log(r.alpha) - std::log(r.sigma);
+    r.lambda = tensorLog(r.alpha) - tensorLog(r.sigma);
     return r;
 }
 
@@ -67,7 +67,7 @@ public:
             const AlphaSigma t = alphaSigma(m_d.sigma[i + 1]);
             const AlphaSigma s = alphaSigma(m_d.sigma[i]);
             const float h = t.lambda - s.lambda;
-            prev = x * (t.sigma / s.sigma) - x0 * (t.alpha * (std::exp(-h) - 1.0f));
+            prev = x * (t.sigma / s.sigma) - x0 * (t.alpha * (tensorExp(-h) - 1.0f));
         } else {
             // Multistep second order, midpoint variant.
             const AlphaSigma t = alphaSigma(m_d.sigma[i + 1]);
@@ -79,7 +79,7 @@ public:
             const float h0 = s0.lambda - s1.lambda;
             const float r0 = h0 / h;
             const at::Tensor d1 = (m0 - m1) * (1.0f / r0);
-            const float phi = t.alpha * (std::exp(-h) - 1.0f);
+            const float phi = t.alpha * (tensorExp(-h) - 1.0f);
             prev = x * (t.sigma / s0.sigma) - m0 * phi - d1 * (0.5f * phi);
         }
         if (m_lowerOrderNums < 2)
@@ -129,10 +129,10 @@ private:
     {
         Coefficients c{};
         const float hh = -h;
-        c.hPhi1 = std::expm1(hh);
+        c.hPhi1 = tensorExpm1(hh);
         float hPhiK = c.hPhi1 / hh - 1.0f;
         double factorial = 1;
-        c.bh = std::expm1(hh);
+        c.bh = tensorExpm1(hh);
         for (int k = 1; k <= order && k <= 2; ++k) {
             c.b[k - 1] = hPhiK * float(factorial) / c.bh;
             factorial *= k + 1;
@@ -180,10 +180,13 @@ private:
         const AlphaSigma si = alphaSigma(m_d.sigma[i - 2]);
         const float rk = (si.lambda - s0.lambda) / h;
         const at::Tensor d1 = (m_outputs[0] - m0) / rk;
-        const double rho0 = (double(c.b[0]) - double(c.b[1])) / (1.0 - double(rk));
-        const double rho1 = double(c.b[0]) - rho0;
-        const at::Tensor corrRes = d1 * float(rho0);
-        return xt - (corrRes + d1t * float(rho1)) * (t.alpha * c.bh);
+        // float32 LU solve, as torch.linalg.solve in diffusers.
+        const at::Tensor r = at::tensor({1.0f, 1.0f, rk, 1.0f}, at::kFloat).view({2, 2});
+        const at::Tensor b = at::tensor({c.b[0], c.b[1]}, at::kFloat);
+        const at::Tensor rho = at::linalg_solve(r, b);
+        const float rho0 = rho[0].item<float>(), rho1 = rho[1].item<float>();
+        const at::Tensor corrRes = d1 * rho0;
+        return xt - (corrRes + d1t * rho1) * (t.alpha * c.bh);
     }
 
     std::array<at::Tensor, 2> m_outputs; // [older, newer] converted outputs

@@ -20,13 +20,17 @@ at::Tensor drawNoise(const at::Generator &generator, const at::Tensor &like)
     return at::randn(like.sizes(), gen, like.options());
 }
 
+float tensorLog(float v) { return at::scalar_tensor(v, at::kFloat).log().item<float>(); }
+float tensorExp(float v) { return at::scalar_tensor(v, at::kFloat).exp().item<float>(); }
+float tensorExpm1(float v) { return at::scalar_tensor(v, at::kFloat).expm1().item<float>(); }
+
 float scaleSigmaAt(const Schedule::Data &d, int i)
 {
     if (d.sampler.kind == SamplerKind::DpmppSde && i % 2 == 1) {
         // Second stage of a DPM++ SDE step: the log-midpoint of sigma_{i-1} and sigma_i.
-        const float t = -std::log(d.sigma[i - 1]);
-        const float tNext = -std::log(d.sigma[i]);
-        return std::exp(-(t + (tNext - t) * 0.5f));
+        const float t = -tensorLog(d.sigma[i - 1]);
+        const float tNext = -tensorLog(d.sigma[i]);
+        return tensorExp(-(t + (tNext - t) * 0.5f));
     }
     return d.sigma[i];
 }
@@ -78,7 +82,7 @@ Result<SampleResult> sample(const Schedule &schedule, const at::Tensor &latents,
     if (start < 0 || start > n)
         return makeError(ErrorCode::InvalidArgument,
                          "start index " + std::to_string(start) + " outside [0, " + std::to_string(n) + "]");
-    if (start % d.order != 0)
+    if (start % d.order != 0 && start != n)
         return makeError(ErrorCode::InvalidArgument, "start index must be a multiple of the sampler order");
     if (!latents.defined() || !latents.is_floating_point())
         return makeError(ErrorCode::InvalidArgument, "latents must be a floating-point tensor");
@@ -107,10 +111,14 @@ Result<SampleResult> sample(const Schedule &schedule, const at::Tensor &latents,
         }
         result.latents = x;
         return result;
+    } catch (const SamplerAbort &abort) {
+        return abort.error;
     } catch (const c10::Error &e) {
         return torchError(e);
     } catch (const std::bad_alloc &) {
         return makeError(ErrorCode::OutOfMemory, "sampling: out of memory");
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Internal, std::string("sampling: ") + e.what());
     }
 }
 

@@ -12,9 +12,12 @@
 // Parameterisation (eps / v / x0) comes from the schedule's config; the
 // sampler converts the raw model output itself (k-diffusion style).
 // Random numbers: stochastic samplers draw torch::randn(latents.sizes(),
-// generator) in exactly diffusers' order (Euler a: one draw per step; DDPM:
-// one per step with t > 0; DDIM eta > 0: one per step; DPM++ SDE: one per
-// step, see the deviation note in Sampler.cpp).
+// generator) (in the model output's dtype, as diffusers) in exactly diffusers' order: Euler a one draw
+// per step (also the last); DDPM one per step with t > 0; DDIM with eta > 0
+// one per step; DPM++ SDE one per model call except the final step's (its
+// Brownian-tree noise is replaced by an equivalent Brownian path, see
+// SigmaSteppers.cpp). Plain Euler draws nothing (diffusers 0.25 draws and
+// discards one tensor per step when given a generator; no output depends on it).
 // Thread-safety: sample() keeps all per-run state on its stack; concurrent
 // runs are fine if their callbacks and generators are not shared.
 #pragma once
@@ -61,14 +64,24 @@ struct SampleResult {
     int modelCalls = 0;
 };
 
+// Thrown by a ModelFn / StepCallback to abort the run with its own error:
+// sample() returns `error` unchanged (e.g. the UNet's OutOfMemory).
+struct SamplerAbort {
+    Error error;
+};
+
 // Runs the loop from options.startIndex to the end. `latents` must already
 // carry the initial noise level (txt2img: randn * initNoiseSigma(); img2img:
-// addNoise at the start index). Never throws c10::Error: torch errors from
-// the model or the step become ErrorCode::Internal, std::bad_alloc
-// ErrorCode::OutOfMemory. Other exception types thrown by the callbacks
-// propagate unchanged (a pipeline may use them to abort with its own error).
-// InvalidArgument: startIndex outside [0, size()] (size() returns the
-// latents unchanged with zero model calls).
+// addNoise at the start index). Never throws: a SamplerAbort from a callback
+// returns its error; c10::Error and other std::exception from the model or
+// the step become ErrorCode::Internal ("can't allocate memory" and
+// std::bad_alloc: ErrorCode::OutOfMemory).
+// InvalidArgument: startIndex outside [0, size()] or not a multiple of
+// order() (startIndex == size() returns the latents unchanged with zero model
+// calls), undefined latents or model.
+// The ModelFn must not modify its input tensor in place (for DDIM/PNDM/DDPM/
+// DPM++ 2M/UniPC it is the latents themselves); the StepCallback may modify
+// only the `latents` it is handed in that call.
 Result<SampleResult> sample(const Schedule &schedule, const at::Tensor &latents,
                             const ModelFn &model, const SampleOptions &options = {});
 

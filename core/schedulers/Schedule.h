@@ -45,15 +45,18 @@ public:
     int size() const;
 
     // The model timesteps in call order, dtype as diffusers: int64 for
-    // DDIM/PNDM/DDPM/DPM++ 2M/UniPC, float32 for Euler/Euler a/LMS/Heun/
-    // DPM++ SDE (fractional for Karras sigmas or linspace spacing).
+    // DDIM/PNDM/DDPM/DPM++ 2M/UniPC (Karras: rounded sigma->t inversion),
+    // float32 for Euler/Euler a/LMS/Heun, float64 for DPM++ SDE and for
+    // LMS/Heun with Karras sigmas (fractional for Karras sigmas, linspace
+    // spacing and the SDE midpoints).
     const at::Tensor &timesteps() const;
     double timestep(int index) const;       // timesteps()[index] as a double (exact)
 
     // Noise levels sigma = sqrt((1 - abar) / abar) at each timestep, float32,
     // for the sigma-parameterised samplers (Euler, Euler a, LMS, Heun,
-    // DPM++ 2M, DPM++ SDE, UniPC), with the final level appended (0, or
-    // sigma(t=0) for DPM++ 2M / UniPC): size() + 1 entries
+    // DPM++ 2M, DPM++ SDE, UniPC), with the final level appended (0; for
+    // DPM++ 2M / UniPC sigma(t=0), or the last Karras sigma repeated):
+    // size() + 1 entries
     // (Heun/SDE: interleaved as diffusers). Undefined tensor for DDIM/PNDM/DDPM.
     const at::Tensor &sigmas() const;
     bool hasSigmas() const;
@@ -63,9 +66,10 @@ public:
     const at::Tensor &alphasCumprod() const;
 
     // Standard deviation of the initial noise: txt2img latents are
-    // randn(shape) * initNoiseSigma(). 1 for alpha-parameterised samplers;
-    // sigma_max for Euler/LMS/Heun with linspace/trailing spacing and
-    // sqrt(sigma_max^2 + 1) with leading spacing (diffusers 0.25 quirk kept).
+    // randn(shape) * initNoiseSigma(). 1 for DDIM/PNDM/DDPM/DPM++ 2M/UniPC;
+    // for Euler/Euler a/LMS/Heun/DPM++ SDE sigma_max with linspace/trailing
+    // spacing and sqrt(sigma_max^2 + 1) with leading spacing (diffusers 0.25
+    // quirk kept).
     double initNoiseSigma() const;
 
     // DDIM/PNDM: the alpha_cumprod used before t = 0 (1 or alphas_cumprod[0]).

@@ -168,7 +168,7 @@ Result<SchedulerConfig> SchedulerConfig::fromJsonText(const std::string &text)
     return fromJson(j);
 }
 
-const char *predictionTypeName(PredictionType type)
+const char *schedulerPredictionName(PredictionType type)
 {
     switch (type) {
     case PredictionType::Epsilon: return "epsilon";

@@ -65,7 +65,8 @@ struct SchedulerConfig {
     static Result<SchedulerConfig> fromJsonText(const std::string &text);
 };
 
-const char *predictionTypeName(PredictionType type);   // "epsilon", "v_prediction", "sample"
+// (Not predictionTypeName: core/io/ModelInfo.h declares that for its own PredictionType.)
+const char *schedulerPredictionName(PredictionType type); // "epsilon", "v_prediction", "sample"
 const char *timestepSpacingName(TimestepSpacing spacing); // "leading", "linspace", "trailing"
 
 } // namespace stipple::core

@@ -46,6 +46,13 @@ std::unique_ptr<Stepper> makeSigmaStepper(const Schedule::Data &d, const at::Gen
 std::unique_ptr<Stepper> makeMultistepStepper(const Schedule::Data &d, const at::Generator &generator);
 std::unique_ptr<Stepper> makeAlphaStepper(const Schedule::Data &d, const at::Generator &generator);
 
+// Scalar log / exp / expm1 evaluated like diffusers does, on a float32 0-dim
+// tensor: ATen's kernels can differ from libm in the last bit, which would
+// show up as 1e-6 differences after 50 steps.
+float tensorLog(float v);
+float tensorExp(float v);
+float tensorExpm1(float v);
+
 // Stateless scalings shared by Sampler.cpp (scaleModelInput / addNoise).
 float scaleSigmaAt(const Schedule::Data &d, int index); // sigma whose sqrt(sigma^2+1) divides the input
 

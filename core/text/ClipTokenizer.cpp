@@ -25,10 +25,8 @@ unsigned categoryOf(char32_t c)
     return static_cast<unsigned>(utf8proc_category(static_cast<utf8proc_int32_t>(c)));
 }
 
-bool isLetter(char32_t c)
+bool isLetterCategory(char32_t c)
 {
-    if (c < 0x80)
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     switch (categoryOf(c)) {
     case UTF8PROC_CATEGORY_LU:
     case UTF8PROC_CATEGORY_LL:
@@ -39,6 +37,26 @@ bool isLetter(char32_t c)
     default:
         return false;
     }
+}
+
+bool isLetter(char32_t c)
+{
+    if (c < 0x80)
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    return isLetterCategory(c);
+}
+
+// Quirk of the `regex` module under IGNORECASE: a non-letter whose case mapping
+// is a letter (U+0345 COMBINING GREEK YPOGEGRAMMENI -> U+0399) matches neither
+// [\p{L}] nor the negated class [^\s\p{L}\p{N}], so CLIP's pattern skips it.
+bool isCaseVariantOfLetter(char32_t c)
+{
+    if (c < 0x80 || isLetterCategory(c))
+        return false;
+    const auto cp = static_cast<utf8proc_int32_t>(c);
+    const auto upper = utf8proc_toupper(cp), lower = utf8proc_tolower(cp);
+    return (upper != cp && isLetterCategory(static_cast<char32_t>(upper))) ||
+           (lower != cp && isLetterCategory(static_cast<char32_t>(lower)));
 }
 
 bool isNumber(char32_t c)
@@ -168,17 +186,17 @@ std::vector<std::u32string> ClipTokenizer::preTokenize(std::u32string_view text)
                     ++len;
             } else if (isNumber(c)) {
                 len = 1;
-            } else if (!isRegexSpace(c)) {
+            } else if (!isRegexSpace(c) && !isCaseVariantOfLetter(c)) {
                 len = 1;
                 while (i + len < text.size()) {
                     const char32_t d = text[i + len];
-                    if (isRegexSpace(d) || isLetter(d) || isNumber(d))
+                    if (isRegexSpace(d) || isLetter(d) || isNumber(d) || isCaseVariantOfLetter(d))
                         break;
                     ++len;
                 }
             }
         }
-        if (len == 0) { // whitespace: not part of any token
+        if (len == 0) { // whitespace (or the U+0345 quirk): not part of any token
             ++i;
             continue;
         }
@@ -337,7 +355,20 @@ std::string ClipTokenizer::decode(const std::vector<int> &ids) const
     if (first == std::string::npos)
         return {};
     const auto last = text.find_last_not_of(' ');
-    return text.substr(first, last - first + 1);
+    text = text.substr(first, last - first + 1);
+    // transformers' clean_up_tokenization (clean_up_tokenization_spaces=True).
+    static const std::pair<std::string_view, std::string_view> kCleanups[] = {
+        {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"},
+        {" n't", "n't"}, {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
+    for (const auto &[from, to] : kCleanups) {
+        std::string replaced;
+        size_t pos = 0;
+        for (size_t hit; (hit = text.find(from, pos)) != std::string::npos; pos = hit + from.size())
+            replaced.append(text, pos, hit - pos).append(to);
+        replaced.append(text, pos, std::string::npos);
+        text.swap(replaced);
+    }
+    return text;
 }
 
 std::vector<int> ClipTokenizer::makeWindow(const std::vector<int> &body, int maxLength) const

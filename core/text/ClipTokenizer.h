@@ -46,6 +46,8 @@ public:
 
     // Tokenizer
     std::vector<int> encode(const std::string &utf8) const override;
+    // Like transformers' decode(ids, skip_special_tokens=True): specials dropped,
+    // "</w>" -> space, clean_up_tokenization (" ," -> "," ...).
     std::string decode(const std::vector<int> &ids) const override;
     int bosId() const override { return m_bosId; }
     int eosId() const override { return m_eosId; }

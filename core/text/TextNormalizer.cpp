@@ -72,17 +72,18 @@ const std::unordered_map<char32_t, std::u32string> &widthMap()
     return map;
 }
 
-// ftfy chardata.LIGATURES: NFKC of these Latin ligatures.
+// ftfy 6.1.1 chardata.LIGATURES (Latin ligatures and legacy digraphs; note
+// U+FB05 becomes "ſt", not NFKC's "st", and U+0149 keeps its U+02BC).
 const std::unordered_map<char32_t, std::u32string> &ligatureMap()
 {
-    static const auto map = [] {
-        std::unordered_map<char32_t, std::u32string> m;
-        for (char32_t c : std::u32string_view(U"\u0132\u0133\u0149\u01C7\u01C8\u01C9\u01CA\u01CB"
-                                              U"\u01CC\u01F1\u01F2\u01F3\uFB00\uFB01\uFB02\uFB03"
-                                              U"\uFB04\uFB05\uFB06"))
-            m[c] = nfkcOf(c);
-        return m;
-    }();
+    static const std::unordered_map<char32_t, std::u32string> map = {
+        {0x0132, U"IJ"}, {0x0133, U"ij"}, {0x0149, U"\u02BCn"},
+        {0x01F1, U"DZ"}, {0x01F2, U"Dz"}, {0x01F3, U"dz"},
+        {0x01C4, U"D\u017D"}, {0x01C5, U"D\u017E"}, {0x01C6, U"d\u017E"},
+        {0x01C7, U"LJ"}, {0x01C8, U"Lj"}, {0x01C9, U"lj"},
+        {0x01CA, U"NJ"}, {0x01CB, U"Nj"}, {0x01CC, U"nj"},
+        {0xFB00, U"ff"}, {0xFB01, U"fi"}, {0xFB02, U"fl"}, {0xFB03, U"ffi"},
+        {0xFB04, U"ffl"}, {0xFB05, U"\u017Ft"}, {0xFB06, U"st"}};
     return map;
 }
 
@@ -208,6 +209,158 @@ bool isCaseIgnorable(char32_t c)
     }
 }
 
+// Character classes of ftfy 6.1.1's badness heuristic (badness.py,
+// MOJIBAKE_CATEGORIES), limited to what Latin-1/Windows-1252 mojibake contains.
+bool inSet(char32_t c, std::u32string_view set) { return set.find(c) != std::u32string_view::npos; }
+bool isBadChar(char32_t c)
+{
+    return inSet(c, U"\u00A6\u00A4\u00A8\u00AC\u00AF\u00B6\u00A7\u00B8\u0192\u02C6\u02C7\u02D8\u02DB\u02DC"
+                    U"\u2020\u2021\u2030\u2310\u25CA\uFFFD\u00AA\u00BA");
+}
+bool isCurrency(char32_t c) { return inSet(c, U"\u00A2\u00A3\u00A5\u20A7\u20AC"); }
+bool isStartPunct(char32_t c)
+{
+    return inSet(c, U"\u00A1\u00AB\u00BF\u00A9\u0384\u0385\u2018\u201A\u201C\u201E\u2022\u2039\uF8FF");
+}
+bool isEndPunct(char32_t c) { return inSet(c, U"\u00AE\u00BB\u02DD\u201D\u203A\u2122"); }
+bool isNumeric(char32_t c)
+{
+    return inSet(c, U"\u00B2\u00B3\u00B9\u00B1\u00BC\u00BD\u00BE\u00D7\u00B5\u00F7\u2044\u2202\u2206"
+                    U"\u220F\u2211\u221A\u221E\u2229\u222B\u2248\u2260\u2261\u2264\u2265\u2116");
+}
+bool isLowerAccented(char32_t c)
+{
+    return (c >= 0xE0 && c <= 0xF1) ||
+           inSet(c, U"\u00DF\u0103\u0105\u0107\u010D\u010F\u0111\u0119\u011B\u011F\u013A\u013E\u0142"
+                    U"\u0153\u0155\u015B\u015F\u0161\u0165\u00FC\u017A\u017C\u017E\u0491\uFB01\uFB02");
+}
+bool isUpperAccented(char32_t c)
+{
+    return (c >= 0xC0 && c <= 0xD1) ||
+           inSet(c, U"\u00D8\u00DC\u00DD\u0102\u0104\u0106\u010C\u010E\u0110\u0118\u011A\u011E\u0130"
+                    U"\u0139\u013D\u0141\u0143\u0147\u0152\u0158\u015A\u015E\u0160\u0162\u0164\u016E"
+                    U"\u0170\u0178\u0179\u017B\u017D\u0490");
+}
+
+// Two-character rules of ftfy's BADNESS_RE that apply to these code pages.
+bool badPair(char32_t a, char32_t b)
+{
+    const bool aLA = isLowerAccented(a), aUA = isUpperAccented(a), aCur = isCurrency(a),
+               aNum = isNumeric(a), aSP = isStartPunct(a), aEP = isEndPunct(a), aBad = isBadChar(a);
+    if (isBadChar(b) && (aBad || aLA || aUA || aSP || aEP || aCur || aNum))
+        return true;
+    if (aBad && (isLowerAccented(b) || isUpperAccented(b) || isStartPunct(b) || isEndPunct(b) ||
+                 isCurrency(b) || isNumeric(b)))
+        return true;
+    if ((aLA || aEP || aCur || aNum) && isUpperAccented(b))
+        return true;
+    if ((aEP || aCur || aNum) && isLowerAccented(b))
+        return true;
+    if ((aLA || aEP) && isCurrency(b))
+        return true;
+    if (aUA && isNumeric(b))
+        return true;
+    if ((aCur || aNum) && isStartPunct(b))
+        return true;
+    if ((a == 0x152 || a == 0x153) && !((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z')))
+        return true;
+    if (inSet(a, U"\u00C2\u00C3\u00CE\u00D0") &&
+        (inSet(b, U"\u20AC\u0160\u0161\u00A2\u00A3\u0178\u017E\u00A0\u00AD\u00AE\u00A9\u00B0\u00B7\u00BB"
+                  U"\u2013\u2014\u00B4") ||
+         isStartPunct(b) || isEndPunct(b)))
+        return true;
+    if (a == 0xD7 && (b == 0xB2 || b == 0xB3))
+        return true;
+    if (a == 0xE0 && inSet(b, U"\u00B2\u00B5\u00B9\u00BC\u00BD\u00BE"))
+        return true;
+    return false;
+}
+
+} // namespace
+
+bool TextNormalizer::looksLikeMojibake(std::u32string_view text)
+{
+    auto isAHat = [](char32_t c) { return c == 0xC3 || c == 0xC2; }; // Ã, Â
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char32_t c = text[i];
+        if (c >= 0x80 && c <= 0x9F)
+            return true; // C1 controls only occur in mojibake
+        if (i + 1 < text.size() && badPair(c, text[i + 1]))
+            return true;
+        // "[a-z]\s?[ÃÂ][ ]" and "^[ÃÂ][ ]": an encoded U+00A0 turned into a space.
+        if (isAHat(c) && i + 1 < text.size() && text[i + 1] == U' ') {
+            if (i == 0)
+                return true;
+            const char32_t p = text[i - 1];
+            if (p >= 'a' && p <= 'z')
+                return true;
+            if (i >= 2 && isPythonSpace(p) && text[i - 2] >= 'a' && text[i - 2] <= 'z')
+                return true;
+        }
+        // "[a-z.,?!{end_punctuation}] Â [ {start_punctuation}{end_punctuation}]"
+        if (c == 0xC2 && i > 0 && i + 1 < text.size()) {
+            const char32_t p = text[i - 1], n = text[i + 1];
+            const bool before = (p >= 'a' && p <= 'z') || inSet(p, U".,?!") || isEndPunct(p);
+            const bool after = n == U' ' || isStartPunct(n) || isEndPunct(n);
+            if (before && after)
+                return true;
+        }
+    }
+    return false;
+}
+
+namespace {
+
+// ftfy.fixes.restore_byte_a0 on legacy-encoded bytes: put back 0xA0 bytes that
+// became spaces inside would-be UTF-8 sequences (chardata.ALTERED_UTF8_RE), and
+// "\xc3 " -> "\xc3\xa0 " for the Portuguese/French word "à" (A_GRAVE_WORD_RE).
+std::string restoreByteA0(const std::string &in)
+{
+    auto u = [&](const std::string &s, size_t i) { return i < s.size() ? static_cast<unsigned char>(s[i]) : 0x100u; };
+    auto cont = [](unsigned b) { return b >= 0x80 && b <= 0xBF; };
+    auto contNo85A0 = [&](unsigned b) { return cont(b) && b != 0x85 && b != 0xA0; };
+    std::string s;
+    s.reserve(in.size() + 8);
+    for (size_t i = 0; i < in.size(); ++i) {
+        s.push_back(in[i]);
+        if (u(in, i) == 0xC3 && u(in, i + 1) == 0x20) {
+            const std::string_view rest = std::string_view(in).substr(i + 2);
+            const bool excluded = rest.substr(0, 1) == " " || rest.substr(0, 5) == "quele" ||
+                                  rest.substr(0, 5) == "quela" || rest.substr(0, 5) == "quilo" ||
+                                  rest.substr(0, 2) == "s ";
+            if (!excluded)
+                s.push_back(static_cast<char>(0xA0));
+        }
+    }
+    size_t i = 0;
+    while (i < s.size()) {
+        const unsigned b0 = u(s, i), b1 = u(s, i + 1), b2 = u(s, i + 2), b3 = u(s, i + 3);
+        size_t len = 0;
+        if ((b0 == 0xC2 || b0 == 0xC3 || b0 == 0xC5 || b0 == 0xCE || b0 == 0xD0 || b0 == 0xD9) && b1 == 0x20)
+            len = 2;
+        else if ((b0 == 0xE2 || b0 == 0xE3) && b1 == 0x20 && contNo85A0(b2))
+            len = 3;
+        else if (b0 >= 0xE0 && b0 <= 0xE3 && contNo85A0(b1) && b2 == 0x20)
+            len = 3;
+        else if (b0 == 0xF0 && ((b1 == 0x20 && cont(b2) && cont(b3)) || (cont(b1) && b2 == 0x20 && cont(b3)) ||
+                                (cont(b1) && cont(b2) && b3 == 0x20)))
+            len = 4;
+        if (len == 0) {
+            ++i;
+            continue;
+        }
+        for (size_t k = i; k < i + len; ++k)
+            if (s[k] == ' ')
+                s[k] = static_cast<char>(0xA0);
+        i += len;
+    }
+    return s;
+}
+
+} // namespace
+
+namespace {
+
 std::u32string fixSegment(std::u32string text, bool unescape)
 {
     // ftfy.fix_and_explain: apply the fixers in order until nothing changes.
@@ -243,7 +396,7 @@ bool TextNormalizer::isPythonSpace(char32_t c)
            p->bidi_class == UTF8PROC_BIDI_CLASS_B || p->bidi_class == UTF8PROC_BIDI_CLASS_S;
 }
 
-// ftfy.fixes.unescape_html: HTML_ENTITY_RE = "&#?[0-9A-Za-z]{1,24};?".
+// ftfy.fixes.unescape_html: HTML_ENTITY_RE = "&#?[0-9A-Za-z]{1,24};".
 std::u32string TextNormalizer::unescapeHtml(std::u32string_view text)
 {
     if (text.find(U'&') == std::u32string_view::npos)
@@ -263,19 +416,18 @@ std::u32string TextNormalizer::unescapeHtml(std::u32string_view text)
         size_t k = j;
         while (k < text.size() && k - j < 24 && isAsciiAlnum(text[k]))
             ++k;
-        if (k == j) { // no match at this '&'
+        if (k == j || k >= text.size() || text[k] != U';') { // no match at this '&'
             out.push_back(text[i++]);
             continue;
         }
-        if (k < text.size() && text[k] == U';')
-            ++k;
+        ++k; // the ';' is required
         const std::u32string_view match = text.substr(i, k - i);
         std::u32string replacement(match);
         if (numeric) {
             std::u32string unescaped = unescapeNumeric(match);
             if (unescaped.find(U';') == std::u32string::npos)
                 replacement = std::move(unescaped);
-        } else if (match.back() == U';') {
+        } else {
             const std::string key = utf8::encode(match.substr(1));
             const auto &map = entityMap();
             const auto it = map.find(key);
@@ -288,10 +440,12 @@ std::u32string TextNormalizer::unescapeHtml(std::u32string_view text)
     return out;
 }
 
-// Mojibake: UTF-8 bytes that were decoded as Latin-1 / Windows-1252. Each run
-// lead + continuation characters whose legacy bytes form one well-formed UTF-8
-// sequence is replaced by the character it encodes (the core of ftfy's
-// decode_inconsistent_utf8 / fix_encoding for these two code pages).
+// Mojibake repair, modelled on ftfy 6.1.1's fix_encoding for the Latin-1 /
+// Windows-1252 cases: (1) a segment that re-encodes entirely to well-formed
+// UTF-8 and looks bad is decoded as a whole; (2) otherwise each embedded
+// UTF-8 sequence (lead + continuation characters) that looks bad on its own is
+// decoded (decode_inconsistent_utf8). "Looks bad" is a subset of ftfy's
+// badness.py rules restricted to the characters these code pages produce.
 std::u32string TextNormalizer::fixMojibake(std::u32string_view text)
 {
     bool candidate = false;
@@ -301,36 +455,102 @@ std::u32string TextNormalizer::fixMojibake(std::u32string_view text)
             break;
         }
     }
-    if (!candidate)
+    // ftfy only looks further when the whole segment looks bad.
+    if (!candidate || !looksLikeMojibake(text))
         return std::u32string(text);
+
+    // (1) The whole segment.
+    bool encodable = true;
+    std::string bytes;
+    bytes.reserve(text.size());
+    for (char32_t c : text) {
+        const int b = legacyByte(c);
+        if (b < 0) {
+            encodable = false;
+            break;
+        }
+        bytes.push_back(static_cast<char>(b));
+    }
+    if (encodable) {
+        bytes = restoreByteA0(bytes);
+        std::u32string decoded;
+        size_t i = 0;
+        bool valid = true;
+        while (i < bytes.size()) {
+            char32_t cp = 0;
+            const int n = utf8::decodeOne(bytes, i, &cp);
+            if (n == 0) {
+                valid = false;
+                break;
+            }
+            decoded.push_back(cp);
+            i += static_cast<size_t>(n);
+        }
+        if (valid)
+            return decoded;
+    }
+
+    // (2) Runs of UTF-8-looking sequences (ftfy's UTF8_DETECTOR_RE): each run
+    // not preceded by a strict continuation character is decoded when it looks
+    // bad by itself and decodes as a whole.
+    // A space may stand for a lost U+00A0 here (ftfy accepts it in runs, and
+    // such runs then fail to decode and stay as they are).
+    auto continuationByte = [](char32_t c) {
+        const int b = legacyByte(c);
+        return (b >= 0x80 && b <= 0xBF) || c == U' ';
+    };
+    auto strictContinuation = [&](char32_t c) {
+        // Continuation characters except dashes, curly quotes, ellipsis, space.
+        return continuationByte(c) &&
+               !inSet(c, U" \u2013\u2014\u2015\u2018\u2019\u201A\u201C\u201D\u201E\u2026");
+    };
+    auto sequenceLength = [&](size_t at) -> size_t {
+        const int lead = legacyByte(text[at]);
+        const size_t len = lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3
+                           : (lead == 0xF0 || lead == 0xF3) ? 4 : 0;
+        if (len == 0 || at + len > text.size())
+            return 0;
+        for (size_t k = 1; k < len; ++k)
+            if (!continuationByte(text[at + k]))
+                return 0;
+        return len;
+    };
     std::u32string out;
     out.reserve(text.size());
     size_t i = 0;
     while (i < text.size()) {
-        const int lead = legacyByte(text[i]);
-        const int len = lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3
-                        : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
-        if (len > 0 && i + len <= text.size()) {
-            std::string bytes(1, static_cast<char>(lead));
-            for (int k = 1; k < len; ++k) {
-                const int b = legacyByte(text[i + k]);
-                if (b < 0x80 || b > 0xBF)
+        if (i > 0 && strictContinuation(text[i - 1])) {
+            out.push_back(text[i++]);
+            continue;
+        }
+        size_t j = i;
+        for (size_t len; j < text.size() && (len = sequenceLength(j)) > 0;)
+            j += len;
+        if (j == i) {
+            out.push_back(text[i++]);
+            continue;
+        }
+        const std::u32string_view run = text.substr(i, j - i);
+        std::u32string decoded;
+        bool valid = looksLikeMojibake(run);
+        if (valid) {
+            std::string runBytes;
+            for (char32_t c : run)
+                runBytes.push_back(static_cast<char>(legacyByte(c)));
+            runBytes = restoreByteA0(runBytes);
+            for (size_t k = 0; k < runBytes.size();) {
+                char32_t cp = 0;
+                const int n = utf8::decodeOne(runBytes, k, &cp);
+                if (n == 0) {
+                    valid = false;
                     break;
-                bytes.push_back(static_cast<char>(b));
-            }
-            char32_t cp = 0;
-            if (static_cast<int>(bytes.size()) == len && utf8::decodeOne(bytes, 0, &cp) == len) {
-                const auto cat = categoryOf(cp);
-                const bool plausible = cat != UTF8PROC_CATEGORY_CN && cat != UTF8PROC_CATEGORY_CO &&
-                                       cat != UTF8PROC_CATEGORY_CS && cat != UTF8PROC_CATEGORY_CC;
-                if (plausible) {
-                    out.push_back(cp);
-                    i += len;
-                    continue;
                 }
+                decoded.push_back(cp);
+                k += static_cast<size_t>(n);
             }
         }
-        out.push_back(text[i++]);
+        out += valid ? std::u32string_view(decoded) : run;
+        i = j;
     }
     return out;
 }

@@ -42,6 +42,7 @@ struct TrainOptions {
     std::uint64_t seed = 1;
     int checkpointEvery = 250;
     int imageSize = 128;
+    bool fixedBatch = false;  // train on one batch (smoke test: the loss must fall)
     std::function<void(const TrainProgress &)> onProgress;
     CancelToken cancel;
 };
@@ -54,7 +55,8 @@ struct TrainResult {
     std::string lossPlotPath;
 };
 
-// Quick preset for CI: a few dozen steps of each phase at 64 px.
+// Quick preset for CI: a few steps of each phase at 64 px on one fixed
+// batch, so the loss falls within seconds.
 TrainOptions quickTrainOptions(const std::string &outDir, const std::string &workDir);
 
 Result<TrainResult> trainBuiltinModel(const TrainOptions &options);

@@ -65,7 +65,9 @@ Status writeCaptionCorpus(const std::string &path, std::uint64_t seed, int count
         out << shapes::SyntheticShapes::caption(ds.scene(i)) << '\n';
     for (const auto &w : shapes::SyntheticShapes::vocabularyWords())
         out << w << '\n';
-    return out ? Status{} : makeError(ErrorCode::IoError, "cannot write " + path);
+    if (!out)
+        return makeError(ErrorCode::IoError, "cannot write " + path);
+    return {};
 }
 
 Status trainSentencePiece(const std::string &corpusPath, const std::string &prefix)

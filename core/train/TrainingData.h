@@ -3,6 +3,7 @@
 // 77, as SD 1.x's CLIP windows). Thread-safety: const methods are reentrant.
 #pragma once
 
+#include "core/common/Result.h"
 #include "core/synth/SyntheticShapes.h"
 #include "core/text/Tokenizer.h"
 

@@ -15,6 +15,7 @@
 #include <QImage>
 #include <QSet>
 #include <QSize>
+#include <QThreadPool>
 
 namespace stipple::ui {
 
@@ -77,6 +78,9 @@ private:
     void startQuery(bool sync);
     void requestThumbnail(const QString &path) const;
     void onThumbnail(const QString &path, const QImage &image);
+    void setLoading(int delta);
+    void rebuildRows();
+    bool matches(const GalleryEntry &entry) const;
 
     QString m_folder;
     QString m_dbPath;
@@ -88,6 +92,9 @@ private:
     mutable QSet<QString> m_thumbPending;
     quint64 m_generation = 0;               // ignores results of superseded queries
     int m_loading = 0;
+    // Background work (index, thumbnails). Cleared and joined in the
+    // destructor, so no task outlives the model.
+    mutable QThreadPool m_pool;
 };
 
 } // namespace stipple::ui

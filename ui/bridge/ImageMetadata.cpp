@@ -1,6 +1,10 @@
 #include "ui/bridge/ImageMetadata.h"
 
+#include "core/pipeline/Infotext.h"
+
 #include <QCoreApplication>
+#include <QLocale>
+#include <QFile>
 #include <QFileInfo>
 #include <QImageReader>
 #include <QJsonArray>
@@ -24,79 +28,22 @@ public:
     static QString noMetadata() { return tr("This image has no generation parameters."); }
 };
 
-const QLatin1String kNegativePrefix("Negative prompt:");
-
 QString formatNumber(double v)
 {
-    // Shortest form that reads back to the same float (cfg 7 -> "7", 7.5 -> "7.5").
-    return QString::number(v, 'g', 7);
+    // Shortest form that reads back to the same value (cfg 7 -> "7", 7.5 -> "7.5"),
+    // like Python's repr and core's Infotext formatter.
+    return QString::number(v, 'g', QLocale::FloatingPointShortest);
 }
 
-// A1111 quotes a value holding a separator as a JSON string.
-QString quoteIfNeeded(const QString &value)
-{
-    if (!value.contains(QLatin1Char(',')) && !value.contains(QLatin1Char(':'))
-        && !value.contains(QLatin1Char('"')) && !value.contains(QLatin1Char('\n')))
-        return value;
-    const QByteArray json = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
-    return QString::fromUtf8(json.mid(1, json.size() - 2)); // strip [ ]
-}
+QString fromStd(const std::string &s) { return QString::fromStdString(s); }
 
-// Splits a parameter line into "Key: value" pairs. Returns false when the line
-// is not a parameter line (fewer than `minPairs` pairs or stray text).
-bool parsePairs(const QString &line, QList<QPair<QString, QString>> *pairs, int minPairs)
-{
-    QList<QPair<QString, QString>> out;
-    int i = 0;
-    const int n = line.size();
-    while (i < n) {
-        while (i < n && line.at(i).isSpace())
-            ++i;
-        if (i >= n)
-            break;
-        const int colon = line.indexOf(QLatin1Char(':'), i);
-        if (colon <= i)
-            return false;
-        const QString key = line.mid(i, colon - i).trimmed();
-        if (key.isEmpty() || key.contains(QLatin1Char(',')) || key.contains(QLatin1Char('"')))
-            return false;
-        i = colon + 1;
-        while (i < n && line.at(i) == QLatin1Char(' '))
-            ++i;
-        QString value;
-        if (i < n && line.at(i) == QLatin1Char('"')) {
-            // JSON string: find the closing quote, honouring backslash escapes.
-            int j = i + 1;
-            while (j < n && line.at(j) != QLatin1Char('"'))
-                j += line.at(j) == QLatin1Char('\\') ? 2 : 1;
-            if (j >= n)
-                return false;
-            const QString quoted = line.mid(i, j - i + 1);
-            const QJsonDocument doc = QJsonDocument::fromJson(
-                QByteArray("[") + quoted.toUtf8() + QByteArray("]"));
-            if (!doc.isArray())
-                return false;
-            value = doc.array().at(0).toString();
-            i = j + 1;
-            while (i < n && line.at(i) == QLatin1Char(' '))
-                ++i;
-            if (i < n && line.at(i) != QLatin1Char(','))
-                return false;
-            ++i;
-        } else {
-            int comma = line.indexOf(QLatin1Char(','), i);
-            if (comma < 0)
-                comma = n;
-            value = line.mid(i, comma - i).trimmed();
-            i = comma + 1;
-        }
-        out.append({key, value});
-    }
-    if (out.size() < minPairs)
-        return false;
-    *pairs = out;
-    return true;
-}
+// Canonical key order (core::makeInfotext / A1111 create_infotext).
+const char *const kKnownKeys[] = {"Steps", "Sampler", "Schedule type", "CFG scale", "Seed", "Size",
+                                  "Model hash", "Model", "Batch size", "Denoising strength",
+                                  "Clip skip", "Eta"};
+
+// core::Infotext -> ImageMetadata (typed fields + extras, order kept).
+ImageMetadata fromCoreInfotext(const core::Infotext &info, const QString &raw);
 
 void assignPair(ImageMetadata &m, const QString &key, const QString &value)
 {
@@ -135,7 +82,7 @@ void assignPair(ImageMetadata &m, const QString &key, const QString &value)
     } else if (key == QLatin1String("Clip skip")) {
         const int v = value.toInt(&ok);
         if (ok) { m.clipSkip = v; return; }
-    } else if (key == QLatin1String("Eta") || key == QLatin1String("Eta DDIM")) {
+    } else if (key == QLatin1String("Eta")) {
         const double v = value.toDouble(&ok);
         if (ok) { m.eta = v; return; }
     } else if (key == QLatin1String("Batch size")) {
@@ -248,85 +195,77 @@ const char *const kA1111Samplers[] = {
 
 QString ImageMetadata::value(const QString &key) const
 {
+    QString v;
     if (key == QLatin1String("Prompt")) return prompt;
     if (key == QLatin1String("Negative prompt")) return negativePrompt;
-    if (key == QLatin1String("Steps")) return steps > 0 ? QString::number(steps) : QString();
-    if (key == QLatin1String("Sampler")) return sampler;
-    if (key == QLatin1String("Schedule type")) return scheduleType;
-    if (key == QLatin1String("CFG scale")) return cfgScale > 0 ? formatNumber(cfgScale) : QString();
-    if (key == QLatin1String("Seed")) return seed >= 0 ? QString::number(seed) : QString();
-    if (key == QLatin1String("Size"))
-        return width > 0 && height > 0 ? QStringLiteral("%1x%2").arg(width).arg(height) : QString();
-    if (key == QLatin1String("Model")) return model;
-    if (key == QLatin1String("Model hash")) return modelHash;
-    if (key == QLatin1String("Denoising strength"))
-        return denoisingStrength >= 0 ? formatNumber(denoisingStrength) : QString();
-    if (key == QLatin1String("Clip skip")) return clipSkip > 0 ? QString::number(clipSkip) : QString();
-    if (key == QLatin1String("Eta")) return eta >= 0 ? formatNumber(eta) : QString();
-    if (key == QLatin1String("Batch size")) return batchSize > 0 ? QString::number(batchSize) : QString();
+    if (key == QLatin1String("Steps")) v = steps > 0 ? QString::number(steps) : QString();
+    else if (key == QLatin1String("Sampler")) v = sampler;
+    else if (key == QLatin1String("Schedule type")) v = scheduleType;
+    else if (key == QLatin1String("CFG scale")) v = cfgScale > 0 ? formatNumber(cfgScale) : QString();
+    else if (key == QLatin1String("Seed")) v = seed >= 0 ? QString::number(seed) : QString();
+    else if (key == QLatin1String("Size"))
+        v = width > 0 && height > 0 ? QStringLiteral("%1x%2").arg(width).arg(height) : QString();
+    else if (key == QLatin1String("Model")) v = model;
+    else if (key == QLatin1String("Model hash")) v = modelHash;
+    else if (key == QLatin1String("Denoising strength"))
+        v = denoisingStrength >= 0 ? formatNumber(denoisingStrength) : QString();
+    else if (key == QLatin1String("Clip skip")) v = clipSkip > 0 ? QString::number(clipSkip) : QString();
+    else if (key == QLatin1String("Eta")) v = eta >= 0 ? formatNumber(eta) : QString();
+    else if (key == QLatin1String("Batch size")) v = batchSize > 0 ? QString::number(batchSize) : QString();
+    if (!v.isEmpty())
+        return v;
     for (const auto &kv : extra)
         if (kv.first == key)
             return kv.second;
     return {};
 }
 
-ImageMetadata parseInfotext(const QString &textIn)
+namespace {
+
+ImageMetadata fromCoreInfotext(const core::Infotext &info, const QString &raw)
 {
     ImageMetadata m;
-    QString text = textIn;
-    text.replace(QLatin1String("\r\n"), QLatin1String("\n"));
-    if (text.trimmed().isEmpty())
-        return m;
     m.source = MetadataSource::A1111;
-    m.raw = textIn;
-
-    QStringList lines = text.split(QLatin1Char('\n'));
-    while (!lines.isEmpty() && lines.last().trimmed().isEmpty())
-        lines.removeLast();
-    QList<QPair<QString, QString>> pairs;
-    if (!lines.isEmpty() && parsePairs(lines.last().trimmed(), &pairs, 3)) {
-        lines.removeLast();
-        for (const auto &kv : std::as_const(pairs))
-            assignPair(m, kv.first, kv.second);
+    m.raw = raw;
+    m.prompt = fromStd(info.prompt);
+    m.negativePrompt = fromStd(info.negativePrompt);
+    for (const auto &[k, v] : info.params) {
+        const QString key = fromStd(k);
+        m.keyOrder << key;
+        assignPair(m, key, fromStd(v));
     }
-    QStringList prompt, negative;
-    bool inNegative = false;
-    for (const QString &line : std::as_const(lines)) {
-        if (!inNegative && line.startsWith(kNegativePrefix)) {
-            inNegative = true;
-            negative << line.mid(kNegativePrefix.size()).trimmed();
-        } else if (inNegative) {
-            negative << line;
-        } else {
-            prompt << line;
-        }
-    }
-    m.prompt = prompt.join(QLatin1Char('\n')).trimmed();
-    m.negativePrompt = negative.join(QLatin1Char('\n')).trimmed();
     return m;
+}
+
+} // namespace
+
+ImageMetadata parseInfotext(const QString &text)
+{
+    if (text.trimmed().isEmpty())
+        return {};
+    // The core parser is the reference (it reads what core::formatInfotext
+    // writes); this adds typed fields on top.
+    return fromCoreInfotext(core::parseInfotext(text.toStdString()), text);
 }
 
 QString formatInfotext(const ImageMetadata &m)
 {
-    QStringList params;
-    auto add = [&params](const char *key, const QString &value) {
-        if (!value.isEmpty())
-            params << QLatin1String(key) + QLatin1String(": ") + quoteIfNeeded(value);
-    };
-    for (const char *key : {"Steps", "Sampler", "Schedule type", "CFG scale", "Seed", "Size",
-                            "Model hash", "Model", "Denoising strength", "Clip skip", "Eta",
-                            "Batch size"})
-        add(key, m.value(QLatin1String(key)));
+    core::Infotext info;
+    info.prompt = m.prompt.toStdString();
+    info.negativePrompt = m.negativePrompt.toStdString();
+    QStringList keys = m.keyOrder;
+    for (const char *key : kKnownKeys)
+        if (!keys.contains(QLatin1String(key)))
+            keys << QLatin1String(key);
     for (const auto &kv : m.extra)
-        if (!kv.first.isEmpty() && !kv.second.isEmpty())
-            params << kv.first + QLatin1String(": ") + quoteIfNeeded(kv.second);
-
-    QString out = m.prompt;
-    if (!m.negativePrompt.isEmpty())
-        out += QLatin1Char('\n') + kNegativePrefix + QLatin1Char(' ') + m.negativePrompt;
-    if (!params.isEmpty())
-        out += QLatin1Char('\n') + params.join(QLatin1String(", "));
-    return out;
+        if (!keys.contains(kv.first))
+            keys << kv.first;
+    for (const QString &key : std::as_const(keys)) {
+        const QString value = m.value(key);
+        if (!key.isEmpty() && !value.isEmpty())
+            info.params.emplace_back(key.toStdString(), value.toStdString());
+    }
+    return fromStd(core::formatInfotext(info));
 }
 
 ImageMetadata parseComfyPrompt(const QString &json)
@@ -436,6 +375,105 @@ ImageMetadata metadataFromTextChunks(const QList<QPair<QString, QString>> &chunk
     return parseComfyPrompt(find("prompt"));
 }
 
+namespace {
+
+// Reads the text chunks (tEXt, zTXt, iTXt) of a PNG without decoding pixels.
+// QImageReader::text() is not usable for this: it passes values through
+// QString::simplified(), which turns the infotext's newlines into spaces.
+// Chunk layout: PNG specification (ISO/IEC 15948) 11.3.4.
+enum class PngRead { Ok, NotPng, Broken };
+
+quint32 be32(const char *p)
+{
+    const auto *u = reinterpret_cast<const uchar *>(p);
+    return (quint32(u[0]) << 24) | (quint32(u[1]) << 16) | (quint32(u[2]) << 8) | quint32(u[3]);
+}
+
+QByteArray inflate(const QByteArray &zlibData)
+{
+    // qUncompress wants a 4-byte big-endian size hint in front; it grows the
+    // buffer when the hint is too small.
+    const quint32 hint = quint32(qMin<qint64>(qint64(zlibData.size()) * 8 + 64, 64 << 20));
+    QByteArray buf(4, Qt::Uninitialized);
+    buf[0] = char(hint >> 24);
+    buf[1] = char(hint >> 16);
+    buf[2] = char(hint >> 8);
+    buf[3] = char(hint);
+    return qUncompress(buf + zlibData);
+}
+
+PngRead readPngText(const QString &path, QList<QPair<QString, QString>> *chunks, QSize *size)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return PngRead::Broken;
+    static const char kSignature[] = "\x89PNG\r\n\x1a\n";
+    if (file.read(8) != QByteArray(kSignature, 8))
+        return PngRead::NotPng;
+    constexpr quint32 kMaxTextChunk = 64u << 20;
+    while (!file.atEnd()) {
+        const QByteArray head = file.read(8);
+        if (head.size() < 8)
+            return PngRead::Broken;
+        const quint32 length = be32(head.constData());
+        const QByteArray type = head.mid(4, 4);
+        if (type == "IEND")
+            break;
+        const bool text = type == "tEXt" || type == "zTXt" || type == "iTXt";
+        if (type == "IHDR" || (text && length <= kMaxTextChunk)) {
+            const QByteArray data = file.read(length);
+            if (quint32(data.size()) != length)
+                return PngRead::Broken;
+            file.skip(4); // CRC
+            if (type == "IHDR") {
+                if (length >= 8 && size)
+                    *size = QSize(int(be32(data.constData())), int(be32(data.constData() + 4)));
+                continue;
+            }
+            const int nul = data.indexOf('\0');
+            if (nul <= 0)
+                continue;
+            const QString key = QString::fromLatin1(data.left(nul));
+            QString value;
+            if (type == "tEXt") {
+                value = QString::fromLatin1(data.mid(nul + 1));
+            } else if (type == "zTXt") {
+                if (nul + 2 > data.size() || data.at(nul + 1) != 0)
+                    continue;
+                value = QString::fromLatin1(inflate(data.mid(nul + 2)));
+            } else { // iTXt: key\0 flag method lang\0 translated\0 text (UTF-8)
+                if (nul + 3 > data.size())
+                    continue;
+                const bool compressed = data.at(nul + 1) != 0;
+                const int langEnd = data.indexOf('\0', nul + 3);
+                const int transEnd = langEnd < 0 ? -1 : data.indexOf('\0', langEnd + 1);
+                if (transEnd < 0)
+                    continue;
+                const QByteArray body = data.mid(transEnd + 1);
+                value = QString::fromUtf8(compressed ? inflate(body) : body);
+            }
+            chunks->append({key, value});
+        } else {
+            if (!file.skip(qint64(length) + 4)) // data + CRC
+                return PngRead::Broken;
+        }
+    }
+    return PngRead::Ok;
+}
+
+} // namespace
+
+QList<QPair<QString, QString>> readPngTextChunks(const QString &path, QString *error)
+{
+    QList<QPair<QString, QString>> chunks;
+    QSize size;
+    const PngRead r = readPngText(path, &chunks, &size);
+    if (error)
+        *error = r == PngRead::NotPng ? MetadataText::notPng()
+               : r == PngRead::Broken && chunks.isEmpty() ? MetadataText::notImage() : QString();
+    return chunks;
+}
+
 MetadataReadResult readImageMetadata(const QString &path)
 {
     MetadataReadResult r;
@@ -443,25 +481,26 @@ MetadataReadResult readImageMetadata(const QString &path)
         r.error = MetadataText::noFile();
         return r;
     }
-    QImageReader reader(path);
-    if (!reader.canRead()) {
-        r.error = MetadataText::notImage();
-        return r;
-    }
-    if (reader.format() != "png") {
-        r.error = MetadataText::notPng();
-        return r;
-    }
     QList<QPair<QString, QString>> chunks;
-    const QStringList keys = reader.textKeys();
-    for (const QString &key : keys)
-        chunks.append({key, reader.text(key)});
+    QSize size;
+    switch (readPngText(path, &chunks, &size)) {
+    case PngRead::NotPng:
+        r.error = QImageReader(path).canRead() ? MetadataText::notPng() : MetadataText::notImage();
+        return r;
+    case PngRead::Broken:
+        if (chunks.isEmpty()) {
+            r.error = MetadataText::notImage();
+            return r;
+        }
+        break; // truncated after the text chunks: still use them
+    case PngRead::Ok:
+        break;
+    }
     r.metadata = metadataFromTextChunks(chunks);
     if (r.metadata.isEmpty()) {
         r.error = MetadataText::noMetadata();
         return r;
     }
-    const QSize size = reader.size();
     if (r.metadata.width <= 0 && size.isValid()) {
         r.metadata.width = size.width();
         r.metadata.height = size.height();
@@ -471,30 +510,13 @@ MetadataReadResult readImageMetadata(const QString &path)
 
 ImageMetadata toMetadata(const core::GenerationRequest &req, qint64 seed, const QString &modelName)
 {
-    ImageMetadata m;
-    m.source = MetadataSource::A1111;
-    m.prompt = QString::fromStdString(req.prompt);
-    m.negativePrompt = QString::fromStdString(req.negativePrompt);
-    m.steps = req.steps;
-    m.sampler = QString::fromStdString(req.sampler);
-    m.scheduleType = QString::fromStdString(req.scheduleType);
-    m.cfgScale = req.cfgScale;
-    m.seed = seed;
-    m.width = req.width;
-    m.height = req.height;
-    m.model = modelName;
-    if (req.initImage)
-        m.denoisingStrength = req.strength;
-    if (req.clipSkip > 1)
-        m.clipSkip = req.clipSkip;
-    if (req.eta != 0.0f)
-        m.eta = req.eta;
-    if (req.batchSize > 1)
-        m.batchSize = req.batchSize;
-    if (req.mask)
-        m.extra.append({QStringLiteral("Mask blur"), QString::number(req.maskBlur)});
-    m.raw = formatInfotext(m);
-    return m;
+    core::InfotextContext context;
+    context.seed = seed;
+    context.width = req.width;
+    context.height = req.height;
+    context.modelName = modelName.toStdString();
+    const core::Infotext info = core::makeInfotext(req, context);
+    return fromCoreInfotext(info, fromStd(core::formatInfotext(info)));
 }
 
 void applyToRequest(const ImageMetadata &m, core::GenerationRequest &req)

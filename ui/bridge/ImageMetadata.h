@@ -19,6 +19,7 @@
 #include <QList>
 #include <QPair>
 #include <QString>
+#include <QStringList>
 
 namespace stipple::ui {
 
@@ -42,6 +43,9 @@ struct ImageMetadata {
     int batchSize = 0;             // 0 = not given
     // Every other "Key: value" pair, in order (e.g. "Version", "Mask blur").
     QList<QPair<QString, QString>> extra;
+    // Order of the parameter keys as read; formatInfotext keeps it, then adds
+    // the other known keys in A1111 order, then the remaining extras.
+    QStringList keyOrder;
     QString raw;              // the chunk text the metadata came from
 
     bool isEmpty() const { return source == MetadataSource::None; }
@@ -62,6 +66,8 @@ struct MetadataReadResult {
 ImageMetadata parseInfotext(const QString &text);
 
 // Formats A1111 infotext; parseInfotext(formatInfotext(m)) restores m's fields.
+// Both delegate the text layout to core/pipeline/Infotext.h (the writer used
+// for every generated image), so parse and format are exact inverses of it.
 QString formatInfotext(const ImageMetadata &metadata);
 
 // Parses ComfyUI's "prompt" chunk (API graph: {"id": {"class_type", "inputs"}}).
@@ -79,6 +85,11 @@ ImageMetadata metadataFromTextChunks(const QList<QPair<QString, QString>> &chunk
 
 // Reads a PNG's text chunks (header only, pixels are not decoded).
 MetadataReadResult readImageMetadata(const QString &path);
+
+// All tEXt / zTXt / iTXt chunks of a PNG, in file order, values verbatim (for a
+// "PNG info" view). Note: QImageReader::text() must not be used for infotext,
+// it collapses newlines (QString::simplified). error: translated, empty on success.
+QList<QPair<QString, QString>> readPngTextChunks(const QString &path, QString *error = nullptr);
 
 // Metadata <-> request. toMetadata describes what a request produced (used when
 // the core gave no infotext). applyToRequest overwrites only the fields the

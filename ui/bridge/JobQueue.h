@@ -13,6 +13,7 @@
 // Thread-safety: GUI thread only.
 #pragma once
 
+#include "core/pipeline/Engine.h"
 #include "core/pipeline/Request.h"
 
 #include <QAbstractListModel>
@@ -57,6 +58,10 @@ public:
 
     // Runs jobs on `controller` (not owned). Null detaches.
     void setController(GenerationController *controller);
+    // Options used when a job names a model to load (vocab, VAE, dtype);
+    // modelPath is taken from the job.
+    void setBaseLoadOptions(const core::LoadOptions &options) { m_loadOptions = options; }
+
     // When paused, the running job completes but no new one starts. Default:
     // not paused (a job starts as soon as one is pending and the controller idle).
     void setPaused(bool paused);
@@ -100,7 +105,9 @@ Q_SIGNALS:
     void saveFailed(const QString &message);
 
 private:
-    void scheduleNext();
+    void scheduleNext();      // posts startNext() (never recursive)
+    void startNext();
+    void submitJob(int row);
     void onStarted(quint64 jobId);
     void onFinished(quint64 jobId);
     void onFailed(quint64 jobId, const QString &message);
@@ -119,6 +126,8 @@ private:
     QUuid m_runningId;        // job submitted to the controller
     quint64 m_runningJob = 0; // controller job id
     bool m_loadingModel = false;
+    core::LoadOptions m_loadOptions;
+    bool m_scheduled = false;  // a scheduleNext() is posted
 };
 
 } // namespace stipple::ui

@@ -334,7 +334,10 @@ void Canvas::mousePressEvent(QMouseEvent *event)
         event->accept();
         return;
     }
-    if (event->button() == Qt::LeftButton && m_maskEditing && !m_tabletStroke && m_preview.isNull()) {
+    if (event->button() == Qt::LeftButton && m_maskEditing && !m_tabletStroke) {
+        // A result shown over the init image steps aside for painting.
+        if (!m_preview.isNull())
+            clearPreview();
         m_mouseStroke = true;
         m_brush->begin(widgetToImage(event->position()), 1.0);
         event->accept();
@@ -372,10 +375,12 @@ void Canvas::mouseReleaseEvent(QMouseEvent *event)
 
 void Canvas::tabletEvent(QTabletEvent *event)
 {
-    if (!m_maskEditing || m_spaceHeld || !m_preview.isNull()) {
+    if (!m_maskEditing || m_spaceHeld) {
         event->ignore(); // let Qt synthesise mouse events (panning etc.)
         return;
     }
+    if (event->type() == QEvent::TabletPress && !m_preview.isNull())
+        clearPreview();
     const QPointF pos = widgetToImage(event->position());
     const qreal pressure = event->pressure();
     switch (event->type()) {

@@ -1,6 +1,8 @@
 // Chunked CPU attention (see Attention.h).
 #include "core/models/common/Attention.h"
 
+#include <ATen/core/grad_mode.h>
+
 #include <ATen/ATen.h>
 #include <torch/version.h>
 
@@ -51,6 +53,11 @@ at::Tensor scaledDotProductAttention(const at::Tensor &q, const at::Tensor &k, c
     TORCH_CHECK(q.size(0) == k.size(0) && k.size(0) == v.size(0) && k.size(1) == v.size(1) &&
                     q.size(2) == k.size(2),
                 "attention shape mismatch");
+
+    // Training (stipple-train) needs autograd, which the *_out kernels on
+    // reused scratch buffers do not record: take the differentiable path.
+    if (at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad()))
+        return scaledDotProductAttentionPlain(q, k, v, scale, options.upcastAttention);
 
 #if defined(TORCH_VERSION_MAJOR) && (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1))
     // libtorch >= 2.1: fused flash/memory-efficient kernels with an explicit scale.

@@ -5,6 +5,9 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace stipple::core {
 
 namespace nn = torch::nn;
@@ -49,9 +52,28 @@ FeedForwardImpl::FeedForwardImpl(std::int64_t dim, std::int64_t mult)
 
 at::Tensor FeedForwardImpl::forward(const at::Tensor &x)
 {
-    at::Tensor h = m_proj->forward(x);
-    auto parts = h.chunk(2, -1);
-    return m_outProj->forward(parts[0] * at::gelu(parts[1]));
+    // Rows are independent, so the [tokens, 2·4·dim] GEGLU intermediate is
+    // processed in chunks of at most ~16 MiB: large fresh temporaries are
+    // slow to fault in on the target VMs and dominate peak memory at 512².
+    constexpr std::int64_t kChunkBytes = 16ll << 20;
+    const at::Tensor flat = x.reshape({-1, x.size(-1)});
+    const std::int64_t rows = flat.size(0);
+    const std::int64_t rowBytes = m_proj->weight.size(0) * 4;
+    const std::int64_t chunk = std::max<std::int64_t>(1, kChunkBytes / rowBytes);
+    auto geglu = [&](const at::Tensor &t) {
+        auto parts = m_proj->forward(t).chunk(2, -1);
+        return m_outProj->forward(parts[0] * at::gelu(parts[1]));
+    };
+    if (rows <= chunk)
+        return geglu(x);
+    at::Tensor out = at::empty({rows, m_outProj->weight.size(0)}, x.options());
+    for (std::int64_t s = 0; s < rows; s += chunk) {
+        const std::int64_t n = std::min(chunk, rows - s);
+        out.narrow(0, s, n).copy_(geglu(flat.narrow(0, s, n)));
+    }
+    std::vector<std::int64_t> shape(x.sizes().begin(), x.sizes().end());
+    shape.back() = out.size(1);
+    return out.reshape(shape);
 }
 
 BasicTransformerBlockImpl::BasicTransformerBlockImpl(std::int64_t dim, std::int64_t heads,

@@ -125,7 +125,8 @@ void UNet2DConditionModelImpl::setChannelsLast(bool enabled)
 at::Tensor UNet2DConditionModelImpl::forward(const at::Tensor &sample, const at::Tensor &timestep,
                                              const at::Tensor &context, ActivationMap *debug)
 {
-    torch::NoGradGuard noGrad;
+    // No NoGradGuard: inference callers run under c10::InferenceMode and
+    // stipple-train needs autograd through this module.
     TORCH_CHECK(sample.dim() == 4 && sample.size(1) == m_config.inChannels,
                 "UNet: sample must be [B, ", m_config.inChannels, ", h, w]");
     TORCH_CHECK(context.dim() == 3 && context.size(0) == sample.size(0) &&
@@ -212,6 +213,14 @@ Result<UNet2DConditionModel> loadUNetFromDiffusersDir(const std::string &dir, at
     if (!weights)
         return weights.error();
     return loadUNet(*config, *weights, dtype);
+}
+
+Result<UNet2DConditionModel> loadUNet(const ComponentWeights &component, at::ScalarType dtype)
+{
+    auto config = UNetConfig::fromJson(component.config);
+    if (!config)
+        return config.error();
+    return loadUNet(*config, component.weights, dtype);
 }
 
 } // namespace stipple::core

@@ -18,7 +18,9 @@
 #pragma once
 
 #include "core/common/Result.h"
+#include "core/io/Checkpoint.h"
 #include "core/io/StateDict.h"
+#include "core/models/common/ActivationMap.h"
 #include "core/models/unet/UNetBlocks.h"
 #include "core/models/unet/UNetConfig.h"
 
@@ -35,10 +37,9 @@
 
 namespace stipple::core {
 
-// Intermediate activations by diffusers module name ("time_proj",
-// "time_embedding", "conv_in", "down_blocks.0", "mid_block", "up_blocks.1",
-// "conv_norm_out", "conv_out"), as the fixtures' dbg.* tensors.
-using ActivationMap = std::map<std::string, at::Tensor>;
+// forward() can record intermediate activations by diffusers module name
+// ("time_proj", "time_embedding", "conv_in", "down_blocks.0", "mid_block",
+// "up_blocks.1", "conv_norm_out", "conv_out"), as the fixtures' dbg.* tensors.
 
 // Sinusoidal timestep embedding (DDPM / diffusers get_timestep_embedding):
 // freqs_i = exp(-ln(10000)·i/(half - shift)), emb = [sin(t·f), cos(t·f)],
@@ -85,6 +86,10 @@ TORCH_MODULE(UNet2DConditionModel);
 // ShapeMismatch with the offending names, Internal for torch failures.
 Result<UNet2DConditionModel> loadUNet(const UNetConfig &config, const StateDict &weights,
                                       at::ScalarType dtype = at::kFloat);
+
+// From an opened checkpoint's component (diffusers folder or single file):
+// the config is parsed from component.config, then loaded strictly.
+Result<UNet2DConditionModel> loadUNet(const ComponentWeights &component, at::ScalarType dtype = at::kFloat);
 
 // From a diffusers folder: <dir>/config.json + diffusion_pytorch_model.safetensors.
 Result<UNet2DConditionModel> loadUNetFromDiffusersDir(const std::string &dir,

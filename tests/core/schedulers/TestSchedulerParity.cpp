@@ -1,5 +1,7 @@
 // Parity of every `scheduler` fixture (diffusers 0.25.0 reference tensors in
-// ../shared/fixtures/schedulers) with Schedule + sample(): tables
+// ../shared/fixtures/schedulers, and the 20 extra cases of ref/ made by
+// ref/make_reference.py for Heun, LMS/Euler Karras, UniPC, DPM++ SDE, ...)
+// with Schedule + sample(): tables
 // (timesteps, betas, alphas_cumprod, sigmas, init_noise_sigma, order), the
 // scaled model inputs, every step's prev_sample and pred_original_sample, and
 // the generator's draws (initial sample and step noise).
@@ -20,9 +22,11 @@ using namespace stipple::core;
 
 namespace {
 
-nlohmann::json loadManifest()
+const QString kRefDir = QStringLiteral(STIPPLE_SOURCE_DIR "/tests/core/schedulers/ref");
+
+nlohmann::json loadManifest(const QString &dir)
 {
-    std::ifstream in(stipple::test::fixturePath(QStringLiteral("manifest.json")));
+    std::ifstream in((dir + QStringLiteral("/manifest.json")).toStdString());
     return nlohmann::json::parse(in);
 }
 
@@ -43,7 +47,8 @@ at::Generator seeded(uint64_t seed)
     return at::make_generator<at::CPUGeneratorImpl>(seed);
 }
 
-double g_worst = 0; // largest absolute step difference over all cases
+double g_worst = 0;  // largest absolute step difference over all cases
+double g_worstT = 0; // largest timestep difference
 
 } // namespace
 
@@ -53,33 +58,48 @@ class TestSchedulerParity : public QObject {
 private Q_SLOTS:
     void cases_data();
     void cases();
-    void cleanupTestCase() { qInfo("largest |prev_sample| / pred_original_sample difference over all cases: %.3g", g_worst); }
+    void cleanupTestCase()
+    {
+        qInfo("largest prev_sample / pred_original_sample difference over all cases: %.3g, timesteps: %.3g",
+              g_worst, g_worstT);
+    }
 };
 
 void TestSchedulerParity::cases_data()
 {
+    QTest::addColumn<QString>("dir");
     QTest::addColumn<QString>("id");
     if (!stipple::test::haveFixtures()) {
-        QTest::newRow("no-fixtures") << QString();
-        return;
+        QTest::newRow("shared-fixtures-missing") << QString() << QString();
+    } else {
+        int count = 0;
+        const nlohmann::json manifest = loadManifest(stipple::test::fixturesDir());
+        for (const auto &c : manifest.at("cases")) {
+            if (c.at("kind") != "scheduler")
+                continue;
+            const QString id = QString::fromStdString(c.at("id").get<std::string>());
+            QTest::newRow(qPrintable(id)) << stipple::test::fixturesDir() << id;
+            ++count;
+        }
+        if (count != 38)
+            qFatal("expected the 38 scheduler cases of the shared fixtures, found %d", count);
     }
-    int count = 0;
-    for (const auto &c : loadManifest().at("cases")) {
-        if (c.at("kind") != "scheduler")
-            continue;
+    const nlohmann::json ref = loadManifest(kRefDir);
+    for (const auto &c : ref.at("cases")) {
         const QString id = QString::fromStdString(c.at("id").get<std::string>());
-        QTest::newRow(qPrintable(id)) << id;
-        ++count;
+        QTest::newRow(qPrintable(id)) << kRefDir << id;
     }
-    QVERIFY2(count == 38, "expected the 38 scheduler cases of the shared fixtures");
 }
 
 void TestSchedulerParity::cases()
 {
-    STIPPLE_REQUIRE_FIXTURES();
+    QFETCH(QString, dir);
     QFETCH(QString, id);
+    if (dir.isEmpty())
+        STIPPLE_REQUIRE_FIXTURES();
     nlohmann::json c;
-    for (const auto &k : loadManifest().at("cases"))
+    const nlohmann::json manifest = loadManifest(dir);
+    for (const auto &k : manifest.at("cases"))
         if (k.at("id") == id.toStdString())
             c = k;
     QVERIFY(!c.is_null());
@@ -95,7 +115,7 @@ void TestSchedulerParity::cases()
     auto schedule = Schedule::create(*spec, *config, steps);
     QVERIFY2(schedule.ok(), schedule.ok() ? "" : schedule.error().message.c_str());
 
-    auto file = SafeTensorsFile::open(stipple::test::fixturePath(QString::fromStdString(c.at("file").get<std::string>())));
+    auto file = SafeTensorsFile::open((dir + QLatin1Char('/') + QString::fromStdString(c.at("file").get<std::string>())).toStdString());
     QVERIFY2(file.ok(), file.ok() ? "" : file.error().message.c_str());
     auto get = [&](const std::string &name) {
         auto t = file->tensor(name);
@@ -108,7 +128,14 @@ void TestSchedulerParity::cases()
     const at::Tensor refT = get("timesteps");
     QCOMPARE(schedule->size(), int(refT.size(0)));
     QCOMPARE(schedule->timesteps().scalar_type(), refT.scalar_type());
-    QVERIFY2(maxAbs(schedule->timesteps(), refT) == 0.0, "timesteps differ");
+    // Integer timesteps must be equal. Fractional ones inverted from sigmas
+    // (Karras, DPM++ SDE midpoints) go through numpy's float32 log, which is
+    // not correctly rounded (190 of the 1000 table entries differ by 1 ulp
+    // from ours), so they agree to ~1e-5 instead of bit for bit.
+    const double tTol = refT.is_floating_point() ? 1e-4 : 0.0;
+    const double tDiff = maxAbs(schedule->timesteps(), refT);
+    QVERIFY2(tDiff <= tTol, qPrintable(QStringLiteral("timesteps differ by %1").arg(tDiff)));
+    g_worstT = std::max(g_worstT, tDiff);
     QCOMPARE(schedule->order(), c.at("order").get<int>());
     QVERIFY2(normalisedError(schedule->betas(), get("betas"), 1e-7, 1e-6) <= 1, "betas");
     QVERIFY2(normalisedError(schedule->alphasCumprod(), get("alphas_cumprod"), 1e-7, 1e-6) <= 1, "alphas_cumprod");
@@ -146,7 +173,7 @@ void TestSchedulerParity::cases()
     double worstScaled = 0;
     ModelFn model = [&](const at::Tensor &scaled, double t) {
         worstScaled = std::max(worstScaled, normalisedError(scaled, refScaled[call], 1e-5, 1e-5));
-        if (std::abs(t - refT[call].item<double>()) != 0)
+        if (std::abs(t - refT[call].item<double>()) > tTol)
             qFatal("model call %d at t=%f, expected %f", call, t, refT[call].item<double>());
         return modelOutputs[call++].clone();
     };

@@ -58,7 +58,7 @@ private Q_SLOTS:
         QProcess p;
         p.start(trainer, {QStringLiteral("--input=") + corpus,
                           QStringLiteral("--model_prefix=") + m_dir.filePath(QStringLiteral("m")),
-                          QStringLiteral("--vocab_size=300"), QStringLiteral("--model_type=unigram"),
+                          QStringLiteral("--vocab_size=128"), QStringLiteral("--model_type=unigram"),
                           QStringLiteral("--character_coverage=1.0"), QStringLiteral("--pad_id=3"),
                           QStringLiteral("--num_threads=1"), QStringLiteral("--minloglevel=2")});
         QVERIFY(p.waitForFinished(120000));
@@ -78,7 +78,7 @@ private Q_SLOTS:
         auto tok = SentencePieceTokenizer::load(m_model.toStdString());
         QVERIFY2(tok.ok(), tok.ok() ? "" : tok.error().message.c_str());
         const auto &t = *tok.value();
-        QCOMPARE(t.vocabSize(), 300);
+        QCOMPARE(t.vocabSize(), 128);
         QCOMPARE(t.unkId(), 0);
         QCOMPARE(t.bosId(), 1);
         QCOMPARE(t.eosId(), 2);

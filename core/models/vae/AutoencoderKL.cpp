@@ -1,0 +1,133 @@
+// AutoencoderKL (see AutoencoderKL.h).
+#include "core/models/vae/AutoencoderKL.h"
+
+#include "core/models/common/DiffusersFolder.h"
+#include "core/models/common/WeightLoading.h"
+
+#include <ATen/ATen.h>
+#include <torch/utils.h>
+
+namespace stipple::core {
+
+namespace nn = torch::nn;
+
+LatentDistribution LatentDistribution::fromMoments(const at::Tensor &moments)
+{
+    LatentDistribution d;
+    d.moments = moments.to(at::kFloat);
+    auto parts = d.moments.chunk(2, 1);
+    d.mean = parts[0];
+    d.logvar = at::clamp(parts[1], -30.0, 20.0);
+    d.std = at::exp(0.5 * d.logvar);
+    return d;
+}
+
+at::Tensor LatentDistribution::sample(const at::Tensor &noise) const
+{
+    TORCH_CHECK(noise.sizes() == mean.sizes(), "latent sample: noise shape mismatch");
+    return mean + std * noise.to(at::kFloat);
+}
+
+at::Tensor LatentDistribution::sample(at::Generator generator) const
+{
+    return sample(at::randn(mean.sizes(), generator, at::TensorOptions().dtype(at::kFloat)));
+}
+
+AutoencoderKLImpl::AutoencoderKLImpl(const VaeConfig &config) : m_config(config)
+{
+    m_encoder = register_module("encoder", VaeEncoder(config));
+    m_decoder = register_module("decoder", VaeDecoder(config));
+    const std::int64_t l = config.latentChannels;
+    m_quantConv = register_module("quant_conv", nn::Conv2d(nn::Conv2dOptions(2 * l, 2 * l, 1)));
+    m_postQuantConv = register_module("post_quant_conv", nn::Conv2d(nn::Conv2dOptions(l, l, 1)));
+}
+
+void AutoencoderKLImpl::toDtype(at::ScalarType dtype)
+{
+    TORCH_CHECK(dtype == at::kFloat || dtype == at::kBFloat16, "VAE: unsupported dtype");
+    this->to(dtype);
+    m_dtype = dtype;
+}
+
+LatentDistribution AutoencoderKLImpl::encode(const at::Tensor &image, ActivationMap *debug)
+{
+    // No NoGradGuard: inference callers run under c10::InferenceMode and
+    // stipple-train needs autograd through this module.
+    TORCH_CHECK(image.dim() == 4 && image.size(1) == m_config.inChannels,
+                "VAE encode: image must be [B, ", m_config.inChannels, ", H, W]");
+    VaeActivationHook hook;
+    if (debug)
+        hook = [&](const std::string &n, const at::Tensor &t) {
+            (*debug)["encoder." + n] = t.to(at::kFloat);
+        };
+    at::Tensor h = m_encoder->forward(image.to(m_dtype), hook);
+    at::Tensor moments = m_quantConv->forward(h);
+    if (debug)
+        (*debug)["quant_conv"] = moments.to(at::kFloat);
+    return LatentDistribution::fromMoments(moments);
+}
+
+at::Tensor AutoencoderKLImpl::decode(const at::Tensor &z, ActivationMap *debug)
+{
+    // No NoGradGuard: inference callers run under c10::InferenceMode and
+    // stipple-train needs autograd through this module.
+    TORCH_CHECK(z.dim() == 4 && z.size(1) == m_config.latentChannels,
+                "VAE decode: latents must be [B, ", m_config.latentChannels, ", h, w]");
+    VaeActivationHook hook;
+    if (debug)
+        hook = [&](const std::string &n, const at::Tensor &t) {
+            (*debug)["decoder." + n] = t.to(at::kFloat);
+        };
+    at::Tensor h = m_postQuantConv->forward(z.to(m_dtype));
+    if (debug)
+        (*debug)["post_quant_conv"] = h.to(at::kFloat);
+    return m_decoder->forward(h, hook).to(at::kFloat);
+}
+
+at::Tensor vaeImageToUnit(const at::Tensor &decoded)
+{
+    return (decoded / 2 + 0.5).clamp(0.0, 1.0);
+}
+
+Result<AutoencoderKL> loadVae(const VaeConfig &config, const StateDict &weights,
+                              at::ScalarType dtype)
+{
+    try {
+        AutoencoderKL vae(config);
+        if (auto st = loadWeightsStrict(*vae, weights, "vae"); !st)
+            return st.error();
+        vae->toDtype(dtype);
+        vae->eval();
+        return vae;
+    } catch (const c10::Error &e) {
+        return makeError(ErrorCode::Internal,
+                         std::string("building the vae failed: ") + e.what_without_backtrace());
+    }
+}
+
+Result<AutoencoderKL> loadVaeFromDiffusersDir(const std::string &dir, at::ScalarType dtype)
+{
+    auto json = readJsonFile(dir + "/config.json");
+    if (!json)
+        return json.error();
+    auto config = VaeConfig::fromJson(*json);
+    if (!config)
+        return config.error();
+    auto path = findDiffusersWeights(dir);
+    if (!path)
+        return path.error();
+    auto weights = readSafeTensorsFloat(*path);
+    if (!weights)
+        return weights.error();
+    return loadVae(*config, *weights, dtype);
+}
+
+Result<AutoencoderKL> loadVae(const ComponentWeights &component, at::ScalarType dtype)
+{
+    auto config = VaeConfig::fromJson(component.config);
+    if (!config)
+        return config.error();
+    return loadVae(*config, component.weights, dtype);
+}
+
+} // namespace stipple::core

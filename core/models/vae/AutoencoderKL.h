@@ -1,0 +1,81 @@
+// Stable Diffusion's VAE, diffusers 0.25 AutoencoderKL semantics:
+// encode: moments = quant_conv(encoder(x)); mean, logvar = chunk(moments, 2);
+// logvar clamped to [-30, 20]; std = exp(logvar / 2) (DiagonalGaussianDistribution).
+// decode: decoder(post_quant_conv(z)). Images are [-1, 1]; latents are the
+// raw ones (the pipeline multiplies by scalingFactor after encode and
+// divides before decode). Tiled encode/decode for large images: TiledVae.h.
+//
+// Precision: float32 (parity reference) or bfloat16 (toDtype); inputs are
+// cast to the module dtype and outputs returned as float32.
+// Thread-safety: one thread at a time per instance.
+#pragma once
+
+#include "core/common/Result.h"
+#include "core/io/Checkpoint.h"
+#include "core/io/StateDict.h"
+#include "core/models/common/ActivationMap.h"
+#include "core/models/vae/VaeBlocks.h"
+#include "core/models/vae/VaeConfig.h"
+
+#include <ATen/core/Generator.h>
+#include <c10/core/ScalarType.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/pimpl.h>
+
+#include <string>
+
+namespace stipple::core {
+
+// The posterior q(z|x) as a diagonal Gaussian (all float32).
+struct LatentDistribution {
+    at::Tensor moments; // [B, 2·latent, h, w] = cat(mean, raw logvar)
+    at::Tensor mean;
+    at::Tensor logvar;  // clamped to [-30, 20]
+    at::Tensor std;
+
+    static LatentDistribution fromMoments(const at::Tensor &moments);
+    // mean + std · noise (noise shaped like mean).
+    at::Tensor sample(const at::Tensor &noise) const;
+    // Draws the noise with torch.randn(mean.shape, generator) like diffusers.
+    at::Tensor sample(at::Generator generator) const;
+};
+
+class AutoencoderKLImpl : public torch::nn::Module {
+public:
+    explicit AutoencoderKLImpl(const VaeConfig &config);
+    const VaeConfig &config() const { return m_config; }
+
+    // image [B, 3, H, W] in [-1, 1]; H, W multiples of spatialFactor().
+    // `debug` receives "encoder.<module>" and "quant_conv" activations.
+    LatentDistribution encode(const at::Tensor &image, ActivationMap *debug = nullptr);
+    // z [B, latent, h, w] (already divided by scalingFactor) -> raw image
+    // [B, 3, h·f, w·f] (not clamped). `debug`: "post_quant_conv", "decoder.<module>".
+    at::Tensor decode(const at::Tensor &z, ActivationMap *debug = nullptr);
+
+    void toDtype(at::ScalarType dtype);
+    at::ScalarType dtype() const { return m_dtype; }
+
+private:
+    VaeConfig m_config;
+    at::ScalarType m_dtype = at::kFloat;
+    VaeEncoder m_encoder{nullptr};
+    VaeDecoder m_decoder{nullptr};
+    torch::nn::Conv2d m_quantConv{nullptr}, m_postQuantConv{nullptr};
+};
+TORCH_MODULE(AutoencoderKL);
+
+// (decode_out / 2 + 0.5).clamp(0, 1), as the SD pipelines postprocess.
+at::Tensor vaeImageToUnit(const at::Tensor &decoded);
+
+Result<AutoencoderKL> loadVae(const VaeConfig &config, const StateDict &weights,
+                              at::ScalarType dtype = at::kFloat);
+// From an opened checkpoint's component (diffusers folder or single file):
+// the config is parsed from component.config, then loaded strictly.
+Result<AutoencoderKL> loadVae(const ComponentWeights &component, at::ScalarType dtype = at::kFloat);
+
+// <dir>/config.json + diffusion_pytorch_model.safetensors
+Result<AutoencoderKL> loadVaeFromDiffusersDir(const std::string &dir,
+                                              at::ScalarType dtype = at::kFloat);
+
+} // namespace stipple::core

@@ -1,0 +1,284 @@
+// Engine: load a checkpoint into modules, run requests through the stages
+// (Stages.h), turn every failure into an Error value.
+#include "core/pipeline/Engine.h"
+
+#include "core/image/ImageTensor.h"
+#include "core/io/Checkpoint.h"
+#include "core/models/unet/UNet2DConditionModel.h"
+#include "core/models/vae/AutoencoderKL.h"
+#include "core/pipeline/ImagePreparation.h"
+#include "core/pipeline/Infotext.h"
+#include "core/pipeline/Stages.h"
+#include "core/pipeline/Validation.h"
+#include "core/text/Sha256.h"
+#include "core/text/TextConditioner.h"
+#include "core/common/Log.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
+
+#include <chrono>
+#include <filesystem>
+#include <new>
+#include <random>
+
+namespace stipple::core {
+
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point t0)
+{
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+at::ScalarType scalarType(ComputeDType d)
+{
+    return d == ComputeDType::BFloat16 ? at::kBFloat16 : at::kFloat;
+}
+
+bool looksLikeOutOfMemory(const std::string &what)
+{
+    return what.find("can't allocate memory") != std::string::npos
+        || what.find("not enough memory") != std::string::npos
+        || what.find("out of memory") != std::string::npos
+        || what.find("Out of memory") != std::string::npos;
+}
+
+// The boundary: run `body`, converting every exception into an Error.
+template <typename T, typename F>
+Result<T> guarded(const char *what, F &&body)
+{
+    try {
+        return body();
+    } catch (const std::bad_alloc &) {
+        return makeError(ErrorCode::OutOfMemory,
+                         std::string(what) + ": out of memory (try a smaller image or batch, or bf16)");
+    } catch (const c10::Error &e) {
+        const std::string msg = e.what_without_backtrace();
+        if (looksLikeOutOfMemory(msg))
+            return makeError(ErrorCode::OutOfMemory,
+                             std::string(what) + ": out of memory (try a smaller image or batch): " + msg);
+        return makeError(ErrorCode::Internal, std::string(what) + ": " + msg);
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Internal, std::string(what) + ": " + e.what());
+    }
+}
+
+std::string stem(const std::string &path)
+{
+    std::filesystem::path p(path);
+    while (!p.empty() && !p.has_filename())
+        p = p.parent_path();
+    return p.stem().string();
+}
+
+} // namespace
+
+struct Engine::Impl {
+    struct Loaded {
+        ModelInfo info;
+        std::unique_ptr<TextConditioner> text;
+        UNet2DConditionModel unet{nullptr};
+        AutoencoderKL vae{nullptr};
+        nlohmann::json schedulerConfig;
+        std::string hashSource; // file whose SHA-256 is the "Model hash"
+        std::string hash;       // computed at the first generate
+    };
+    std::unique_ptr<Loaded> model;
+    TensorTrace trace;
+
+    StageModels stageModels()
+    {
+        StageModels m;
+        m.text = model->text.get();
+        m.unet = &model->unet;
+        m.vae = &model->vae;
+        m.unetInChannels = int(model->unet->config().inChannels);
+        m.vaeScalingFactor = model->vae->config().scalingFactor;
+        m.vaeSpatialFactor = int(model->vae->config().spatialFactor());
+        m.trace = &trace;
+        return m;
+    }
+
+    Result<GenerationOutput> run(const GenerationRequest &request, const Observer &observer);
+};
+
+Engine::Engine() : m_impl(std::make_unique<Impl>()) {}
+Engine::~Engine() = default;
+
+bool Engine::isLoaded() const { return m_impl->model != nullptr; }
+const ModelInfo *Engine::modelInfo() const { return m_impl->model ? &m_impl->model->info : nullptr; }
+void Engine::unload() { m_impl->model.reset(); }
+void Engine::setTensorTrace(TensorTrace trace) { m_impl->trace = std::move(trace); }
+
+Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &observer)
+{
+    m_impl->model.reset(); // release the old model's memory first
+    const auto t0 = std::chrono::steady_clock::now();
+    auto progress = [&](int step) {
+        if (observer.onProgress)
+            observer.onProgress({Stage::Load, step, 4, secondsSince(t0)});
+    };
+    return guarded<ModelInfo>("loading the model", [&]() -> Result<ModelInfo> {
+        progress(0);
+        OpenOptions open;
+        open.vaePath = options.vaePath;
+        open.dtype = at::kFloat; // weights as float32; modules convert to the compute dtype
+        auto ckpt = openCheckpoint(options.modelPath, open);
+        if (!ckpt)
+            return ckpt.error();
+        progress(1);
+        const at::ScalarType dtype = scalarType(options.dtype);
+        auto loaded = std::make_unique<Impl::Loaded>();
+        // LoadOptions::vocabPath may name a diffusers tokenizer/ folder
+        // (vocab.json + merges.txt): use it like a folder model's tokenizer.
+        std::string vocabPath = options.vocabPath;
+        if (ckpt->tokenizerDir.empty() && !vocabPath.empty()
+            && std::filesystem::is_regular_file(std::filesystem::path(vocabPath) / "vocab.json")
+            && std::filesystem::is_regular_file(std::filesystem::path(vocabPath) / "merges.txt")) {
+            ckpt->tokenizerDir = vocabPath;
+            vocabPath.clear();
+        }
+        auto text = TextConditioner::fromCheckpoint(*ckpt, dtype, vocabPath);
+        if (!text)
+            return text.error();
+        loaded->text = std::move(text.value());
+        ckpt->textEncoder.weights.clear();
+        progress(2);
+        auto unetConfig = UNetConfig::fromJson(ckpt->unet.config);
+        if (!unetConfig)
+            return unetConfig.error();
+        auto unet = loadUNet(*unetConfig, ckpt->unet.weights, dtype);
+        if (!unet)
+            return unet.error();
+        loaded->unet = unet.value();
+        ckpt->unet.weights.clear();
+        progress(3);
+        auto vaeConfig = VaeConfig::fromJson(ckpt->vae.config);
+        if (!vaeConfig)
+            return vaeConfig.error();
+        // The VAE stays float32: it is a small share of the time and bf16
+        // decodes show banding.
+        auto vae = loadVae(*vaeConfig, ckpt->vae.weights, at::kFloat);
+        if (!vae)
+            return vae.error();
+        loaded->vae = vae.value();
+        progress(4);
+        loaded->schedulerConfig = ckpt->schedulerConfig;
+        loaded->info = ckpt->info;
+        loaded->hashSource = ckpt->info.layout == CheckpointLayout::SingleFile ? ckpt->info.path : ckpt->unet.source;
+        loaded->info.loadSeconds = secondsSince(t0) - loaded->info.openSeconds;
+        const ModelInfo info = loaded->info;
+        m_impl->model = std::move(loaded);
+        logInfo("loaded " + info.displayName + " in " + std::to_string(secondsSince(t0)) + " s");
+        return info;
+    });
+}
+
+Result<GenerationOutput> Engine::generate(const GenerationRequest &request, const Observer &observer)
+{
+    if (!m_impl->model)
+        return makeError(ErrorCode::InvalidArgument, "no model is loaded");
+    auto valid = validateRequest(request, m_impl->model->info.variant);
+    if (!valid)
+        return valid.error();
+    // Inference tensors for the whole request (thread-local guard).
+    c10::InferenceMode inference;
+    return guarded<GenerationOutput>("generating", [&] { return m_impl->run(request, observer); });
+}
+
+Result<GenerationOutput> Engine::Impl::run(const GenerationRequest &request, const Observer &observer)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    GenerationOutput output;
+    if (model->hash.empty()) {
+        // A1111 "Model hash": the first 10 hex digits of the file's SHA-256,
+        // computed once per loaded model.
+        auto hex = Sha256::fileHex(model->hashSource);
+        model->hash = hex ? hex->substr(0, 10) : std::string("unknown");
+    }
+    auto prepared = prepareImages(request);
+    if (!prepared)
+        return prepared.error();
+    auto plan = SamplingPlan::create(request.sampler, request.scheduleType, request.eta,
+                                     model->schedulerConfig, request.steps);
+    if (!plan)
+        return plan.error();
+    const StageModels models = stageModels();
+    const int batch = request.batchSize;
+
+    const auto tEncode = std::chrono::steady_clock::now();
+    if (observer.onProgress)
+        observer.onProgress({Stage::Encode, 0, 1, 0.0});
+    auto cond = encodePrompts(models, request, batch);
+    if (!cond)
+        return cond.error();
+    models.emit("prompt_embeds", cond->context);
+    if (observer.onProgress)
+        observer.onProgress({Stage::Encode, 1, 1, secondsSince(tEncode)});
+
+    std::int64_t seed = request.seed;
+    if (seed < 0) {
+        std::random_device rd;
+        seed = std::int64_t(rd() % 4294967294u); // A1111: random.randrange(4294967294)
+    }
+    GenerationRequest described = request;
+    described.sampler = plan->samplerName();
+    for (int b = 0; b < request.batchCount; ++b) {
+        if (observer.cancel.isCancelled()) {
+            output.cancelled = true;
+            break;
+        }
+        const std::int64_t batchSeed = seed + b;
+        // One generator per batch, as torch.Generator().manual_seed(seed).
+        at::Generator generator = at::detail::createCPUGenerator(std::uint64_t(batchSeed));
+        LatentSetup setup;
+        try {
+            auto s = prepareLatents(models, request, *prepared, *plan, generator, batch, observer.cancel);
+            if (!s)
+                return s.error();
+            setup = std::move(s.value());
+        } catch (const GenerationCancelled &) {
+            output.cancelled = true;
+            break;
+        }
+        auto den = denoise(models, request, *cond, setup, *plan, generator, observer);
+        if (!den)
+            return den.error();
+        if (den->lastPreview)
+            output.lastPreview = den->lastPreview;
+        if (den->cancelled) {
+            output.cancelled = true;
+            break;
+        }
+        auto dec = decodeLatents(models, den->latents, observer);
+        if (!dec)
+            return dec.error();
+        if (dec->cancelled) {
+            output.cancelled = true;
+            break;
+        }
+        const std::vector<Image> images = tensorToImages(dec->pixels);
+        for (std::size_t j = 0; j < images.size(); ++j) {
+            GeneratedImage out;
+            out.image = finishImage(images[j], *prepared, request.composite);
+            out.seed = batchSeed;
+            InfotextContext ctx;
+            ctx.seed = batchSeed;
+            ctx.width = out.image.width;
+            ctx.height = out.image.height;
+            ctx.modelName = model->info.displayName.empty() ? stem(model->info.path)
+                                                            : stem(model->info.displayName);
+            ctx.modelHash = model->hash;
+            ctx.vaeName = model->info.vaeOverride.empty() ? std::string() : stem(model->info.vaeOverride);
+            ctx.batchPos = int(j);
+            out.infotext = formatInfotext(makeInfotext(described, ctx));
+            output.images.push_back(std::move(out));
+        }
+    }
+    output.seconds = secondsSince(t0);
+    return output;
+}
+
+} // namespace stipple::core

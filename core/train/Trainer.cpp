@@ -1,0 +1,366 @@
+#include "core/train/Trainer.h"
+
+#include "core/common/Log.h"
+#include "core/io/SafeTensors.h"
+#include "core/models/clip/ClipTextConfig.h"
+#include "core/models/clip/ClipTextModel.h"
+#include "core/models/common/WeightLoading.h"
+#include "core/models/unet/UNet2DConditionModel.h"
+#include "core/models/unet/UNetConfig.h"
+#include "core/models/vae/AutoencoderKL.h"
+#include "core/models/vae/VaeConfig.h"
+#include "core/text/SentencePieceTokenizer.h"
+#include "core/train/BuiltinModelSpec.h"
+#include "core/train/LossPlot.h"
+#include "core/train/TrainingData.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/utils/clip_grad.h>
+#include <torch/optim/adam.h>
+#include <torch/serialize.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace stipple::core {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t0)
+{
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+StateDict moduleState(torch::nn::Module &m)
+{
+    StateDict sd;
+    for (const auto &p : m.named_parameters())
+        sd[p.key()] = p.value().detach();
+    for (const auto &b : m.named_buffers())
+        sd[b.key()] = b.value().detach();
+    return sd;
+}
+
+StateDict toHalf(const StateDict &sd)
+{
+    StateDict out;
+    for (const auto &[k, v] : sd)
+        out[k] = v.is_floating_point() ? v.to(at::kHalf).contiguous() : v.contiguous();
+    return out;
+}
+
+// Loss history and step count of a phase, next to its weights.
+struct PhaseState {
+    int step = 0;
+    std::vector<float> losses;
+};
+
+Status savePhase(const std::string &dir, const std::string &phase, torch::nn::Module &model,
+                 torch::optim::Optimizer &opt, const PhaseState &st, const nlohmann::json &extra = {})
+{
+    auto s = writeSafeTensors(dir + "/" + phase + ".safetensors", moduleState(model));
+    if (!s)
+        return s;
+    try {
+        torch::save(opt, dir + "/" + phase + ".optim.pt.tmp");
+        fs::rename(dir + "/" + phase + ".optim.pt.tmp", dir + "/" + phase + ".optim.pt");
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::IoError, std::string("cannot save optimizer state: ") + e.what());
+    }
+    nlohmann::json j = extra;
+    j["step"] = st.step;
+    j["losses"] = st.losses;
+    const std::string tmp = dir + "/" + phase + ".json.tmp";
+    {
+        std::ofstream out(tmp);
+        out << j.dump();
+        if (!out)
+            return makeError(ErrorCode::IoError, "cannot write " + tmp);
+    }
+    fs::rename(tmp, dir + "/" + phase + ".json");
+    return {};
+}
+
+Result<PhaseState> loadPhase(const std::string &dir, const std::string &phase, torch::nn::Module &model,
+                             torch::optim::Optimizer *opt, nlohmann::json *extra = nullptr)
+{
+    PhaseState st;
+    const std::string jsonPath = dir + "/" + phase + ".json";
+    if (!fs::exists(jsonPath))
+        return st;
+    std::ifstream in(jsonPath);
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded())
+        return makeError(ErrorCode::CorruptFile, "corrupt checkpoint state " + jsonPath);
+    auto file = SafeTensorsFile::open(dir + "/" + phase + ".safetensors");
+    if (!file)
+        return file.error();
+    auto sd = file->loadAll(at::kFloat);
+    if (!sd)
+        return sd.error();
+    StateDict copy;
+    for (auto &[k, v] : *sd)
+        copy[k] = v.clone();
+    auto s = loadWeightsStrict(model, copy, phase);
+    if (!s)
+        return s.error();
+    if (opt && fs::exists(dir + "/" + phase + ".optim.pt")) {
+        try {
+            torch::load(*opt, dir + "/" + phase + ".optim.pt");
+        } catch (const std::exception &e) {
+            logWarning(std::string("optimizer state not restored: ") + e.what());
+        }
+    }
+    st.step = j.value("step", 0);
+    st.losses = j.value("losses", std::vector<float>{});
+    if (extra)
+        *extra = j;
+    return st;
+}
+
+class ProgressReporter {
+public:
+    ProgressReporter(const TrainOptions &o, std::string phase, int total)
+        : m_opt(o), m_phase(std::move(phase)), m_total(total), m_t0(Clock::now())
+    {
+    }
+    void report(int step, float loss)
+    {
+        m_ema = m_ema < 0 ? loss : 0.98f * m_ema + 0.02f * loss;
+        if (m_opt.onProgress)
+            m_opt.onProgress({m_phase, step, m_total, m_ema, secondsSince(m_t0)});
+    }
+
+private:
+    const TrainOptions &m_opt;
+    std::string m_phase;
+    int m_total;
+    Clock::time_point m_t0;
+    float m_ema = -1;
+};
+
+// SD 1.x scaled-linear schedule: betas = linspace(sqrt(0.00085), sqrt(0.012), 1000)^2
+// (diffusers DDPMScheduler beta_schedule="scaled_linear"); alphas_cumprod = cumprod(1 - betas).
+at::Tensor scaledLinearAlphasCumprod()
+{
+    at::Tensor betas = at::linspace(std::sqrt(0.00085), std::sqrt(0.012), 1000, at::kFloat).pow(2);
+    return (1 - betas).cumprod(0);
+}
+
+} // namespace
+
+TrainOptions quickTrainOptions(const std::string &outDir, const std::string &workDir)
+{
+    TrainOptions o;
+    o.outDir = outDir;
+    o.workDir = workDir;
+    o.vaeSteps = 25;
+    o.unetSteps = 25;
+    o.batchSize = 2;
+    o.imageSize = 64;
+    o.checkpointEvery = 10;
+    o.vaeLearningRate = 2e-3f;
+    o.unetLearningRate = 1e-3f;
+    o.fixedBatch = true;
+    return o;
+}
+
+Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
+{
+    const auto t0 = Clock::now();
+    TrainResult result;
+    try {
+        fs::create_directories(o.workDir);
+        fs::create_directories(o.outDir);
+        at::manual_seed(o.seed);
+
+        // 1. Tokenizer.
+        const std::string spmPrefix = o.workDir + "/spm";
+        if (!fs::exists(spmPrefix + ".model")) {
+            if (o.onProgress)
+                o.onProgress({"tokenizer", 0, 1, 0, 0});
+            auto s = writeCaptionCorpus(o.workDir + "/captions.txt", o.seed, 20000);
+            if (!s)
+                return s.error();
+            s = trainSentencePiece(o.workDir + "/captions.txt", spmPrefix);
+            if (!s)
+                return s.error();
+        }
+        auto tok = SentencePieceTokenizer::load(spmPrefix + ".model");
+        if (!tok)
+            return tok.error();
+        std::shared_ptr<const Tokenizer> tokenizer = *tok;
+        TrainingData data(o.seed, o.imageSize, tokenizer);
+
+        // 2. VAE.
+        auto vaeCfg = VaeConfig::fromJson(builtin::vaeConfig(1.0));
+        if (!vaeCfg)
+            return vaeCfg.error();
+        AutoencoderKL vae(*vaeCfg);
+        torch::optim::Adam vaeOpt(vae->parameters(), torch::optim::AdamOptions(o.vaeLearningRate));
+        nlohmann::json vaeExtra;
+        auto vst = loadPhase(o.workDir, "vae", *vae, &vaeOpt, &vaeExtra);
+        if (!vst)
+            return vst.error();
+        PhaseState vaeState = *vst;
+        {
+            ProgressReporter rep(o, "vae", o.vaeSteps);
+            vae->train();
+            for (int step = vaeState.step; step < o.vaeSteps; ++step) {
+                if (o.cancel.isCancelled()) {
+                    result.cancelled = true;
+                    break;
+                }
+                const auto b = data.batch(o.fixedBatch ? 1000000 : 1000000 + step, o.batchSize, 0.f);
+                auto post = vae->encode(b.images);
+                const at::Tensor z = post.mean + post.std * at::randn_like(post.mean);
+                const at::Tensor rec = vae->decode(z);
+                // KL(N(mu, sigma) || N(0, 1)) summed per sample (Kingma & Welling 2014, appendix B),
+                // weighted 1e-6 as LDM's KL-f8 autoencoder does.
+                const at::Tensor kl =
+                    0.5 * (post.mean.pow(2) + post.logvar.exp() - 1 - post.logvar).sum({1, 2, 3}).mean();
+                const at::Tensor mse = (rec - b.images).pow(2).mean();
+                const at::Tensor loss = mse + 1e-6 * kl;
+                vaeOpt.zero_grad();
+                loss.backward();
+                torch::nn::utils::clip_grad_norm_(vae->parameters(), 1.0);
+                vaeOpt.step();
+                vaeState.losses.push_back(mse.item<float>());
+                vaeState.step = step + 1;
+                rep.report(step + 1, vaeState.losses.back());
+                if ((step + 1) % o.checkpointEvery == 0 || step + 1 == o.vaeSteps) {
+                    auto s = savePhase(o.workDir, "vae", *vae, vaeOpt, vaeState);
+                    if (!s)
+                        return s.error();
+                }
+            }
+        }
+        result.vaeLoss = vaeState.losses;
+        if (result.cancelled)
+            return result;
+
+        // Latent scale: 1/std of the latents, as SD's 0.18215 was chosen.
+        vae->eval();
+        double scale = vaeExtra.is_object() ? vaeExtra.value("scaling_factor", 0.0) : 0.0;
+        if (scale <= 0) {
+            torch::NoGradGuard ng;
+            const auto b = data.batch(2000000, std::max(16, o.batchSize), 0.f);
+            const at::Tensor mean = vae->encode(b.images).mean;
+            scale = 1.0 / std::max(1e-3, mean.std().item<double>());
+            vaeExtra["scaling_factor"] = scale;
+            auto s = savePhase(o.workDir, "vae", *vae, vaeOpt, vaeState, vaeExtra);
+            if (!s)
+                return s.error();
+        }
+
+        // 3. Text encoder + UNet.
+        auto teCfg = ClipTextConfig::fromJson(builtin::textEncoderConfig(tokenizer->vocabSize()));
+        auto unetCfg = UNetConfig::fromJson(builtin::unetConfig());
+        if (!teCfg)
+            return teCfg.error();
+        if (!unetCfg)
+            return unetCfg.error();
+        ClipTextModel te(*teCfg);
+        UNet2DConditionModel unet(*unetCfg);
+        // One module holding both so they checkpoint and optimise together.
+        torch::nn::Module joint;
+        joint.register_module("text_encoder", te.ptr());
+        joint.register_module("unet", unet.ptr());
+        torch::optim::Adam opt(joint.parameters(), torch::optim::AdamOptions(o.unetLearningRate));
+        auto ust = loadPhase(o.workDir, "unet", joint, &opt);
+        if (!ust)
+            return ust.error();
+        PhaseState unetState = *ust;
+        const at::Tensor alphasCumprod = scaledLinearAlphasCumprod();
+        {
+            ProgressReporter rep(o, "unet", o.unetSteps);
+            te->train();
+            unet->train();
+            for (int step = unetState.step; step < o.unetSteps; ++step) {
+                if (o.cancel.isCancelled()) {
+                    result.cancelled = true;
+                    break;
+                }
+                const auto b = data.batch(o.fixedBatch ? 0 : step, o.batchSize, o.captionDropout);
+                at::Tensor latents;
+                {
+                    torch::NoGradGuard ng;
+                    auto post = vae->encode(b.images);
+                    latents = (post.mean + post.std * at::randn_like(post.mean)) * scale;
+                }
+                // Cosine-free, plain DDPM training (Ho et al. 2020, Algorithm 1):
+                // x_t = sqrt(a_t) x_0 + sqrt(1 - a_t) eps, predict eps.
+                const at::Tensor t = at::randint(0, 1000, {o.batchSize}, at::kLong);
+                const at::Tensor a = alphasCumprod.index_select(0, t).view({-1, 1, 1, 1});
+                const at::Tensor noise = at::randn_like(latents);
+                const at::Tensor noisy = a.sqrt() * latents + (1 - a).sqrt() * noise;
+                const at::Tensor context = te->encode(b.ids, 1);
+                const at::Tensor pred = unet->forward(noisy, t, context);
+                const at::Tensor loss = (pred - noise).pow(2).mean();
+                opt.zero_grad();
+                loss.backward();
+                torch::nn::utils::clip_grad_norm_(joint.parameters(), 1.0);
+                opt.step();
+                unetState.losses.push_back(loss.item<float>());
+                unetState.step = step + 1;
+                rep.report(step + 1, unetState.losses.back());
+                if ((step + 1) % o.checkpointEvery == 0 || step + 1 == o.unetSteps) {
+                    auto s = savePhase(o.workDir, "unet", joint, opt, unetState);
+                    if (!s)
+                        return s.error();
+                }
+            }
+        }
+        result.unetLoss = unetState.losses;
+        result.lossPlotPath = o.workDir + "/loss.png";
+        auto plot = writeLossPlot(result.lossPlotPath, {{"vae reconstruction (MSE)", result.vaeLoss},
+                                                        {"unet epsilon (MSE)", result.unetLoss}});
+        if (!plot)
+            logWarning(plot.error().message);
+        if (result.cancelled)
+            return result;
+
+        // 4. Export a diffusers folder, fp16.
+        if (o.onProgress)
+            o.onProgress({"export", 0, 1, 0, secondsSince(t0)});
+        auto writeJson = [](const std::string &path, const nlohmann::json &j) {
+            std::ofstream out(path);
+            out << j.dump(2) << '\n';
+            return bool(out);
+        };
+        for (const char *d : {"unet", "vae", "text_encoder", "tokenizer", "scheduler"})
+            fs::create_directories(o.outDir + "/" + d);
+        writeJson(o.outDir + "/model_index.json", builtin::modelIndex());
+        writeJson(o.outDir + "/unet/config.json", builtin::unetConfig());
+        writeJson(o.outDir + "/vae/config.json", builtin::vaeConfig(scale));
+        writeJson(o.outDir + "/text_encoder/config.json", builtin::textEncoderConfig(tokenizer->vocabSize()));
+        writeJson(o.outDir + "/scheduler/scheduler_config.json", builtin::schedulerConfig());
+        writeJson(o.outDir + "/tokenizer/tokenizer_config.json",
+                  {{"tokenizer_class", "SentencePieceTokenizer"}, {"model_file", "spm.model"},
+                   {"model_max_length", 77}, {"pad_token", "eos"}});
+        fs::copy_file(spmPrefix + ".model", o.outDir + "/tokenizer/spm.model", fs::copy_options::overwrite_existing);
+        const std::map<std::string, std::string> meta{{"format", "pt"}, {"stipple", "built-in model"}};
+        for (auto [name, file, module] :
+             {std::tuple<std::string, std::string, torch::nn::Module *>{"unet", "diffusion_pytorch_model", unet.get()},
+              {"vae", "diffusion_pytorch_model", vae.get()},
+              {"text_encoder", "model", te.get()}}) {
+            auto s = writeSafeTensors(o.outDir + "/" + name + "/" + file + ".fp16.safetensors",
+                                      toHalf(moduleState(*module)), meta);
+            if (!s)
+                return s.error();
+        }
+    } catch (const c10::Error &e) {
+        return makeError(ErrorCode::Internal, std::string("training failed: ") + e.what_without_backtrace());
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Internal, std::string("training failed: ") + e.what());
+    }
+    result.seconds = secondsSince(t0);
+    return result;
+}
+
+} // namespace stipple::core

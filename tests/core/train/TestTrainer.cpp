@@ -1,0 +1,62 @@
+// stipple-train's quick mode: every phase runs, the losses fall, the result
+// is a loadable diffusers folder, and an interrupted run resumes.
+#include "core/train/Trainer.h"
+
+#include "core/io/Checkpoint.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <ATen/Parallel.h>
+
+#include <numeric>
+
+using namespace stipple::core;
+
+namespace {
+double meanOf(const std::vector<float> &v, size_t from, size_t to)
+{
+    return std::accumulate(v.begin() + from, v.begin() + to, 0.0) / double(to - from);
+}
+} // namespace
+
+class TestTrainer : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() { at::set_num_threads(2); }
+
+    void quickRunLossFallsAndExports()
+    {
+        QTemporaryDir dir;
+        const std::string out = dir.filePath("model").toStdString();
+        const std::string work = dir.filePath("work").toStdString();
+        TrainOptions o = quickTrainOptions(out, work);
+        auto r = trainBuiltinModel(o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        QCOMPARE(int(r->vaeLoss.size()), o.vaeSteps);
+        QCOMPARE(int(r->unetLoss.size()), o.unetSteps);
+        const double vaeFirst = meanOf(r->vaeLoss, 0, 5), vaeLast = meanOf(r->vaeLoss, o.vaeSteps - 5, o.vaeSteps);
+        const double unetFirst = meanOf(r->unetLoss, 0, 5),
+                     unetLast = meanOf(r->unetLoss, o.unetSteps - 5, o.unetSteps);
+        qInfo("VAE loss %.4f -> %.4f, UNet loss %.4f -> %.4f in %.1f s", vaeFirst, vaeLast, unetFirst, unetLast,
+              r->seconds);
+        QVERIFY(vaeLast < vaeFirst);
+        QVERIFY(unetLast < unetFirst);
+        QVERIFY(QFile::exists(QString::fromStdString(r->lossPlotPath)));
+
+        // The export is an ordinary diffusers folder.
+        auto ckpt = openCheckpoint(out);
+        QVERIFY2(ckpt.ok(), ckpt.ok() ? "" : ckpt.error().message.c_str());
+        QCOMPARE(int(ckpt->info.family), int(ModelFamily::SD1));
+        QVERIFY(QFile::exists(dir.filePath("model/tokenizer/spm.model")));
+
+        // Resuming a finished run does no further steps and keeps the history.
+        auto again = trainBuiltinModel(o);
+        QVERIFY(again.ok());
+        QCOMPARE(again->vaeLoss, r->vaeLoss);
+        QCOMPARE(again->unetLoss, r->unetLoss);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTrainer)
+#include "TestTrainer.moc"
