@@ -86,7 +86,12 @@ int runInfo(const InfoArgs &a)
     for (const auto &c : info.components)
         fmt::print("{:<13}{:>9}  {:<5} {}\n", c.name + ":", millions(c.parameters), c.storedDtype, c.source);
     fmt::print("open:        {:.3f} s (headers + mmap)\n", info.openSeconds);
-    fmt::print("load:        {:.3f} s ({:.2f} GB as {}, {:.2f} GB/s)\n", info.loadSeconds, bytes / 1e9, a.dtype, gbps);
+    if (a.dtype == "stored")
+        fmt::print("load:        {:.3f} s ({:.2f} GB, zero-copy views of the mapped file)\n", info.loadSeconds,
+                   bytes / 1e9);
+    else
+        fmt::print("load:        {:.3f} s ({:.2f} GB converted to {}, {:.2f} GB/s)\n", info.loadSeconds,
+                   bytes / 1e9, a.dtype, gbps);
     return 0;
 }
 

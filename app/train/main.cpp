@@ -34,13 +34,15 @@ int main(int argc, char **argv)
     bool quick = false;
     int threads = 0;
     stipple::core::TrainOptions defaults;
-    int vaeSteps = defaults.vaeSteps, unetSteps = defaults.unetSteps, batch = defaults.batchSize;
+    int vaeSteps = defaults.vaeSteps, unetSteps = defaults.unetSteps, batch = defaults.batchSize,
+        vaeBatch = defaults.vaeBatchSize;
     std::uint64_t seed = defaults.seed;
     app.add_option("-o,--out", out, "exported diffusers folder")->capture_default_str();
     app.add_option("-w,--work", work, "checkpoints and logs (resume from here)")->capture_default_str();
     app.add_option("--vae-steps", vaeSteps)->capture_default_str();
     app.add_option("--unet-steps", unetSteps)->capture_default_str();
-    app.add_option("--batch", batch)->capture_default_str();
+    app.add_option("--batch", batch, "UNet phase batch size")->capture_default_str();
+    app.add_option("--vae-batch", vaeBatch, "VAE phase batch size")->capture_default_str();
     app.add_option("--seed", seed)->capture_default_str();
     app.add_option("-t,--threads", threads, "torch threads (default: physical cores)");
     app.add_flag("--quick", quick, "a few steps at 64 px, for CI");
@@ -57,6 +59,7 @@ int main(int argc, char **argv)
         o.vaeSteps = vaeSteps;
         o.unetSteps = unetSteps;
         o.batchSize = batch;
+        o.vaeBatchSize = vaeBatch;
     }
     o.seed = seed;
     o.cancel = g_cancel;

@@ -1,12 +1,15 @@
 #include "core/common/Runtime.h"
 
+#include "core/common/CpuAllocator.h"
 #include "core/common/Log.h"
 
 #include <ATen/Parallel.h>
 
 #include <dlfcn.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -62,6 +65,33 @@ std::string detectBlas(bool &reference)
     return "unknown BLAS";
 }
 
+// "0"/"off"/"false" -> 0, "1"/"on"/"true" -> 1, unset or anything else -> -1.
+int envSwitch(const char *name)
+{
+    const char *v = std::getenv(name);
+    if (!v)
+        return -1;
+    const std::string s = v;
+    if (s == "0" || s == "off" || s == "false" || s == "no")
+        return 0;
+    if (s == "1" || s == "on" || s == "true" || s == "yes")
+        return 1;
+    return -1;
+}
+
+std::size_t defaultCacheBytes()
+{
+    std::size_t cap = std::size_t(1) << 30;
+    struct sysinfo si {};
+    if (sysinfo(&si) == 0) {
+        const std::size_t ram = static_cast<std::size_t>(si.totalram) * si.mem_unit;
+        cap = std::min(cap, ram / 8);
+    }
+    return cap;
+}
+
+std::string mib(std::size_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+
 } // namespace
 
 int physicalCoreCount()
@@ -112,10 +142,26 @@ RuntimeInfo configureRuntime(const RuntimeOptions &options)
 {
     RuntimeInfo info;
     // torch counts cores, not processors, and picks 1 on this VM.
-    info.threads = options.threads > 0 ? options.threads : physicalCoreCount();
+    int threads = options.threads;
+    if (threads <= 0) {
+        if (const char *env = std::getenv("STIPPLE_THREADS"))
+            threads = std::atoi(env);
+    }
+    info.threads = threads > 0 ? threads : physicalCoreCount();
     at::set_num_threads(info.threads);
     at::set_num_interop_threads(1);
     info.blasName = detectBlas(info.referenceBlas);
+    const int allocatorEnv = envSwitch("STIPPLE_HUGEPAGE_ALLOCATOR");
+    const bool wantAllocator = allocatorEnv >= 0 ? allocatorEnv == 1 : options.hugePageAllocator;
+    if (wantAllocator) {
+        CpuAllocatorOptions ao;
+        ao.cacheCapBytes = options.allocatorCacheBytes ? options.allocatorCacheBytes : defaultCacheBytes();
+        const CpuAllocator *allocator = installCpuAllocator(ao);
+        info.hugePageAllocator = true;
+        info.allocatorCacheBytes = allocator->options().cacheCapBytes;
+    } else {
+        uninstallCpuAllocator();
+    }
     info.cpuHasAvx512 = cpuFlag("avx512f");
     info.cpuHasAvx512Bf16 = cpuFlag("avx512_bf16");
     const char *cap = std::getenv("ATEN_CPU_CAPABILITY");
@@ -131,7 +177,10 @@ std::string describeRuntime(const RuntimeInfo &info)
 {
     return "BLAS: " + info.blasName + " | torch threads: " + std::to_string(info.threads) +
            " | ATen CPU capability: " + info.cpuCapability +
-           (info.cpuHasAvx512Bf16 ? " | bf16: yes" : " | bf16: no");
+           (info.cpuHasAvx512Bf16 ? " | bf16: yes" : " | bf16: no") +
+           (info.hugePageAllocator
+                ? " | allocator: huge pages >= 2 MiB, cache " + mib(info.allocatorCacheBytes)
+                : " | allocator: default");
 }
 
 } // namespace stipple::core

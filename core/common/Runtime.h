@@ -4,13 +4,18 @@
 // configureRuntime() once from the main thread before inference starts.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace stipple::core {
 
 struct RuntimeOptions {
-    int threads = 0;          // 0 = physical cores
+    int threads = 0;          // 0 = $STIPPLE_THREADS if set, else physical cores
     bool avx512Kernels = true; // ATen AVX-512 kernels where the CPU has them
+    // Huge-page caching allocator for tensors >= 2 MiB (core/common/CpuAllocator.h).
+    // $STIPPLE_HUGEPAGE_ALLOCATOR=0/1 overrides it.
+    bool hugePageAllocator = true;
+    std::size_t allocatorCacheBytes = 0; // 0 = min(1 GiB, RAM / 8)
 };
 
 struct RuntimeInfo {
@@ -20,6 +25,8 @@ struct RuntimeInfo {
     std::string cpuCapability; // what ATen uses: "AVX2", "AVX512", ...
     bool cpuHasAvx512 = false;
     bool cpuHasAvx512Bf16 = false;
+    bool hugePageAllocator = false;      // CpuAllocator installed
+    std::size_t allocatorCacheBytes = 0; // its cache cap
 };
 
 // Sets environment variables that libraries read when they load
@@ -28,10 +35,10 @@ struct RuntimeInfo {
 // when no re-exec was needed (or it failed). Set STIPPLE_NO_REEXEC=1 to skip.
 void prepareProcessEnvironment(int argc, char **argv, const RuntimeOptions &options = {});
 
-// Sets torch's thread count and reports the BLAS in use.
+// Sets torch's thread count, installs the allocator and reports the BLAS in use.
 RuntimeInfo configureRuntime(const RuntimeOptions &options = {});
 
-// One line for logs: "BLAS: OpenBLAS ... | threads: 2 | ATen: AVX512".
+// One line for logs: "BLAS: OpenBLAS ... | threads: 2 | ATen: AVX512 | allocator: ...".
 std::string describeRuntime(const RuntimeInfo &info);
 
 int physicalCoreCount();

@@ -22,10 +22,10 @@ namespace stipple::core {
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "safetensors data is little-endian; big-endian hosts need byte swapping");
 
-// The whole file, mapped privately (copy-on-write: an accidental in-place op
-// on a zero-copy tensor changes neither the file nor other tensors' view of
-// it... except tensors sharing the same bytes). Unmapped when the last
-// SafeTensorsFile or tensor referencing it goes away.
+// The whole file, mapped privately and copy-on-write (PROT_WRITE so that an
+// accidental in-place op on a zero-copy tensor neither crashes nor changes
+// the file). Unmapped when the last SafeTensorsFile or tensor referencing it
+// goes away.
 struct SafeTensorsFile::Mapping {
     void *addr = nullptr;
     std::size_t size = 0;

@@ -6,6 +6,7 @@
 #include "core/io/Checkpoint.h"
 #include "core/models/unet/UNet2DConditionModel.h"
 #include "core/models/vae/AutoencoderKL.h"
+#include "core/pipeline/ErrorBoundary.h"
 #include "core/pipeline/ImagePreparation.h"
 #include "core/pipeline/Infotext.h"
 #include "core/pipeline/Stages.h"
@@ -20,7 +21,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <new>
 #include <random>
 
 namespace stipple::core {
@@ -35,34 +35,6 @@ double secondsSince(std::chrono::steady_clock::time_point t0)
 at::ScalarType scalarType(ComputeDType d)
 {
     return d == ComputeDType::BFloat16 ? at::kBFloat16 : at::kFloat;
-}
-
-bool looksLikeOutOfMemory(const std::string &what)
-{
-    return what.find("can't allocate memory") != std::string::npos
-        || what.find("not enough memory") != std::string::npos
-        || what.find("out of memory") != std::string::npos
-        || what.find("Out of memory") != std::string::npos;
-}
-
-// The boundary: run `body`, converting every exception into an Error.
-template <typename T, typename F>
-Result<T> guarded(const char *what, F &&body)
-{
-    try {
-        return body();
-    } catch (const std::bad_alloc &) {
-        return makeError(ErrorCode::OutOfMemory,
-                         std::string(what) + ": out of memory (try a smaller image or batch, or bf16)");
-    } catch (const c10::Error &e) {
-        const std::string msg = e.what_without_backtrace();
-        if (looksLikeOutOfMemory(msg))
-            return makeError(ErrorCode::OutOfMemory,
-                             std::string(what) + ": out of memory (try a smaller image or batch): " + msg);
-        return makeError(ErrorCode::Internal, std::string(what) + ": " + msg);
-    } catch (const std::exception &e) {
-        return makeError(ErrorCode::Internal, std::string(what) + ": " + e.what());
-    }
 }
 
 std::string stem(const std::string &path)
@@ -120,7 +92,7 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         if (observer.onProgress)
             observer.onProgress({Stage::Load, step, 4, secondsSince(t0)});
     };
-    return guarded<ModelInfo>("loading the model", [&]() -> Result<ModelInfo> {
+    return runGuarded<ModelInfo>("loading the model", [&]() -> Result<ModelInfo> {
         progress(0);
         OpenOptions open;
         open.vaePath = options.vaePath;
@@ -185,7 +157,7 @@ Result<GenerationOutput> Engine::generate(const GenerationRequest &request, cons
         return valid.error();
     // Inference tensors for the whole request (thread-local guard).
     c10::InferenceMode inference;
-    return guarded<GenerationOutput>("generating", [&] { return m_impl->run(request, observer); });
+    return runGuarded<GenerationOutput>("generating", [&] { return m_impl->run(request, observer); });
 }
 
 Result<GenerationOutput> Engine::Impl::run(const GenerationRequest &request, const Observer &observer)
@@ -268,8 +240,12 @@ Result<GenerationOutput> Engine::Impl::run(const GenerationRequest &request, con
             ctx.seed = batchSeed;
             ctx.width = out.image.width;
             ctx.height = out.image.height;
-            ctx.modelName = model->info.displayName.empty() ? stem(model->info.path)
-                                                            : stem(model->info.displayName);
+            // A1111 writes the checkpoint's file name without extension.
+            ctx.modelName = model->info.layout == CheckpointLayout::SingleFile
+                ? stem(model->info.path)
+                : std::filesystem::path(model->info.path).filename().string();
+            if (ctx.modelName.empty())
+                ctx.modelName = model->info.displayName;
             ctx.modelHash = model->hash;
             ctx.vaeName = model->info.vaeOverride.empty() ? std::string() : stem(model->info.vaeOverride);
             ctx.batchPos = int(j);

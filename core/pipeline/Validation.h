@@ -12,7 +12,7 @@
 namespace stipple::core {
 
 constexpr int kMaxGenerationSide = 8192;       // pixels per side
-constexpr std::int64_t kMaxGenerationPixels = 64LL * 1024 * 1024; // per image
+constexpr std::int64_t kMaxGenerationPixels = 32LL * 1024 * 1024; // per image (8192 x 4096)
 constexpr int kMaxSteps = 1000;
 constexpr int kMaxBatchSize = 64;
 constexpr int kMaxBatchCount = 10000;

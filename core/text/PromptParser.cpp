@@ -307,7 +307,7 @@ std::string describePromptRuns(const std::vector<PromptRun> &runs)
             continue;
         }
         char buf[64];
-        std::snprintf(buf, sizeof buf, "%.17g", runs[i].weight);
+        std::snprintf(buf, sizeof buf, "%.8g", runs[i].weight);
         out << "(\"" << runs[i].text << "\", " << buf << ')';
     }
     out << ']';

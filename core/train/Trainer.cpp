@@ -159,10 +159,11 @@ TrainOptions quickTrainOptions(const std::string &outDir, const std::string &wor
     TrainOptions o;
     o.outDir = outDir;
     o.workDir = workDir;
-    o.vaeSteps = 25;
-    o.unetSteps = 25;
+    o.vaeSteps = 20;
+    o.unetSteps = 20;
     o.batchSize = 2;
-    o.imageSize = 64;
+    o.vaeBatchSize = 2;
+    o.imageSize = 32;
     o.checkpointEvery = 10;
     o.vaeLearningRate = 2e-3f;
     o.unetLearningRate = 1e-3f;
@@ -216,7 +217,7 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
                     result.cancelled = true;
                     break;
                 }
-                const auto b = data.batch(o.fixedBatch ? 1000000 : 1000000 + step, o.batchSize, 0.f);
+                const auto b = data.batch(o.fixedBatch ? 1000000 : 1000000 + step, o.vaeBatchSize, 0.f);
                 auto post = vae->encode(b.images);
                 const at::Tensor z = post.mean + post.std * at::randn_like(post.mean);
                 const at::Tensor rec = vae->decode(z);

@@ -33,9 +33,10 @@ struct TrainProgress {
 struct TrainOptions {
     std::string outDir;      // exported diffusers folder
     std::string workDir;     // checkpoints, corpus, tokenizer, loss plot
-    int vaeSteps = 3000;
+    int vaeSteps = 1500;
     int unetSteps = 30000;
-    int batchSize = 16;
+    int batchSize = 16;       // UNet phase
+    int vaeBatchSize = 6;     // VAE phase (full-resolution images)
     float vaeLearningRate = 1e-3f;
     float unetLearningRate = 4e-4f;
     float captionDropout = 0.1f;

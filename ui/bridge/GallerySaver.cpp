@@ -58,9 +58,12 @@ SaveResult savePngAtomically(const QString &path, const QImage &image, const QSt
     QImageWriter writer(&file, "png");
     if (compression >= 0)
         writer.setCompression(compression);
+    // QImage::setText, not QImageWriter::setText: the writer's variant passes
+    // the value through QString::simplified() and loses the infotext's newlines.
+    QImage tagged = image;
     if (!infotext.isEmpty())
-        writer.setText(QStringLiteral("parameters"), infotext);
-    if (!writer.write(image)) {
+        tagged.setText(QStringLiteral("parameters"), infotext);
+    if (!writer.write(tagged)) {
         file.cancelWriting();
         r.error = SaverText::openFailed(path, writer.errorString());
         return r;

@@ -86,7 +86,9 @@ GenerationController::~GenerationController()
     m_worker->cancel();
     m_thread->quit();
     m_thread->wait();
-    disconnect(m_worker, nullptr, this, nullptr);
+    // The worker was deleted on its thread (finished -> deleteLater); signals it
+    // queued to us are discarded with this object.
+    m_worker = nullptr;
 }
 
 void GenerationController::loadModel(const core::LoadOptions &options)

@@ -11,6 +11,7 @@
 #include <QMutexLocker>
 
 #include <exception>
+#include <new>
 
 namespace stipple::ui {
 
@@ -69,6 +70,9 @@ void GenerationWorker::loadModel(const core::LoadOptions &options)
             return;
         }
         Q_EMIT modelLoaded(toModelSummary(result.value()));
+    } catch (const std::bad_alloc &e) {
+        Q_EMIT modelLoadFailed(errorText(core::ErrorCode::OutOfMemory), int(core::ErrorCode::OutOfMemory),
+                               QString::fromUtf8(e.what()));
     } catch (const std::exception &e) {
         Q_EMIT modelLoadFailed(errorText(core::ErrorCode::Internal), int(core::ErrorCode::Internal),
                                QString::fromUtf8(e.what()));
@@ -157,6 +161,10 @@ void GenerationWorker::generate(quint64 jobId, const core::GenerationRequest &re
         } else {
             Q_EMIT finished(jobId, out.seconds);
         }
+    } catch (const std::bad_alloc &e) {
+        finish();
+        Q_EMIT failed(jobId, errorText(core::ErrorCode::OutOfMemory), int(core::ErrorCode::OutOfMemory),
+                      QString::fromUtf8(e.what()));
     } catch (const std::exception &e) {
         finish();
         Q_EMIT failed(jobId, errorText(core::ErrorCode::Internal), int(core::ErrorCode::Internal),

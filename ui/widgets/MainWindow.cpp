@@ -86,17 +86,19 @@ void MainWindow::buildUi()
     m_prompt->setObjectName(QStringLiteral("prompt"));
     m_prompt->setPlaceholderText(tr("Describe the picture… (word:1.2) stresses, [word] softens, BREAK starts a new chunk. Ctrl+↑/↓ changes the weight."));
     m_prompt->setMinimumHeight(90);
+    m_prompt->setMaximumHeight(170);
     promptLabel->setBuddy(m_prompt);
     leftLayout->addWidget(promptLabel);
-    leftLayout->addWidget(m_prompt, 2);
+    leftLayout->addWidget(m_prompt, 1);
     auto *negativeLabel = new QLabel(tr("<b>Negative prompt</b>"), left);
     m_negative = new PromptEdit(left);
     m_negative->setObjectName(QStringLiteral("negativePrompt"));
     m_negative->setPlaceholderText(tr("What to avoid…"));
     m_negative->setMinimumHeight(60);
+    m_negative->setMaximumHeight(110);
     negativeLabel->setBuddy(m_negative);
     leftLayout->addWidget(negativeLabel);
-    leftLayout->addWidget(m_negative, 1);
+    leftLayout->addWidget(m_negative);
 
     auto *buttons = new QHBoxLayout;
     m_generateButton = new QPushButton(tr("Generate"), left);
@@ -126,7 +128,7 @@ void MainWindow::buildUi()
     leftDock->setObjectName(QStringLiteral("parametersDock"));
     leftDock->setWidget(scroll);
     leftDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
-    leftDock->setMinimumWidth(340);
+    leftDock->setMinimumWidth(400);
     addDockWidget(Qt::LeftDockWidgetArea, leftDock);
 
     // Centre: message bar, mask tools, canvas.

@@ -19,6 +19,7 @@
 #include <QSpinBox>
 #include <QToolButton>
 #include <QUndoStack>
+#include <QVBoxLayout>
 
 #include <cmath>
 
@@ -35,8 +36,14 @@ QIcon colorIcon(const QColor &c)
 
 MaskToolsPanel::MaskToolsPanel(Canvas *canvas, QWidget *parent) : QWidget(parent), m_canvas(canvas)
 {
-    auto *row = new QHBoxLayout(this);
-    row->setContentsMargins(4, 2, 4, 2);
+    // Two rows so the strip fits next to the docks: tools, then actions.
+    auto *rows = new QVBoxLayout(this);
+    rows->setContentsMargins(4, 2, 4, 2);
+    rows->setSpacing(2);
+    auto *row = new QHBoxLayout;
+    auto *actions = new QHBoxLayout;
+    rows->addLayout(row);
+    rows->addLayout(actions);
     BrushTool *brush = canvas->brush();
 
     m_brushButton = new QToolButton(this);
@@ -71,7 +78,8 @@ MaskToolsPanel::MaskToolsPanel(Canvas *canvas, QWidget *parent) : QWidget(parent
     m_hardness = new QSlider(Qt::Horizontal, this);
     m_hardness->setObjectName(QStringLiteral("maskHardness"));
     m_hardness->setRange(0, 100);
-    m_hardness->setMaximumWidth(100);
+    m_hardness->setMinimumWidth(80);
+    m_hardness->setMaximumWidth(120);
     m_hardness->setToolTip(tr("Hard edge (right) or soft, feathered edge (left)"));
     row->addWidget(m_hardness);
     connect(m_hardness, &QSlider::valueChanged, brush, [brush](int v) { brush->setHardness(v / 100.0); });
@@ -83,7 +91,8 @@ MaskToolsPanel::MaskToolsPanel(Canvas *canvas, QWidget *parent) : QWidget(parent
     connect(m_color, &QToolButton::clicked, this, &MaskToolsPanel::chooseColor);
     m_opacity = new QSlider(Qt::Horizontal, this);
     m_opacity->setRange(5, 100);
-    m_opacity->setMaximumWidth(80);
+    m_opacity->setMinimumWidth(60);
+    m_opacity->setMaximumWidth(100);
     m_opacity->setValue(int(std::lround(canvas->overlayOpacity() * 100)));
     m_opacity->setToolTip(tr("Mask overlay opacity"));
     row->addWidget(m_opacity);
@@ -92,12 +101,12 @@ MaskToolsPanel::MaskToolsPanel(Canvas *canvas, QWidget *parent) : QWidget(parent
         Q_EMIT overlayOpacityChanged(v / 100.0);
     });
 
-    row->addSpacing(8);
-    auto addButton = [this, row](const QString &text, const QString &tip, auto slot) {
+    row->addStretch(1);
+    auto addButton = [this, actions](const QString &text, const QString &tip, auto slot) {
         auto *b = new QToolButton(this);
         b->setText(text);
         b->setToolTip(tip);
-        row->addWidget(b);
+        actions->addWidget(b);
         connect(b, &QToolButton::clicked, this, slot);
         return b;
     };
@@ -124,15 +133,23 @@ MaskToolsPanel::MaskToolsPanel(Canvas *canvas, QWidget *parent) : QWidget(parent
     QUndoStack *undo = canvas->undoStack();
     m_undo = undo->createUndoAction(this, tr("Undo"));
     m_redo = undo->createRedoAction(this, tr("Redo"));
+    // Short button labels; the actions' texts ("Undo Paint mask") go to menus and tooltips.
     auto *undoButton = new QToolButton(this);
-    undoButton->setDefaultAction(m_undo);
-    undoButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    undoButton->setText(tr("Undo"));
+    undoButton->setEnabled(undo->canUndo());
+    connect(undoButton, &QToolButton::clicked, undo, &QUndoStack::undo);
+    connect(undo, &QUndoStack::canUndoChanged, undoButton, &QToolButton::setEnabled);
+    connect(undo, &QUndoStack::undoTextChanged, undoButton, &QToolButton::setToolTip);
     auto *redoButton = new QToolButton(this);
-    redoButton->setDefaultAction(m_redo);
-    redoButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
-    row->addWidget(undoButton);
-    row->addWidget(redoButton);
-    row->addStretch(1);
+    redoButton->setText(tr("Redo"));
+    redoButton->setEnabled(undo->canRedo());
+    connect(redoButton, &QToolButton::clicked, undo, &QUndoStack::redo);
+    connect(undo, &QUndoStack::canRedoChanged, redoButton, &QToolButton::setEnabled);
+    connect(undo, &QUndoStack::redoTextChanged, redoButton, &QToolButton::setToolTip);
+    actions->addSpacing(8);
+    actions->addWidget(undoButton);
+    actions->addWidget(redoButton);
+    actions->addStretch(1);
 
     connect(brush, &StrokeTool::sizeChanged, this, &MaskToolsPanel::syncFromBrush);
     connect(brush, &StrokeTool::hardnessChanged, this, &MaskToolsPanel::syncFromBrush);

@@ -52,7 +52,7 @@ ModelPicker::ModelPicker(QWidget *parent) : QWidget(parent)
     m_combo = new QComboBox(this);
     m_combo->setObjectName(QStringLiteral("modelCombo"));
     m_combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_combo->setMinimumContentsLength(18);
+    m_combo->setMinimumContentsLength(8);
     m_combo->setToolTip(tr("Models found in the models folder"));
     row->addWidget(m_combo, 1);
 

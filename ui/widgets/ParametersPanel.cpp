@@ -96,7 +96,7 @@ ParametersPanel::ParametersPanel(QWidget *parent) : QWidget(parent)
     m_seed->setToolTip(tr("-1 picks a random seed for each image; any other number repeats a result."));
     m_dice = new QToolButton(this);
     m_dice->setObjectName(QStringLiteral("randomSeed"));
-    m_dice->setText(QStringLiteral("🎲"));
+    m_dice->setText(QStringLiteral("⚄")); // a die (DejaVu has it; emoji fonts are rare)
     m_dice->setToolTip(tr("Random seed (-1)"));
     m_reuseSeed = new QToolButton(this);
     m_reuseSeed->setObjectName(QStringLiteral("reuseSeed"));

@@ -45,7 +45,7 @@ QString VocabularyDownloader::offlineInstructions()
     const QString folder = QString::fromStdString(VocabularyLocator::appDataDir());
     return tr("Single-file checkpoints do not contain the CLIP vocabulary.\n"
               "Download %1\nfrom %2\nand put it into %3\n"
-              "(or choose the file in “Vocabulary file…”). Diffusers model folders do not need it.")
+              "(or choose it with File → CLIP vocabulary…). Diffusers model folders do not need it.")
         .arg(QString::fromLatin1(VocabularyLocator::kClipBpeFileName),
              QString::fromLatin1(VocabularyLocator::kClipBpeUrl), QDir::toNativeSeparators(folder));
 }

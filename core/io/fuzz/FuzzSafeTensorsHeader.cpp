@@ -1,7 +1,8 @@
 // libFuzzer target for the safetensors header parser (built with
 // -DSTIPPLE_FUZZ=ON and clang). The input is a whole "file": its size is the
 // file size, so the length field, the JSON and the offsets are all fuzzed.
-// Run: fuzz_safetensors_header -max_total_time=600 corpus/
+// Run: fuzz_safetensors_header -max_total_time=600 -dict=core/io/fuzz/safetensors.dict CORPUS_DIR
+// (seed CORPUS_DIR with a few small valid .safetensors files).
 #include "core/io/SafeTensorsHeader.h"
 
 #include <cstddef>

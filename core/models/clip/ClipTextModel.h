@@ -8,9 +8,8 @@
 // Pre-LN blocks, causal mask only (SD passes no attention mask), positions
 // arange(T). SD2 checkpoints arrive with OpenCLIP's unused last block already
 // removed, so lastHiddenState is the SD2 conditioning as well.
-// Thread-safety: forward() may run on one thread at a time per instance
-// (torch modules are not reentrant-safe for concurrent parameter changes;
-// concurrent forwards without weight changes are fine but not relied upon).
+// Thread-safety: not synchronised; use an instance from one thread at a time
+// (TextConditioner serialises its calls). Loading functions are reentrant.
 #pragma once
 
 #include "core/common/Result.h"

@@ -3,11 +3,13 @@
 //   bench_unet_step attention
 //   bench_unet_step unet <latent 32|64> <fp32|bf16> [iters] [channels_last 0|1]
 #include "core/models/common/Attention.h"
+#include "core/models/common/LargePageAllocator.h"
 #include "core/models/unet/UNet2DConditionModel.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/nn/module.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <chrono>
 #include <cstdio>
@@ -88,6 +90,10 @@ static void benchUNet(std::int64_t latent, bool bf16, int iters, bool channelsLa
     auto t0 = Clock::now();
     at::Tensor out = unet->forward(x, t, ctx);
     std::printf("warm-up step: %.2f s\n", seconds(t0));
+    if (const char *trace = std::getenv("BENCH_TRACE")) {
+        torch::autograd::profiler::RecordProfile guard(trace);
+        unet->forward(x, t, ctx);
+    }
     double total = 0, best = 1e9;
     const double cpu0 = cpuSeconds();
     for (int i = 0; i < iters; ++i) {
@@ -98,6 +104,9 @@ static void benchUNet(std::int64_t latent, bool bf16, int iters, bool channelsLa
         best = std::min(best, dt);
     }
     const double cpu = (cpuSeconds() - cpu0) / iters;
+    const auto st = largePageAllocatorStats();
+    std::printf("large-page allocator: %s, cache hits %zu, misses %zu, cached %zu MiB\n",
+                largePageAllocatorInstalled() ? "on" : "off", st.hits, st.misses, st.cachedBytes >> 20);
     std::printf("UNet SD1.5 %lldx%lld latents (%lld px) batch 2 %s%s: mean %.2f s/step, best %.2f "
                 "(%d steps), CPU %.2f s/step (~%.2f s on 2 idle cores), peak RSS %ld MiB, finite=%d\n",
                 (long long)latent, (long long)latent, (long long)latent * 8, bf16 ? "bf16" : "fp32",
@@ -108,6 +117,8 @@ static void benchUNet(std::int64_t latent, bool bf16, int iters, bool channelsLa
 int main(int argc, char **argv)
 {
     std::setvbuf(stdout, nullptr, _IONBF, 0);
+    if (!std::getenv("BENCH_NO_LARGE_PAGES"))
+        installLargePageAllocator();
     at::set_num_threads(2);
     const std::string mode = argc > 1 ? argv[1] : "attention";
     if (mode == "attention") {

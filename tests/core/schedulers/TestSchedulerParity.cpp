@@ -4,7 +4,8 @@
 // with Schedule + sample(): tables
 // (timesteps, betas, alphas_cumprod, sigmas, init_noise_sigma, order), the
 // scaled model inputs, every step's prev_sample and pred_original_sample, and
-// the generator's draws (initial sample and step noise).
+// the generator's draws (initial sample and step noise). `pipelines` replays
+// the scheduler side of the txt2img / img2img / inpaint pipeline cases.
 #include "core/io/SafeTensors.h"
 #include "core/schedulers/Sampler.h"
 
@@ -58,6 +59,8 @@ class TestSchedulerParity : public QObject {
 private Q_SLOTS:
     void cases_data();
     void cases();
+    void pipelines_data();
+    void pipelines();
     void cleanupTestCase()
     {
         qInfo("largest prev_sample / pred_original_sample difference over all cases: %.3g, timesteps: %.3g",
@@ -214,6 +217,120 @@ void TestSchedulerParity::cases()
     g_worst = std::max(g_worst, worstAbs);
     qInfo("%s: max |diff| %.3g (normalised: prev %.3f, pred %.3f, scaled %.3f)", qPrintable(id), worstAbs,
           worstPrev, worstPred, worstScaled);
+}
+
+// Scheduler side of every txt2img / img2img / 9-channel inpaint pipeline
+// case: with the stored UNet outputs (guidance applied here) and one
+// generator seeded as the case says, the initial latents, img2img start
+// (add_noise at timesteps[start]), every scaled UNet input and every
+// latents_per_step must be reproduced. This checks the RNG order of the
+// pipeline draws and the stochastic samplers' draws end to end.
+void TestSchedulerParity::pipelines_data()
+{
+    QTest::addColumn<QString>("id");
+    if (!stipple::test::haveFixtures()) {
+        QTest::newRow("shared-fixtures-missing") << QString();
+        return;
+    }
+    const nlohmann::json manifest = loadManifest(stipple::test::fixturesDir());
+    for (const auto &c : manifest.at("cases")) {
+        const std::string kind = c.at("kind");
+        if (kind == "txt2img" || kind == "img2img" || kind == "inpaint") {
+            const QString id = QString::fromStdString(c.at("id").get<std::string>());
+            QTest::newRow(qPrintable(id)) << id;
+        }
+    }
+}
+
+void TestSchedulerParity::pipelines()
+{
+    STIPPLE_REQUIRE_FIXTURES();
+    QFETCH(QString, id);
+    nlohmann::json c;
+    const nlohmann::json manifest = loadManifest(stipple::test::fixturesDir());
+    for (const auto &k : manifest.at("cases"))
+        if (k.at("id") == id.toStdString())
+            c = k;
+    QVERIFY(!c.is_null());
+    const std::string kind = c.at("kind");
+    const auto &cfgJson = c.at("scheduler").at("config");
+    auto spec = samplerFromName(c.at("scheduler").at("class").get<std::string>(),
+                                cfgJson.value("use_karras_sigmas", false) ? "karras" : "",
+                                c.value("eta", 0.0));
+    QVERIFY(spec.ok());
+    auto config = SchedulerConfig::fromJson(cfgJson);
+    QVERIFY(config.ok());
+    auto schedule = Schedule::create(*spec, *config, c.at("num_inference_steps").get<int>());
+    QVERIFY(schedule.ok());
+    QCOMPARE(schedule->initNoiseSigma(), c.at("init_noise_sigma").get<double>());
+
+    auto file = SafeTensorsFile::open(stipple::test::fixturePath(QString::fromStdString(c.at("file").get<std::string>())));
+    QVERIFY2(file.ok(), file.ok() ? "" : file.error().message.c_str());
+    auto get = [&](const std::string &name) {
+        auto t = file->tensor(name);
+        if (!t.ok())
+            qFatal("%s: %s", name.c_str(), t.error().message.c_str());
+        return *t;
+    };
+    at::Generator gen = seeded(c.at("seed").get<uint64_t>());
+    int rng = 0;
+    auto draw = [&]() {
+        const at::Tensor ref = get("rng." + std::to_string(rng++));
+        at::Tensor t = at::randn(ref.sizes(), gen, ref.options());
+        if (!at::equal(t, ref))
+            qFatal("draw %d differs from rng.%d", rng - 1, rng - 1);
+        return t;
+    };
+    const double strength = c.at("strength").is_number() ? c.at("strength").get<double>() : 1.0;
+    int start = 0;
+    at::Tensor latents;
+    if (kind == "txt2img" || strength >= 1.0) {
+        latents = draw() * schedule->initNoiseSigma();
+        if (kind == "inpaint")
+            draw(); // masked image latents, drawn before the loop
+    } else {
+        // VAE posterior sample of the init image (mean + std * randn), scaled, then noised.
+        const at::Tensor init = (get("vae_encode_mean.0") + get("vae_encode_std.0") * draw()) * 0.18215;
+        const at::Tensor noise = draw();
+        start = schedule->startIndexForStrength(strength);
+        QCOMPARE(schedule->timestep(start), c.at("timesteps_used").at(0).get<double>());
+        latents = addNoise(*schedule, init, noise, start);
+        if (kind == "inpaint")
+            draw();
+    }
+    const at::Tensor unetIn = get("unet_in"), unetOut = get("unet_out"), perStep = get("latents_per_step");
+    const bool cfg = c.at("do_classifier_free_guidance").get<bool>();
+    const double g = c.at("guidance_scale").get<double>();
+    const int64_t batch = latents.size(0);
+    int call = 0;
+    double worstIn = 0, worstStep = 0;
+    ModelFn model = [&](const at::Tensor &xin, double t) {
+        if (std::abs(t - get("unet_t")[call].item<double>()) > 0)
+            qFatal("call %d: timestep %f", call, t);
+        worstIn = std::max(worstIn, maxAbs(xin, unetIn[call].slice(0, 0, batch).slice(1, 0, 4)));
+        at::Tensor out = unetOut[call++];
+        if (!cfg)
+            return out.clone();
+        auto halves = out.chunk(2);
+        return halves[0] + (halves[1] - halves[0]) * g; // diffusers: u + g * (c - u)
+    };
+    int k = 0;
+    SampleOptions options{start, gen, [&](int, int, at::Tensor &x, const at::Tensor &) {
+                              worstStep = std::max(worstStep, maxAbs(x, perStep[k++]));
+                              return true;
+                          }};
+    auto result = sample(*schedule, latents, model, options);
+    QVERIFY2(result.ok(), result.ok() ? "" : result.error().message.c_str());
+    QCOMPARE(result->modelCalls, int(unetOut.size(0)));
+    // Every draw the pipeline made: ours before the loop plus one per step of
+    // the stochastic samplers (DDPM: only at t > 0).
+    int samplerDraws = 0;
+    for (int i = start; i < schedule->size() && isStochastic(*spec); ++i)
+        samplerDraws += (spec->kind == SamplerKind::Ddpm && schedule->timestep(i) == 0) ? 0 : 1;
+    QCOMPARE(rng + samplerDraws, int(c.at("rng_calls").size()));
+    qInfo("%s: max |diff| unet input %.3g, latents per step %.3g", qPrintable(id), worstIn, worstStep);
+    QVERIFY2(worstIn <= 1e-5, qPrintable(QStringLiteral("unet_in differs by %1").arg(worstIn)));
+    QVERIFY2(worstStep <= 1e-5, qPrintable(QStringLiteral("latents_per_step differ by %1").arg(worstStep)));
 }
 
 QTEST_GUILESS_MAIN(TestSchedulerParity)

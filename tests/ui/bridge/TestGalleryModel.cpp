@@ -66,6 +66,8 @@ private:
 void TestGalleryModel::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
+    // QFile::moveToTrash needs the data folder (where Trash/ goes) to exist.
+    QDir().mkpath(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation));
 }
 
 void TestGalleryModel::init()

@@ -12,6 +12,7 @@
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QSaveFile>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
@@ -58,6 +59,11 @@ QStringList pngFiles(const QString &dir)
 class TestGallerySaver : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase()
+    {
+        // QFile::moveToTrash needs the data folder (where Trash/ goes) to exist.
+        QDir().mkpath(QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation));
+    }
     void savesWithParameters();
     void counterNames();
     void abortedSaveLeavesNothing();

@@ -1,5 +1,8 @@
-// QImage <-> core::Image conversion and the error-code text table.
+// QImage <-> core::Image conversion, the error-code text table and the
+// core log sink (small bridge helpers, one test executable).
+#include "ui/bridge/CoreLog.h"
 #include "ui/bridge/ErrorText.h"
+#include "core/common/Log.h"
 #include "ui/bridge/ImageConvert.h"
 
 #include <QSet>
@@ -17,6 +20,7 @@ private Q_SLOTS:
     void masks();
     void invalid();
     void errorTexts();
+    void coreLogGoesToQt();
 };
 
 void TestImageConvert::roundTrip_data()
@@ -104,6 +108,17 @@ void TestImageConvert::errorTexts()
     const QString withDetail = errorText(core::Error{core::ErrorCode::FileNotFound, "/x/y.safetensors"});
     QVERIFY(withDetail.startsWith(errorText(core::ErrorCode::FileNotFound)));
     QVERIFY(withDetail.contains(QStringLiteral("/x/y.safetensors")));
+}
+
+// The core's log lands in Qt's "stipple.core" category.
+void TestImageConvert::coreLogGoesToQt()
+{
+    installCoreLogSink();
+    QTest::ignoreMessage(QtWarningMsg, "hello from core");
+    core::logWarning("hello from core");
+    QTest::ignoreMessage(QtCriticalMsg, "broken");
+    core::log(core::LogLevel::Error, "broken");
+    core::setLogSink(nullptr);
 }
 
 QTEST_GUILESS_MAIN(TestImageConvert)

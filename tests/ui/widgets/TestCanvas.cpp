@@ -36,6 +36,7 @@ private Q_SLOTS:
     void dropTextFileIsRejected();
     void dropBrokenImageIsRejected();
     void noPaintingOutsideMaskMode();
+    void maskOverlayIsTinted();
 
 private:
     QPoint toWidget(const QPointF &imagePoint) const { return m_canvas->imageToWidget(imagePoint).toPoint(); }
@@ -161,6 +162,7 @@ void TestCanvas::brushCursorHasZoomedSize()
     m_canvas->brush()->setSize(40);
     m_canvas->setZoom(zoom, QPointF(200, 200));
     const QPoint centre(200, 200);
+    QTest::mouseMove(m_canvas, QPoint(20, 20)); // a real move even if the last test ended at the centre
     QTest::mouseMove(m_canvas, centre);
     const QImage shot = m_canvas->grab().toImage();
     const int r = int(20 * zoom);
@@ -276,6 +278,26 @@ void TestCanvas::noPaintingOutsideMaskMode()
     QTest::mouseRelease(m_canvas, Qt::LeftButton, {}, toWidget(QPointF(60, 60)));
     QVERIFY(m_canvas->maskLayer()->isEmpty());
     QCOMPARE(m_canvas->undoStack()->count(), 0);
+}
+
+void TestCanvas::maskOverlayIsTinted()
+{
+    m_canvas->setOverlayColor(QColor(255, 0, 0));
+    m_canvas->setOverlayOpacity(0.5);
+    m_canvas->brush()->setSize(40);
+    m_canvas->brush()->begin(QPointF(100, 100));
+    m_canvas->brush()->end();
+    const QPoint inside = toWidget(QPointF(100, 100));
+    const QPoint outside = toWidget(QPointF(20, 20));
+    QImage shot = m_canvas->grab().toImage();
+    const QColor in = shot.pixelColor(inside), out = shot.pixelColor(outside);
+    QCOMPARE(out, QColor(Qt::white));
+    // White under 50% red: (255, 127, 127) give or take rounding.
+    QVERIFY2(in.red() > 250 && qAbs(in.green() - 128) < 4 && qAbs(in.blue() - 128) < 4,
+             qPrintable(in.name()));
+    m_canvas->setOverlayOpacity(1.0);
+    shot = m_canvas->grab().toImage();
+    QCOMPARE(shot.pixelColor(inside), QColor(255, 0, 0));
 }
 
 QTEST_MAIN(TestCanvas)

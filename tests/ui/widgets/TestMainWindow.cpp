@@ -16,6 +16,7 @@
 
 #include <QComboBox>
 #include <QFile>
+#include <QLabel>
 #include <QLineEdit>
 #include <QMimeData>
 #include <QSpinBox>
@@ -74,6 +75,10 @@ void TestMainWindow::dropOn(QWidget *target, const QString &path)
     QMimeData mime;
     mime.setUrls({QUrl::fromLocalFile(path)});
     const QPointF pos(target->width() / 2.0, target->height() / 2.0);
+    // Qt delivers a drop only to the widget that accepted the drag's enter.
+    QDragEnterEvent enter(pos.toPoint(), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(target, &enter);
+    QVERIFY(enter.isAccepted());
     QDropEvent drop(pos, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
     QApplication::sendEvent(target, &drop);
 }

@@ -1,5 +1,6 @@
 // Tests for PromptHighlighter: emphasis, de-emphasis, weights, BREAK,
 // extra-network tags and unbalanced brackets get their formats.
+#include "ui/widgets/PromptEdit.h"
 #include "ui/widgets/PromptHighlighter.h"
 
 #include <QTest>
@@ -33,10 +34,12 @@ QTextCharFormat TestPromptHighlighter::formatAt(const QTextDocument &doc, int po
 
 void TestPromptHighlighter::formats()
 {
-    QTextDocument doc;
-    PromptHighlighter h(&doc);
+    // The highlighter as the prompt editor uses it.
+    PromptEdit edit;
+    QTextDocument &doc = *edit.document();
+    PromptHighlighter &h = *edit.highlighter();
     //                        0123456789012345678901234567890123456
-    doc.setPlainText(QStringLiteral("(cat:1.2) [dog] BREAK <lora:x:0.5> z"));
+    edit.setPlainText(QStringLiteral("(cat:1.2) [dog] BREAK <lora:x:0.5> z"));
     const QColor emphasis = h.emphasisFormat().foreground().color();
     QCOMPARE(formatAt(doc, 0).foreground().color(), emphasis);          // (
     QCOMPARE(formatAt(doc, 1).foreground().color(), emphasis);          // c
@@ -49,27 +52,31 @@ void TestPromptHighlighter::formats()
     QCOMPARE(formatAt(doc, 23).foreground().color(), h.networkFormat().foreground().color());   // lora
     QVERIFY(!formatAt(doc, 35).foreground().style() || formatAt(doc, 35).foreground().color() != emphasis); // z plain
     // "break" in lower case is an ordinary word for A1111.
-    doc.setPlainText(QStringLiteral("break"));
+    edit.setPlainText(QStringLiteral("break"));
     QVERIFY(formatAt(doc, 0).foreground().color() != h.breakFormat().foreground().color());
 }
 
 void TestPromptHighlighter::unbalancedBrackets()
 {
-    QTextDocument doc;
-    PromptHighlighter h(&doc);
-    doc.setPlainText(QStringLiteral("a) (b"));
+    // The highlighter as the prompt editor uses it.
+    PromptEdit edit;
+    QTextDocument &doc = *edit.document();
+    PromptHighlighter &h = *edit.highlighter();
+    edit.setPlainText(QStringLiteral("a) (b"));
     QCOMPARE(formatAt(doc, 1).underlineStyle(), QTextCharFormat::WaveUnderline); // stray )
     QCOMPARE(formatAt(doc, 3).underlineStyle(), QTextCharFormat::WaveUnderline); // never closed (
-    doc.setPlainText(QStringLiteral("(a) [b]"));
+    edit.setPlainText(QStringLiteral("(a) [b]"));
     for (int i = 0; i < 7; ++i)
         QVERIFY2(formatAt(doc, i).underlineStyle() != QTextCharFormat::WaveUnderline, qPrintable(QString::number(i)));
 }
 
 void TestPromptHighlighter::bracketsAcrossLines()
 {
-    QTextDocument doc;
-    PromptHighlighter h(&doc);
-    doc.setPlainText(QStringLiteral("(cat\n:1.3) ok"));
+    // The highlighter as the prompt editor uses it.
+    PromptEdit edit;
+    QTextDocument &doc = *edit.document();
+    PromptHighlighter &h = *edit.highlighter();
+    edit.setPlainText(QStringLiteral("(cat\n:1.3) ok"));
     // The ")" on the second line closes the "(" of the first: no error.
     QVERIFY(formatAt(doc, 9).underlineStyle() != QTextCharFormat::WaveUnderline);
     QCOMPARE(formatAt(doc, 9).foreground().color(), h.emphasisFormat().foreground().color());

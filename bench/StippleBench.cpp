@@ -1,0 +1,560 @@
+// stipple-bench: per-stage medians of the Stable Diffusion 1.5 pipeline on
+// the CPU (model load, text encode, UNet step with CFG batch 2, VAE decode,
+// latent preview, peak RSS) for 256² / 512² and float32 / bfloat16, with
+// optional comparisons against diffusers (same torch, OpenBLAS) and
+// stable-diffusion.cpp. Random weights: a full-size SD 1.5 checkpoint from
+// `stipple-cli export-random` when given, else modules built from the SD 1.5
+// configs with torch's default initialisation (timings do not depend on the
+// weight values).
+//
+// Timings are wall-clock medians of N repetitions after W warm-up runs. The
+// machine's load average is printed with the results: on shared machines
+// the numbers are only comparable at similar load.
+#include "bench/OpProfiler.h"
+
+#include "core/common/CpuAllocator.h"
+#include "core/common/Runtime.h"
+#include "core/image/LatentPreview.h"
+#include "core/io/Checkpoint.h"
+#include "core/models/common/Attention.h"
+#include "core/models/clip/ClipTextModel.h"
+#include "core/models/unet/UNet2DConditionModel.h"
+#include "core/models/vae/AutoencoderKL.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/torch.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace stipple::core;
+using stipple::bench::OpProfiler;
+using stipple::bench::OpTotal;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+double median(std::vector<double> v)
+{
+    if (v.empty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+std::string loadAverage()
+{
+    std::ifstream in("/proc/loadavg");
+    std::string a, b, c;
+    in >> a >> b >> c;
+    return a + " " + b + " " + c;
+}
+
+double peakRssMiB()
+{
+    struct rusage ru {};
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024.0; // KiB on Linux
+}
+
+// Times `fn` `warmup` + `reps` times; returns the timed runs.
+std::vector<double> timeRuns(int warmup, int reps, const std::function<void()> &fn)
+{
+    for (int i = 0; i < warmup; ++i)
+        fn();
+    std::vector<double> t;
+    for (int i = 0; i < reps; ++i) {
+        const auto a = Clock::now();
+        fn();
+        t.push_back(seconds(a, Clock::now()));
+    }
+    return t;
+}
+
+std::string fmtTimes(const std::vector<double> &t)
+{
+    std::string s;
+    for (double x : t)
+        s += fmt::format("{}{:.3f}", s.empty() ? "" : " ", x);
+    return s;
+}
+
+struct Options {
+    std::string checkpoint = "/tmp/sd15-random.safetensors";
+    std::vector<int> resolutions{256, 512};
+    std::vector<std::string> dtypes{"fp32", "bf16"};
+    std::vector<std::string> stages{"load", "text", "unet", "vae", "preview"};
+    int reps = 5;
+    int warmup = 1;
+    int threads = 0;
+    bool channelsLast = false;
+    bool profile = false;
+    bool compare = false;
+    std::string python = "/usr/bin/python3";
+    std::string diffusersPath = "/tmp/sched-ref/src:/tmp/sched-ref/hub";
+    int compareReps = 3;
+    std::string sdCpp;
+    std::string sdCppModel;
+};
+
+struct Models {
+    UNet2DConditionModel unet{nullptr};
+    AutoencoderKL vae{nullptr};
+    ClipTextModel clip{nullptr};
+    double loadSeconds = 0;   // open + build + convert all three
+    double openSeconds = 0;   // openCheckpoint alone
+    std::string source;
+};
+
+at::ScalarType dtypeOf(const std::string &name) { return name == "bf16" ? at::kBFloat16 : at::kFloat; }
+
+std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::string &error)
+{
+    Models m;
+    const auto t0 = Clock::now();
+    if (!o.checkpoint.empty() && access(o.checkpoint.c_str(), R_OK) == 0) {
+        OpenOptions oo;
+        oo.dtype = dtype;
+        auto ck = openCheckpoint(o.checkpoint, oo);
+        if (!ck.ok()) {
+            error = ck.error().message;
+            return std::nullopt;
+        }
+        m.openSeconds = seconds(t0, Clock::now());
+        auto unet = loadUNet(ck->unet, dtype);
+        auto vae = loadVae(ck->vae, dtype);
+        auto clipConfig = ClipTextConfig::fromJson(ck->textEncoder.config);
+        if (!unet.ok() || !vae.ok() || !clipConfig.ok()) {
+            error = !unet.ok() ? unet.error().message : !vae.ok() ? vae.error().message : clipConfig.error().message;
+            return std::nullopt;
+        }
+        auto clip = loadClipTextModel(*clipConfig, ck->textEncoder.weights, dtype);
+        if (!clip.ok()) {
+            error = clip.error().message;
+            return std::nullopt;
+        }
+        m.unet = *unet;
+        m.vae = *vae;
+        m.clip = *clip;
+        m.source = o.checkpoint;
+    } else {
+        torch::NoGradGuard noGrad;
+        m.unet = UNet2DConditionModel(UNetConfig::sd15());
+        m.vae = AutoencoderKL(VaeConfig::sd15());
+        m.clip = ClipTextModel(ClipTextConfig{});
+        m.unet->eval();
+        m.vae->eval();
+        m.clip->eval();
+        m.unet->toDtype(dtype);
+        m.vae->toDtype(dtype);
+        m.clip->to(dtype);
+        m.source = "random modules from UNetConfig::sd15(), VaeConfig::sd15(), ClipTextConfig{}";
+    }
+    m.loadSeconds = seconds(t0, Clock::now());
+    return m;
+}
+
+struct Row {
+    std::string stage, dtype;
+    int res = 0;
+    double median = 0;
+    std::vector<double> runs;
+    std::string note;
+};
+
+std::vector<Row> g_rows;
+
+void report(const Row &r)
+{
+    g_rows.push_back(r);
+    std::printf("  %-28s %-5s %4d  median %8.3f s   runs [%s]%s%s\n", r.stage.c_str(), r.dtype.c_str(),
+                r.res, r.median, fmtTimes(r.runs).c_str(), r.note.empty() ? "" : "  ", r.note.c_str());
+    std::fflush(stdout);
+}
+
+const Row *findRow(const std::string &stage, const std::string &dtype, int res)
+{
+    for (const Row &r : g_rows)
+        if (r.stage == stage && r.dtype == dtype && r.res == res)
+            return &r;
+    return nullptr;
+}
+
+bool wants(const Options &o, const std::string &stage)
+{
+    return std::find(o.stages.begin(), o.stages.end(), stage) != o.stages.end();
+}
+
+// Experimental variant for the profile study: the same baddbmm -> softmax ->
+// bmm as scaledDotProductAttention, but blocked over heads as well as query
+// rows so one block's scores ([heads, rows, M], ~1 MiB) stay in the L2
+// cache between the three passes. Float32 only.
+at::Tensor attentionHeadBlocked(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale,
+                                std::int64_t blockBytes)
+{
+    const std::int64_t bh = q.size(0), n = q.size(1), m = k.size(1);
+    const at::Tensor kt = k.transpose(1, 2);
+    at::Tensor out = at::empty({bh, n, v.size(2)}, q.options());
+    const std::int64_t rows = std::clamp<std::int64_t>(blockBytes / (m * 4), 1, n);
+    at::Tensor scores = at::empty({1, rows, m}, q.options());
+    at::Tensor probs = at::empty({1, rows, m}, q.options());
+    at::Tensor chunk = at::empty({1, rows, v.size(2)}, q.options());
+    for (std::int64_t h = 0; h < bh; ++h) {
+        for (std::int64_t s = 0; s < n; s += rows) {
+            const std::int64_t c = std::min(rows, n - s);
+            at::Tensor sc = scores.narrow(1, 0, c), pr = probs.narrow(1, 0, c), ch = chunk.narrow(1, 0, c);
+            at::baddbmm_out(sc, sc, q.narrow(0, h, 1).narrow(1, s, c), kt.narrow(0, h, 1), 0.0, scale);
+            at::_softmax_out(pr, sc, -1, false);
+            at::bmm_out(ch, pr, v.narrow(0, h, 1));
+            out.narrow(0, h, 1).narrow(1, s, c).copy_(ch);
+        }
+    }
+    return out;
+}
+
+// SD 1.5 first-level self-attention: 8 heads x 40 dims, CFG batch 2.
+void benchAttention(const Options &o, const std::string &dtypeName)
+{
+    const at::ScalarType dtype = dtypeOf(dtypeName);
+    c10::InferenceMode inference;
+    for (int res : o.resolutions) {
+        const std::int64_t tokens = std::int64_t(res / 8) * (res / 8);
+        const at::Tensor q = at::randn({16, tokens, 40}).to(dtype), k = at::randn({16, tokens, 40}).to(dtype),
+                         v = at::randn({16, tokens, 40}).to(dtype);
+        const double scale = 1.0 / std::sqrt(40.0);
+        auto runs = timeRuns(o.warmup, o.reps, [&] { (void)scaledDotProductAttention(q, k, v, scale); });
+        report({"attention L1 chunked (16 MiB)", dtypeName, res, median(runs), runs, "core/models/common/Attention"});
+        for (std::int64_t mib : {4, 64}) {
+            AttentionOptions ao;
+            ao.chunkBytes = mib << 20;
+            runs = timeRuns(o.warmup, o.reps, [&] { (void)scaledDotProductAttention(q, k, v, scale, ao); });
+            report({fmt::format("attention L1 chunked ({} MiB)", mib), dtypeName, res, median(runs), runs, ""});
+        }
+        if (res <= 256) { // 512²: 2 GiB of scores and probabilities
+            runs = timeRuns(o.warmup, o.reps, [&] { (void)scaledDotProductAttentionPlain(q, k, v, scale); });
+            report({"attention L1 plain (full scores)", dtypeName, res, median(runs), runs, ""});
+        }
+        if (dtype == at::kFloat) {
+            for (std::int64_t kib : {256, 1024}) {
+                runs = timeRuns(o.warmup, o.reps, [&] { (void)attentionHeadBlocked(q, k, v, scale, kib << 10); });
+                report({fmt::format("attention L1 head-blocked {}K", kib), dtypeName, res, median(runs), runs, "experiment"});
+            }
+        }
+    }
+}
+
+void printProfile(const OpProfiler &p, double stepSeconds, int steps)
+{
+    const double total = p.totalSeconds() / steps;
+    std::printf("    profile per step: %.3f s in top-level ATen ops (wall %.3f s)\n", total, stepSeconds);
+    for (const OpTotal &c : p.byCategory())
+        std::printf("      %-40s %7.3f s  %5.1f%%  (%lld calls)\n", c.name.c_str(), c.seconds / steps,
+                    100.0 * c.seconds / std::max(1e-9, p.totalSeconds()), static_cast<long long>(c.calls / steps));
+    std::printf("    top operators:\n");
+    int n = 0;
+    for (const OpTotal &t : p.byOperator()) {
+        if (n++ == 15)
+            break;
+        std::printf("      %-40s %7.3f s  %5.1f%%  (%lld calls)\n", t.name.c_str(), t.seconds / steps,
+                    100.0 * t.seconds / std::max(1e-9, p.totalSeconds()), static_cast<long long>(t.calls / steps));
+    }
+}
+
+void benchDtype(const Options &o, const std::string &dtypeName)
+{
+    const at::ScalarType dtype = dtypeOf(dtypeName);
+    std::printf("\n== %s  (load average %s)\n", dtypeName.c_str(), loadAverage().c_str());
+    if (wants(o, "attention"))
+        benchAttention(o, dtypeName);
+    if (!wants(o, "load") && !wants(o, "text") && !wants(o, "unet") && !wants(o, "vae") && !wants(o, "preview"))
+        return;
+    std::string error;
+    auto models = loadModels(o, dtype, error);
+    if (!models) {
+        std::printf("  load failed: %s\n", error.c_str());
+        return;
+    }
+    std::printf("  weights: %s\n", models->source.c_str());
+    if (o.channelsLast)
+        models->unet->setChannelsLast(true);
+    c10::InferenceMode inference;
+    torch::manual_seed(0);
+    if (wants(o, "load")) {
+        Row r{"model load (open+build)", dtypeName, 0, models->loadSeconds, {models->loadSeconds},
+              fmt::format("open {:.3f} s", models->openSeconds)};
+        report(r);
+    }
+
+    const at::Tensor ids = at::randint(0, 49407, {2, 77}, at::kLong);
+    at::Tensor context;
+    {
+        auto runs = timeRuns(wants(o, "text") ? o.warmup : 0, wants(o, "text") ? o.reps : 1,
+                             [&] { context = models->clip->encode(ids); });
+        if (wants(o, "text"))
+            report({"text encode (2x77 tokens)", dtypeName, 0, median(runs), runs, ""});
+    }
+    context = context.to(at::kFloat);
+
+    bool firstStepReported = false;
+    for (int res : o.resolutions) {
+        const int h = res / 8;
+        const at::Tensor latents = at::randn({2, 4, h, h});
+        const at::Tensor t = at::full({2}, 500, at::kLong);
+        if (wants(o, "unet")) {
+            std::vector<double> runs;
+            const auto first = Clock::now();
+            models->unet->forward(latents, t, context);
+            const double firstStep = seconds(first, Clock::now());
+            if (!firstStepReported && wants(o, "load")) {
+                firstStepReported = true;
+                report({"load + first step", dtypeName, res, models->loadSeconds + firstStep,
+                        {models->loadSeconds + firstStep}, fmt::format("first step {:.3f} s", firstStep)});
+            }
+            runs = timeRuns(std::max(0, o.warmup - 1), o.reps, [&] { models->unet->forward(latents, t, context); });
+            const double med = median(runs);
+            std::string note;
+            if (res == 512)
+                note = fmt::format("{:.0f} GFLOP/s at 1.36 TFLOP/step", 1360.0 / med);
+            report({"UNet step (CFG batch 2)", dtypeName, res, med, runs, note});
+            if (o.profile) {
+                OpProfiler prof;
+                const auto a = Clock::now();
+                models->unet->forward(latents, t, context);
+                printProfile(prof, seconds(a, Clock::now()), 1);
+            }
+        }
+        if (wants(o, "preview")) {
+            const at::Tensor one = latents.narrow(0, 0, 1);
+            auto runs = timeRuns(3, std::max(o.reps, 20), [&] { (void)latentPreview(one); });
+            const double med = median(runs);
+            std::string note;
+            if (const Row *step = findRow("UNet step (CFG batch 2)", dtypeName, res))
+                note = fmt::format("{:.4f}% of a step", 100.0 * med / step->median);
+            report({"latent preview", dtypeName, res, med, {runs.begin(), runs.begin() + std::min<size_t>(runs.size(), 5)}, note});
+        }
+        if (wants(o, "vae")) {
+            const at::Tensor z = at::randn({1, 4, h, h});
+            auto runs = timeRuns(o.warmup, std::max(1, o.reps / 2 + 1), [&] { (void)models->vae->decode(z); });
+            report({"VAE decode (batch 1)", dtypeName, res, median(runs), runs, ""});
+        }
+        std::printf("  peak RSS so far: %.0f MiB\n", peakRssMiB());
+    }
+    if (auto *a = installedCpuAllocator()) {
+        const auto s = a->stats();
+        std::printf("  allocator: %llu large allocations, %llu cache hits, %zu MiB mapped in total, peak in use %zu MiB\n",
+                    static_cast<unsigned long long>(s.largeAllocations),
+                    static_cast<unsigned long long>(s.cacheHits), s.bytesFreshlyMapped >> 20,
+                    s.peakBytesInUse >> 20);
+    }
+}
+
+// Runs a command, returns its stdout (stderr passes through) and exit code.
+int runCapture(const std::string &cmd, std::string &out)
+{
+    std::printf("  $ %s\n", cmd.c_str());
+    std::fflush(stdout);
+    FILE *p = popen(cmd.c_str(), "r");
+    if (!p)
+        return -1;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+        out.append(buf, n);
+    const int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string benchDir()
+{
+    // The python script sits next to this source file; the build embeds the path.
+    return STIPPLE_BENCH_SOURCE_DIR;
+}
+
+void compareDiffusers(const Options &o)
+{
+    std::printf("\n== diffusers (reference: %s, PYTHONPATH %s)\n", o.python.c_str(), o.diffusersPath.c_str());
+    for (int res : o.resolutions) {
+        for (const std::string &d : o.dtypes) {
+            std::string out;
+            const std::string cmd = fmt::format(
+                "env OPENBLAS_CORETYPE=SkylakeX PYTHONPATH={} {} {}/diffusers_unet_step.py --res {} --dtype {} "
+                "--reps {} --threads {}",
+                o.diffusersPath, o.python, benchDir(), res, d, o.compareReps, o.threads > 0 ? o.threads : physicalCoreCount());
+            std::printf("  (load average %s)\n", loadAverage().c_str());
+            const int rc = runCapture(cmd, out);
+            const auto pos = out.find("median_s=");
+            if (rc != 0 || pos == std::string::npos) {
+                std::printf("  diffusers run failed (exit %d): %s\n", rc, out.c_str());
+                continue;
+            }
+            const double med = std::atof(out.c_str() + pos + 9);
+            std::vector<double> runs;
+            if (auto rp = out.find("runs="); rp != std::string::npos) {
+                std::istringstream in(out.substr(rp + 5, out.find('\n', rp) - rp - 5));
+                std::string tok;
+                while (std::getline(in, tok, ','))
+                    runs.push_back(std::atof(tok.c_str()));
+            }
+            std::string note;
+            if (const Row *ours = findRow("UNet step (CFG batch 2)", d, res))
+                note = fmt::format("stipple is {:.2f}x faster", med / ours->median);
+            report({"diffusers UNet step", d, res, med, runs, note});
+        }
+    }
+}
+
+// stable-diffusion.cpp: per-step time = (T(k steps) - T(1 step)) / (k - 1),
+// so model loading and VAE decoding cancel out without parsing its log.
+void compareSdCpp(const Options &o)
+{
+    std::printf("\n== stable-diffusion.cpp (%s)\n", o.sdCpp.c_str());
+    if (o.sdCppModel.empty()) {
+        std::printf("  --sd-cpp-model is required (a checkpoint sd can read)\n");
+        return;
+    }
+    const int threads = o.threads > 0 ? o.threads : physicalCoreCount();
+    for (int res : o.resolutions) {
+        auto timed = [&](int steps) {
+            std::string out;
+            const std::string cmd = fmt::format(
+                "{} -m {} -p 'a photograph of a cat' -W {} -H {} --steps {} -t {} --cfg-scale 7 -o /tmp/stipple-bench-sdcpp.png 2>&1",
+                o.sdCpp, o.sdCppModel, res, res, steps, threads);
+            const auto a = Clock::now();
+            const int rc = runCapture(cmd, out);
+            return rc == 0 ? seconds(a, Clock::now()) : -1.0;
+        };
+        const int k = 1 + std::max(1, o.compareReps);
+        const double t1 = timed(1), tk = timed(k);
+        if (t1 < 0 || tk < 0) {
+            std::printf("  sd.cpp run failed\n");
+            continue;
+        }
+        const double step = (tk - t1) / (k - 1);
+        std::string note;
+        if (const Row *ours = findRow("UNet step (CFG batch 2)", "fp32", res))
+            note = fmt::format("stipple fp32 is {:.2f}x faster", step / ours->median);
+        report({"sd.cpp step (its default type)", "-", res, step, {t1, tk}, note});
+    }
+}
+
+void printSummary(const Options &o)
+{
+    std::printf("\n== summary (medians, seconds; load average now %s)\n", loadAverage().c_str());
+    std::printf("  %-30s %-5s %5s %10s\n", "stage", "dtype", "res", "median");
+    for (const Row &r : g_rows)
+        std::printf("  %-30s %-5s %5d %10.3f  %s\n", r.stage.c_str(), r.dtype.c_str(), r.res, r.median, r.note.c_str());
+    const Row *f = findRow("UNet step (CFG batch 2)", "fp32", 256), *b = findRow("UNet step (CFG batch 2)", "bf16", 256);
+    if (f && b)
+        std::printf("  bf16 speed-up at 256: %.2fx\n", f->median / b->median);
+    f = findRow("UNet step (CFG batch 2)", "fp32", 512);
+    b = findRow("UNet step (CFG batch 2)", "bf16", 512);
+    if (f && b)
+        std::printf("  bf16 speed-up at 512: %.2fx\n", f->median / b->median);
+    struct Target {
+        const char *dtype;
+        int res;
+        double seconds;
+    };
+    for (const Target &t : {Target{"fp32", 256, 1.7}, Target{"bf16", 256, 1.0}, Target{"fp32", 512, 6.6},
+                            Target{"bf16", 512, 4.0}}) {
+        if (const Row *r = findRow("UNet step (CFG batch 2)", t.dtype, t.res))
+            std::printf("  target %s %d: %.2f s -> %s (%.2fx of target)\n", t.dtype, t.res, t.seconds,
+                        r->median <= t.seconds ? "met" : "NOT met", r->median / t.seconds);
+    }
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    prepareProcessEnvironment(argc, argv);
+    Options o;
+    std::string resList, dtypeList, stageList;
+    CLI::App app{"stipple-bench: per-stage medians of SD 1.5 on the CPU"};
+    app.add_option("--checkpoint", o.checkpoint, "SD 1.5 single-file checkpoint (stipple-cli export-random); "
+                                                 "empty or missing: random modules")->capture_default_str();
+    app.add_option("--res", resList, "resolutions, comma-separated (default 256,512)");
+    app.add_option("--dtype", dtypeList, "fp32,bf16 (default both)");
+    app.add_option("--stages", stageList, "load,text,unet,vae,preview,attention (default all but attention)");
+    app.add_option("--reps", o.reps, "timed repetitions per stage")->capture_default_str();
+    app.add_option("--warmup", o.warmup, "untimed runs before timing")->capture_default_str();
+    app.add_option("--threads", o.threads, "torch threads (0: physical cores)");
+    app.add_flag("--channels-last", o.channelsLast, "UNet convolutions in channels_last");
+    app.add_flag("--profile", o.profile, "per-operator profile of one UNet step");
+    app.add_flag("--compare", o.compare, "also time diffusers (and sd.cpp with --sd-cpp)");
+    app.add_option("--python", o.python, "python with torch for --compare")->capture_default_str();
+    app.add_option("--diffusers-path", o.diffusersPath, "PYTHONPATH holding diffusers 0.25")->capture_default_str();
+    app.add_option("--compare-reps", o.compareReps, "repetitions for the reference runs")->capture_default_str();
+    app.add_option("--sd-cpp", o.sdCpp, "stable-diffusion.cpp `sd` binary");
+    app.add_option("--sd-cpp-model", o.sdCppModel, "model file for sd.cpp");
+    CLI11_PARSE(app, argc, argv);
+    auto splitList = [](const std::string &s) {
+        std::vector<std::string> v;
+        std::istringstream in(s);
+        std::string tok;
+        while (std::getline(in, tok, ','))
+            if (!tok.empty())
+                v.push_back(tok);
+        return v;
+    };
+    if (!resList.empty()) {
+        o.resolutions.clear();
+        for (const auto &r : splitList(resList))
+            o.resolutions.push_back(std::atoi(r.c_str()));
+    }
+    if (!dtypeList.empty())
+        o.dtypes = splitList(dtypeList);
+    if (!stageList.empty())
+        o.stages = splitList(stageList);
+
+    RuntimeOptions ro;
+    ro.threads = o.threads;
+    const RuntimeInfo info = configureRuntime(ro);
+    std::string cmdline;
+    for (int i = 0; i < argc; ++i)
+        cmdline += std::string(i ? " " : "") + argv[i];
+    std::printf("command: %s\n", cmdline.c_str());
+    std::printf("environment: OPENBLAS_CORETYPE=%s ATEN_CPU_CAPABILITY=%s STIPPLE_HUGEPAGE_ALLOCATOR=%s\n",
+                std::getenv("OPENBLAS_CORETYPE") ?: "(unset)", std::getenv("ATEN_CPU_CAPABILITY") ?: "(unset)",
+                std::getenv("STIPPLE_HUGEPAGE_ALLOCATOR") ?: "(unset)");
+    std::printf("runtime: %s\n", describeRuntime(info).c_str());
+    std::printf("reps %d after %d warm-up run(s); load average %s\n", o.reps, o.warmup, loadAverage().c_str());
+
+    for (const std::string &d : o.dtypes) {
+        if (d != "fp32" && d != "bf16") {
+            std::fprintf(stderr, "unknown dtype %s\n", d.c_str());
+            return 2;
+        }
+        benchDtype(o, d);
+        if (auto *a = installedCpuAllocator())
+            a->releaseCached();
+    }
+    if (o.compare) {
+        compareDiffusers(o);
+        if (!o.sdCpp.empty())
+            compareSdCpp(o);
+    }
+    printSummary(o);
+    std::printf("peak RSS: %.0f MiB\n", peakRssMiB());
+    return 0;
+}

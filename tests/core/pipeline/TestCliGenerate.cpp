@@ -1,0 +1,126 @@
+// `stipple-cli generate` end to end (QProcess): fixture cases reproduce from
+// the command line, PNGs carry the parameters chunk, errors exit non-zero
+// with a message naming the problem.
+#include "PipelineFixtures.h"
+
+#include "core/pipeline/Infotext.h"
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace stipple::core;
+using namespace stipple::test;
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    QString stderrText;
+};
+
+Run runCli(const QStringList &args)
+{
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("STIPPLE_NO_REEXEC"), QStringLiteral("1"));
+    p.setProcessEnvironment(env);
+    // One torch thread: the test machines are shared and small.
+    p.start(QStringLiteral(STIPPLE_BINARY_DIR "/bin/stipple-cli"),
+            QStringList{QStringLiteral("-t"), QStringLiteral("1"), QStringLiteral("generate")} + args);
+    Run r;
+    if (!p.waitForFinished(300000)) {
+        p.kill();
+        return r;
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.stderrText = QString::fromLocal8Bit(p.readAllStandardError());
+    return r;
+}
+
+} // namespace
+
+class TestCliGenerate : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void reproducesFixtures_data()
+    {
+        QTest::addColumn<QString>("caseId");
+        QTest::addColumn<bool>("singleFile");
+        QTest::addRow("t2i-sd1-euler-20 single file") << "t2i-sd1-euler-20" << true;
+        QTest::addRow("inp-sd1-ddim-20-s0.75 diffusers") << "inp-sd1-ddim-20-s0.75" << false;
+    }
+    void reproducesFixtures()
+    {
+        STIPPLE_REQUIRE_FIXTURES();
+        QFETCH(QString, caseId);
+        QFETCH(bool, singleFile);
+        const QJsonObject c = pipelineCase(caseId);
+        QVERIFY(!c.isEmpty());
+        auto req = requestFor(c);
+        QVERIFY(req.ok());
+        const LoadOptions load = loadOptionsFor(c.value(QStringLiteral("model")).toString(),
+                                                singleFile ? Layout::SingleFile : Layout::Diffusers);
+        QTemporaryDir dir;
+        const QString out = dir.filePath(QStringLiteral("out.png"));
+        QStringList args{"-m", QString::fromStdString(load.modelPath),
+                         "-p", QString::fromStdString(req->prompt),
+                         "--cfg-scale", QString::number(req->cfgScale),
+                         "--sampling-method", QString::fromStdString(req->sampler),
+                         "--steps", QString::number(req->steps),
+                         "-s", QString::number(req->seed),
+                         "-W", QString::number(req->width), "-H", QString::number(req->height),
+                         "--prompt-syntax", "diffusers", "--no-composite", "-o", out};
+        if (!load.vocabPath.empty())
+            args << "--vocab" << QString::fromStdString(load.vocabPath);
+        if (!req->negativePrompt.empty())
+            args << "-n" << QString::fromStdString(req->negativePrompt);
+        if (req->initImage) {
+            args << "-i" << QString::fromStdString(fixturePath(c.value(QStringLiteral("init_image")).toString()));
+            args << "--strength" << QString::number(req->strength);
+        }
+        if (req->mask)
+            args << "--mask" << QString::fromStdString(fixturePath(c.value(QStringLiteral("mask_image")).toString()));
+        const Run run = runCli(args);
+        QVERIFY2(run.exitCode == 0, qPrintable(run.stderrText));
+        QVERIFY(run.stderrText.contains(QStringLiteral("denoise")));
+        auto mine = readImage(out.toStdString());
+        auto ref = readImage(fixturePath(c.value(QStringLiteral("png")).toString()));
+        QVERIFY(mine.ok() && ref.ok());
+        const PixelDiff d = pixelDiff(*mine, *ref);
+        qInfo("%s via stipple-cli: max %d/255, mean %.4f/255", qPrintable(caseId), d.max, d.mean);
+        QVERIFY(d.max <= 2);
+        QVERIFY(d.mean <= 0.25);
+        auto text = readPngTextFile(out.toStdString());
+        QVERIFY(text.ok());
+        const Infotext info = parseInfotext(findText(*text, "parameters"));
+        QCOMPARE(info.prompt, req->prompt);
+        QCOMPARE(info.get("Seed").value_or(""), std::to_string(req->seed));
+        QCOMPARE(info.get("Steps").value_or(""), std::to_string(req->steps));
+    }
+
+    void errorsExitNonZero()
+    {
+        STIPPLE_REQUIRE_FIXTURES();
+        QTemporaryDir dir;
+        const QString bogus = dir.filePath(QStringLiteral("photo.png"));
+        QFile f(bogus);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("this is not a picture");
+        f.close();
+        const QString model = QString::fromStdString(loadOptionsFor(QStringLiteral("tiny-sd1"), Layout::Diffusers).modelPath);
+        Run r = runCli({"-m", model, "-p", "x", "-i", bogus, "-o", dir.filePath(QStringLiteral("o.png"))});
+        QVERIFY(r.exitCode != 0);
+        QVERIFY2(r.stderrText.contains(QStringLiteral("photo.png")), qPrintable(r.stderrText));
+        r = runCli({"-m", model, "-p", "x", "-W", "65", "-H", "64", "-o", dir.filePath(QStringLiteral("o.png"))});
+        QVERIFY(r.exitCode != 0);
+        QVERIFY2(r.stderrText.contains(QStringLiteral("multiples of 8")), qPrintable(r.stderrText));
+        r = runCli({"-m", dir.filePath(QStringLiteral("missing.safetensors")), "-p", "x"});
+        QVERIFY(r.exitCode != 0);
+        QVERIFY(r.stderrText.contains(QStringLiteral("missing.safetensors")));
+        QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("o.png"))));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliGenerate)
+#include "TestCliGenerate.moc"
