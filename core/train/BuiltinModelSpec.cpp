@@ -39,7 +39,7 @@ nlohmann::json vaeConfig(double scalingFactor)
         {"act_fn", "silu"},
         // Narrow first levels: the data set is flat colours and sharp edges,
         // and the 128x128 levels dominate the cost of training on a CPU.
-        {"block_out_channels", {16, 32, 64, 64}},
+        {"block_out_channels", {8, 16, 32, 64}},
         {"down_block_types", {"DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D", "DownEncoderBlock2D"}},
         {"in_channels", 3},
         {"latent_channels", 4},

@@ -95,8 +95,8 @@ GalleryView::GalleryView(GalleryModel *model, QWidget *parent)
     m_list->setMovement(QListView::Static);
     m_list->setUniformItemSizes(true);
     m_list->setIconSize(QSize(128, 128));
-    m_list->setGridSize(QSize(140, 150));
-    m_list->setSpacing(4);
+    m_list->setGridSize(QSize(146, 168)); // icon + one elided line of prompt
+    m_list->setSpacing(6);
     m_list->setWordWrap(false);
     m_list->setTextElideMode(Qt::ElideRight);
     m_list->setSelectionMode(QAbstractItemView::SingleSelection);
@@ -104,6 +104,9 @@ GalleryView::GalleryView(GalleryModel *model, QWidget *parent)
     m_list->setDragDropMode(QAbstractItemView::DragOnly);
     m_list->setContextMenuPolicy(Qt::CustomContextMenu);
     m_list->setModel(m_model);
+    // The delegate draws a QImage decoration at its own size: ask the model
+    // for thumbnails that fit the icon grid.
+    m_model->setThumbnailSize(m_list->iconSize());
     layout->addWidget(m_list, 1);
 
     m_count = new QLabel(this);

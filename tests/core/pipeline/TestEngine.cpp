@@ -265,6 +265,40 @@ private Q_SLOTS:
         QVERIFY(raw->images[0].image.pixels != img.pixels);
     }
 
+    void a1111SyntaxChunksLongPrompts()
+    {
+        STIPPLE_REQUIRE_FIXTURES();
+        // > 75 tokens with emphasis: A1111 syntax concatenates 77-token
+        // windows; the short negative prompt is padded to the same length.
+        GenerationRequest r = smallRequest();
+        r.steps = 2;
+        QString words;
+        for (int i = 0; i < 60; ++i)
+            words += QStringLiteral("red sofa, ");
+        r.prompt = ("(masterpiece:1.3), " + words + "[blurry]").toStdString();
+        r.promptSyntax = PromptSyntax::A1111;
+        std::vector<std::int64_t> shape;
+        m_base->setTensorTrace([&](const std::string &name, const at::Tensor &t) {
+            if (name == "prompt_embeds")
+                shape = t.sizes().vec();
+        });
+        auto out = m_base->generate(r);
+        m_base->setTensorTrace(nullptr);
+        QVERIFY2(out.ok(), out.ok() ? "" : out.error().message.c_str());
+        QCOMPARE(shape.size(), std::size_t(3));
+        QCOMPARE(shape[0], std::int64_t(2));
+        QVERIFY(shape[1] >= 154 && shape[1] % 77 == 0);
+        // Diffusers syntax truncates to one window.
+        r.promptSyntax = PromptSyntax::Diffusers;
+        m_base->setTensorTrace([&](const std::string &name, const at::Tensor &t) {
+            if (name == "prompt_embeds")
+                shape = t.sizes().vec();
+        });
+        QVERIFY(m_base->generate(r).ok());
+        m_base->setTensorTrace(nullptr);
+        QCOMPARE(shape[1], std::int64_t(77));
+    }
+
     void inpaintModelWithoutMaskRunsTxt2img()
     {
         STIPPLE_REQUIRE_FIXTURES();

@@ -102,12 +102,6 @@ int main(int argc, char **argv)
     brush->end();
     window.canvas()->fitToView();
     window.canvas()->setFocus();
-    std::fprintf(stderr, "mask %dx%d bbox %d,%d %dx%d opacity %.2f colour %s preview %d editing %d\n",
-                 window.canvas()->maskLayer()->size().width(), window.canvas()->maskLayer()->size().height(),
-                 window.canvas()->maskLayer()->boundingRect().x(), window.canvas()->maskLayer()->boundingRect().y(),
-                 window.canvas()->maskLayer()->boundingRect().width(), window.canvas()->maskLayer()->boundingRect().height(),
-                 window.canvas()->overlayOpacity(), qPrintable(window.canvas()->overlayColor().name()),
-                 int(window.canvas()->hasPreview()), int(window.canvas()->maskEditing()));
     const QPointF cursor = window.canvas()->imageToWidget(QPointF(30, 75));
     QTest::mouseMove(window.canvas(), QPoint(10, 10));
     QTest::mouseMove(window.canvas(), cursor.toPoint());
