@@ -1,5 +1,4 @@
-<?xml version="1.0" encoding="utf-8"?>
-<!DOCTYPE TS>
+<?xml version='1.0' encoding='utf-8'?>
 <TS version="2.1" language="de_DE">
 <context>
     <name>stipple::ui::BrushTool</name>
@@ -10,6 +9,103 @@
     <message>
         <source>Paint mask</source>
         <translation>Maske malen</translation>
+    </message>
+</context>
+<context>
+    <name>ErrorText</name>
+    <message>
+        <source>No error.</source>
+        <translation>Kein Fehler.</translation>
+    </message>
+    <message>
+        <source>The file could not be found or opened.</source>
+        <translation>Die Datei wurde nicht gefunden oder konnte nicht geöffnet werden.</translation>
+    </message>
+    <message>
+        <source>Reading or writing the file failed.</source>
+        <translation>Das Lesen oder Schreiben der Datei ist fehlgeschlagen.</translation>
+    </message>
+    <message>
+        <source>The file is damaged or not in the expected format.</source>
+        <translation>Die Datei ist beschädigt oder nicht im erwarteten Format.</translation>
+    </message>
+    <message>
+        <source>This checkpoint uses the unsafe pickle format. Convert it to .safetensors first.</source>
+        <translation>Dieser Checkpoint verwendet das unsichere Pickle-Format. Wandeln Sie ihn zuerst in .safetensors um.</translation>
+    </message>
+    <message>
+        <source>This kind of model is not supported yet.</source>
+        <translation>Diese Art von Modell wird noch nicht unterstützt.</translation>
+    </message>
+    <message>
+        <source>The weights do not look like a supported Stable Diffusion model.</source>
+        <translation>Die Gewichte sehen nicht nach einem unterstützten Stable-Diffusion-Modell aus.</translation>
+    </message>
+    <message>
+        <source>The model is incomplete: some weights are missing.</source>
+        <translation>Das Modell ist unvollständig: Einige Gewichte fehlen.</translation>
+    </message>
+    <message>
+        <source>The model contains weights that do not belong to it.</source>
+        <translation>Das Modell enthält Gewichte, die nicht dazugehören.</translation>
+    </message>
+    <message>
+        <source>Some weights have the wrong size for this model.</source>
+        <translation>Einige Gewichte haben die falsche Größe für dieses Modell.</translation>
+    </message>
+    <message>
+        <source>The generation settings are not valid.</source>
+        <translation>Die Einstellungen für die Erzeugung sind ungültig.</translation>
+    </message>
+    <message>
+        <source>The image could not be read.</source>
+        <translation>Das Bild konnte nicht gelesen werden.</translation>
+    </message>
+    <message>
+        <source>Not enough memory. Try a smaller size or batch.</source>
+        <translation>Nicht genug Speicher. Versuchen Sie eine kleinere Größe oder weniger Bilder pro Stapel.</translation>
+    </message>
+    <message>
+        <source>The CLIP vocabulary was not found. Choose its file in the settings.</source>
+        <translation>Das CLIP-Vokabular wurde nicht gefunden. Wählen Sie die Datei in den Einstellungen.</translation>
+    </message>
+    <message>
+        <source>An internal error occurred.</source>
+        <translation>Ein interner Fehler ist aufgetreten.</translation>
+    </message>
+    <message>
+        <source>An unknown error occurred.</source>
+        <translation>Ein unbekannter Fehler ist aufgetreten.</translation>
+    </message>
+</context>
+<context>
+    <name>stipple::ui::GalleryModel</name>
+    <message>
+        <source>No such image.</source>
+        <translation>Dieses Bild gibt es nicht.</translation>
+    </message>
+</context>
+<context>
+    <name>GallerySaver</name>
+    <message>
+        <source>Could not create the folder %1.</source>
+        <translation>Der Ordner %1 konnte nicht angelegt werden.</translation>
+    </message>
+    <message>
+        <source>Could not write %1: %2</source>
+        <translation>%1 konnte nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>There is no image to save.</source>
+        <translation>Es gibt kein Bild zum Speichern.</translation>
+    </message>
+    <message>
+        <source>%1 does not exist.</source>
+        <translation>%1 existiert nicht.</translation>
+    </message>
+    <message>
+        <source>Could not move %1 to the trash.</source>
+        <translation>%1 konnte nicht in den Papierkorb verschoben werden.</translation>
     </message>
 </context>
 <context>
@@ -106,6 +202,13 @@
     </message>
 </context>
 <context>
+    <name>stipple::ui::GenerationWorker</name>
+    <message>
+        <source>No model is loaded. Open a model first.</source>
+        <translation>Es ist kein Modell geladen. Öffnen Sie zuerst ein Modell.</translation>
+    </message>
+</context>
+<context>
     <name>ImageDrop</name>
     <message>
         <source>“%1” is not a file that can be opened.</source>
@@ -130,6 +233,52 @@
     <message>
         <source>This is not an image. Drop or paste a PNG, JPEG or WebP picture.</source>
         <translation>Das ist kein Bild. Legen Sie ein PNG-, JPEG- oder WebP-Bild ab oder fügen Sie eines ein.</translation>
+    </message>
+</context>
+<context>
+    <name>ImageMetadata</name>
+    <message>
+        <source>The file does not exist.</source>
+        <translation>Die Datei existiert nicht.</translation>
+    </message>
+    <message>
+        <source>The file is not a readable image.</source>
+        <translation>Die Datei ist kein lesbares Bild.</translation>
+    </message>
+    <message>
+        <source>Only PNG images carry generation parameters that Stipple can read.</source>
+        <translation>Nur PNG-Bilder tragen Erzeugungsparameter, die Stipple lesen kann.</translation>
+    </message>
+    <message>
+        <source>This image has no generation parameters.</source>
+        <translation>Dieses Bild enthält keine Erzeugungsparameter.</translation>
+    </message>
+</context>
+<context>
+    <name>stipple::ui::JobQueue</name>
+    <message>
+        <source>Could not save the job queue to %1.</source>
+        <translation>Die Auftragsliste konnte nicht in %1 gespeichert werden.</translation>
+    </message>
+    <message>
+        <source>An input image of this job is missing.</source>
+        <translation>Ein Eingabebild dieses Auftrags fehlt.</translation>
+    </message>
+    <message>
+        <source>Waiting</source>
+        <translation>Wartet</translation>
+    </message>
+    <message>
+        <source>Running</source>
+        <translation>Läuft</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>Abgebrochen</translation>
     </message>
 </context>
 <context>
@@ -952,6 +1101,41 @@ herunter und legen Sie es in %3 ab
         <translation>Der Download ist fehlgeschlagen: %1
 
 %2</translation>
+    </message>
+</context>
+<context>
+    <name>stipple::ui</name>
+    <message>
+        <source>Loading</source>
+        <translation>Laden</translation>
+    </message>
+    <message>
+        <source>Encoding</source>
+        <translation>Kodieren</translation>
+    </message>
+    <message>
+        <source>Denoising</source>
+        <translation>Entrauschen</translation>
+    </message>
+    <message>
+        <source>Decoding</source>
+        <translation>Dekodieren</translation>
+    </message>
+    <message>
+        <source>Unknown model</source>
+        <translation>Unbekanntes Modell</translation>
+    </message>
+    <message>
+        <source>inpaint</source>
+        <translation>Inpaint</translation>
+    </message>
+    <message>
+        <source>depth</source>
+        <translation>Tiefe</translation>
+    </message>
+    <message>
+        <source>v-prediction</source>
+        <translation>v-Vorhersage</translation>
     </message>
 </context>
 </TS>

@@ -9,7 +9,7 @@ set -e
 LUPDATE=${LUPDATE:-/usr/lib/qt6/bin/lupdate}
 # Back to lupdate's context names first, so existing translations are kept.
 sed -i -E 's#<name>stipple::ui::([A-Za-z]+)</name>#<name>\1</name>#' translations/stipple_de.ts
-"$LUPDATE" -no-obsolete -locations none -target-language de_DE ui/widgets app/gui \
+"$LUPDATE" -no-obsolete -locations none -target-language de_DE ui/widgets ui/bridge app/gui \
     -ts translations/stipple_de.ts
-sed -i -E 's#<name>(BrushTool|GalleryView|MainWindow|MaskToolsPanel|ModelPicker|ParametersPanel|ProgressView|VocabularyDownloader|Canvas|PromptEdit|StrokeTool)</name>#<name>stipple::ui::\1</name>#' \
+sed -i -E 's#<name>(GalleryModel|JobQueue|GenerationWorker|GenerationController|BrushTool|GalleryView|MainWindow|MaskToolsPanel|ModelPicker|ParametersPanel|ProgressView|VocabularyDownloader|Canvas|PromptEdit|StrokeTool)</name>#<name>stipple::ui::\1</name>#' \
     translations/stipple_de.ts

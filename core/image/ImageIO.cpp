@@ -260,7 +260,8 @@ Result<std::vector<std::uint8_t>> encodePng(const Image &image, const TextChunks
         bgr = src;
     std::vector<std::uint8_t> png;
     try {
-        if (!cv::imencode(".png", bgr, png))
+        // zlib level 6, PIL's default (OpenCV's own default is 1: fast, larger files).
+        if (!cv::imencode(".png", bgr, png, {cv::IMWRITE_PNG_COMPRESSION, 6}))
             return makeError(ErrorCode::Internal, "PNG encoding failed");
     } catch (const cv::Exception &e) {
         return makeError(ErrorCode::Internal, std::string("PNG encoding failed: ") + e.what());

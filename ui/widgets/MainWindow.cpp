@@ -427,6 +427,10 @@ void MainWindow::setMode(GenerationMode mode)
         m_modeTabs->setCurrentIndex(int(mode)); // re-enters through currentChanged
         return;
     }
+    // Leaving inpaint: keep the mask, the canvas may show another picture.
+    if (m_params->mode() == GenerationMode::Inpaint && mode != GenerationMode::Inpaint
+        && !m_canvas->maskLayer()->isNull())
+        m_savedMask = m_canvas->maskLayer()->image().copy();
     m_params->setMode(mode);
     const bool inpaint = mode == GenerationMode::Inpaint;
     m_maskTools->setVisible(inpaint);
@@ -435,6 +439,9 @@ void MainWindow::setMode(GenerationMode mode)
         m_canvas->setImage(m_lastResult);
     } else {
         m_canvas->setImage(m_initImage);
+        if (inpaint && !m_savedMask.isNull() && m_savedMask.size() == m_initImage.size()
+            && m_canvas->maskLayer()->isEmpty())
+            m_canvas->maskLayer()->setImage(m_savedMask);
     }
     updateOnlyMaskedOutline();
     updatePlaceholder();
@@ -444,6 +451,7 @@ void MainWindow::setInitImage(const QImage &image, const QString &source)
 {
     if (image.isNull())
         return;
+    m_savedMask = QImage(); // a new picture starts with an empty mask
     m_initImage = image.convertToFormat(image.hasAlphaChannel() ? QImage::Format_RGBA8888 : QImage::Format_RGB888);
     if (mode() == GenerationMode::TextToImage)
         setMode(GenerationMode::ImageToImage); // shows the init image

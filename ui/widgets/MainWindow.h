@@ -134,6 +134,7 @@ private:
 
     QImage m_initImage;
     QImage m_lastResult;
+    QImage m_savedMask;       // the inpaint mask while another mode is shown
     quint64 m_currentJob = 0;
     QString m_pendingModel;   // path being loaded
     QString m_lastRequestedModel; // reloaded after the vocabulary is installed

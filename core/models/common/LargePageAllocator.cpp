@@ -4,6 +4,7 @@
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -55,7 +56,7 @@ public:
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         for (auto &kv : m_cache)
-            std::free(kv.second);
+            unmap(kv.second, kv.first);
         m_cache.clear();
         m_stats.cachedBytes = 0;
     }
@@ -78,20 +79,41 @@ private:
                 return p;
             }
         }
-        void *p = std::aligned_alloc(kHugePage, size);
+        void *p = mapAligned(size);
         if (!p) {
             trim(); // give cached memory back and retry once
-            p = std::aligned_alloc(kHugePage, size);
+            p = mapAligned(size);
             if (!p)
                 throw std::bad_alloc();
         }
-        ::madvise(p, size, MADV_HUGEPAGE);
         std::lock_guard<std::mutex> lock(m_mutex);
         m_sizes[p] = size;
         m_stats.liveBytes += size;
         ++m_stats.misses;
         return p;
     }
+
+    // Anonymous mapping aligned to 2 MiB (mmap directly rather than
+    // aligned_alloc, so freed blocks never fragment the malloc heap).
+    static void *mapAligned(std::size_t size)
+    {
+        const std::size_t total = size + kHugePage;
+        void *raw = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (raw == MAP_FAILED)
+            return nullptr;
+        const auto base = reinterpret_cast<std::uintptr_t>(raw);
+        const std::uintptr_t aligned = (base + kHugePage - 1) & ~(std::uintptr_t(kHugePage) - 1);
+        if (aligned > base)
+            ::munmap(raw, aligned - base);
+        const std::uintptr_t end = base + total, used = aligned + size;
+        if (end > used)
+            ::munmap(reinterpret_cast<void *>(used), end - used);
+        void *p = reinterpret_cast<void *>(aligned);
+        ::madvise(p, size, MADV_HUGEPAGE);
+        return p;
+    }
+
+    static void unmap(void *p, std::size_t size) { ::munmap(p, size); }
 
     void give(void *p)
     {
@@ -112,14 +134,14 @@ private:
         m_sizes.erase(it);
         m_stats.liveBytes -= size;
         if (size > m_cacheLimit) {
-            std::free(p);
+            unmap(p, size);
             return;
         }
         // Evict the largest cached blocks until the new one fits.
         while (m_stats.cachedBytes + size > m_cacheLimit && !m_cache.empty()) {
             auto last = std::prev(m_cache.end());
             m_stats.cachedBytes -= last->first;
-            std::free(last->second);
+            unmap(last->second, last->first);
             m_cache.erase(last);
         }
         m_cache.emplace(size, p);

@@ -41,7 +41,14 @@ private Q_SLOTS:
         QVERIFY(blurMask(m, 0).pixels == m.pixels);
         const Image b = blurMask(m, 4);
         QVERIFY(b.row(16)[9] > 0);   // spread outside
-        QCOMPARE(int(b.row(16)[16]), 255); // centre of an 8x8 block, sigma 4: still saturated?
+        QVERIFY(b.row(16)[16] > 0 && b.row(16)[16] < 255); // the centre is softened
+        // A normalised Gaussian keeps the mask's total (up to rounding).
+        double before = 0, after = 0;
+        for (std::size_t i = 0; i < m.pixels.size(); ++i) {
+            before += m.pixels[i];
+            after += b.pixels[i];
+        }
+        QVERIFY(std::abs(after - before) < 0.02 * before);
         QVERIFY(b.row(0)[0] == 0);   // far away untouched (kernel 21 wide)
     }
     void compositeKeepsUnmaskedBytes()

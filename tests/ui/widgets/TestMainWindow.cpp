@@ -175,6 +175,10 @@ void TestMainWindow::inpaintNeedsMask()
     QVERIFY(request.mask.has_value());
     QCOMPARE(request.mask->channels, 1);
     QCOMPARE(int(request.mask->pixels[0]), 255);
+    // The mask survives a visit to another mode.
+    m_window->setMode(GenerationMode::TextToImage);
+    m_window->setMode(GenerationMode::Inpaint);
+    QCOMPARE(int(m_window->canvas()->maskLayer()->valueAt(5, 5)), 255);
 }
 
 void TestMainWindow::parametersPersist()
