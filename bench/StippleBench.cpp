@@ -187,8 +187,13 @@ std::vector<Row> g_rows;
 void report(const Row &r)
 {
     g_rows.push_back(r);
-    std::printf("  %-28s %-5s %4d  median %8.3f s   runs [%s]%s%s\n", r.stage.c_str(), r.dtype.c_str(),
-                r.res, r.median, fmtTimes(r.runs).c_str(), r.note.empty() ? "" : "  ", r.note.c_str());
+    if (r.median < 0.01) // sub-10 ms stages (the preview): microseconds
+        std::printf("  %-28s %-5s %4d  median %8.1f us  runs [%s ms]%s%s\n", r.stage.c_str(), r.dtype.c_str(), r.res,
+                    r.median * 1e6, fmtTimes([&] { auto v = r.runs; for (double &x : v) x *= 1e3; return v; }()).c_str(),
+                    r.note.empty() ? "" : "  ", r.note.c_str());
+    else
+        std::printf("  %-28s %-5s %4d  median %8.3f s   runs [%s]%s%s\n", r.stage.c_str(), r.dtype.c_str(),
+                    r.res, r.median, fmtTimes(r.runs).c_str(), r.note.empty() ? "" : "  ", r.note.c_str());
     std::fflush(stdout);
 }
 
@@ -462,7 +467,7 @@ void printSummary(const Options &o)
     std::printf("\n== summary (medians, seconds; load average now %s)\n", loadAverage().c_str());
     std::printf("  %-30s %-5s %5s %10s\n", "stage", "dtype", "res", "median");
     for (const Row &r : g_rows)
-        std::printf("  %-30s %-5s %5d %10.3f  %s\n", r.stage.c_str(), r.dtype.c_str(), r.res, r.median, r.note.c_str());
+        std::printf("  %-30s %-5s %5d %10.6f  %s\n", r.stage.c_str(), r.dtype.c_str(), r.res, r.median, r.note.c_str());
     const Row *f = findRow("UNet step (CFG batch 2)", "fp32", 256), *b = findRow("UNet step (CFG batch 2)", "bf16", 256);
     if (f && b)
         std::printf("  bf16 speed-up at 256: %.2fx\n", f->median / b->median);

@@ -3,6 +3,7 @@
 // the last session and opens the main window. The model loads in the
 // background; the window opens at once, with or without one.
 #include "core/common/Log.h"
+#include "core/common/Paths.h"
 #include "core/common/Runtime.h"
 #include "ui/bridge/Settings.h"
 #include "ui/widgets/MainWindow.h"
@@ -73,8 +74,15 @@ int main(int argc, char **argv)
     stipple::ui::MainWindow window(&settings);
     window.show();
     // Reopen the last model in the background (the window stays usable).
+    // Without one, the built-in model (resources/builtin-model) so a fresh
+    // install generates at once.
     const QString lastModel = settings.lastModel();
-    if (!lastModel.isEmpty() && QFileInfo::exists(lastModel))
+    if (!lastModel.isEmpty() && QFileInfo::exists(lastModel)) {
         window.loadModel(lastModel);
+    } else {
+        const QString builtin = QString::fromStdString(stipple::core::builtinModelPath());
+        if (!builtin.isEmpty())
+            window.loadModel(builtin);
+    }
     return app.exec();
 }

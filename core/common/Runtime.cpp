@@ -166,6 +166,17 @@ RuntimeInfo configureRuntime(const RuntimeOptions &options)
     info.cpuHasAvx512Bf16 = cpuFlag("avx512_bf16");
     const char *cap = std::getenv("ATEN_CPU_CAPABILITY");
     info.cpuCapability = cap ? cap : "default (AVX2)";
+    {
+        std::ifstream in("/proc/loadavg");
+        in >> info.loadAverage;
+    }
+    // With more runnable threads than cores every parallel region waits for
+    // descheduled workers: measured 10-25x slower batched small GEMMs at a
+    // load of 12 on 2 cores (docs/performance.md).
+    if (info.loadAverage > 1.5 * physicalCoreCount())
+        logWarning("the system is busy (load average " + std::to_string(info.loadAverage).substr(0, 5) +
+                   " on " + std::to_string(physicalCoreCount()) +
+                   " cores): generation will be much slower than on an idle machine");
     if (info.referenceBlas)
         logWarning("torch is using the reference BLAS: matrix products will be 30-60x slower. "
                    "Install libopenblas0-openmp (packaging/setup.sh does).");
@@ -180,7 +191,8 @@ std::string describeRuntime(const RuntimeInfo &info)
            (info.cpuHasAvx512Bf16 ? " | bf16: yes" : " | bf16: no") +
            (info.hugePageAllocator
                 ? " | allocator: huge pages >= 2 MiB, cache " + mib(info.allocatorCacheBytes)
-                : " | allocator: default");
+                : " | allocator: default") +
+           " | load average: " + std::to_string(info.loadAverage).substr(0, 5);
 }
 
 } // namespace stipple::core

@@ -197,6 +197,10 @@ Result<GenerationOutput> Engine::Impl::run(const GenerationRequest &request, con
     }
     GenerationRequest described = request;
     described.sampler = plan->samplerName();
+    // "DPM++ 2M" + "Karras" is written as the canonical "DPM++ 2M Karras" alone.
+    const std::string &canon = described.sampler;
+    if (canon.size() > 7 && canon.compare(canon.size() - 7, 7, " Karras") == 0)
+        described.scheduleType.clear();
     for (int b = 0; b < request.batchCount; ++b) {
         if (observer.cancel.isCancelled()) {
             output.cancelled = true;

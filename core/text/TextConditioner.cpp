@@ -1,6 +1,10 @@
 // Prompt -> conditioning (see TextConditioner.h).
 #include "core/text/TextConditioner.h"
 
+#include "core/text/SentencePieceTokenizer.h"
+
+#include <fstream>
+
 #include "core/text/ClipTokenizer.h"
 #include "core/text/VocabularyLocator.h"
 
@@ -47,6 +51,14 @@ TextConditioner::tokenizerFor(const std::string &tokenizerDir, ModelFamily famil
                               const std::string &userVocabPath)
 {
     if (!tokenizerDir.empty()) {
+        // Stipple's built-in model ships a sentencepiece model instead of CLIP's BPE.
+        const std::string spmModel = tokenizerDir + "/spm.model";
+        if (std::ifstream(spmModel).good()) {
+            auto spm = SentencePieceTokenizer::load(spmModel);
+            if (!spm.ok())
+                return spm.error();
+            return std::shared_ptr<const Tokenizer>(std::move(*spm));
+        }
         auto tok = ClipTokenizer::fromFolder(tokenizerDir);
         if (!tok.ok())
             return tok.error();

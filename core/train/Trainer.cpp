@@ -215,6 +215,8 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
             for (int step = vaeState.step; step < o.vaeSteps; ++step) {
                 if (o.cancel.isCancelled()) {
                     result.cancelled = true;
+                    if (auto s = savePhase(o.workDir, "vae", *vae, vaeOpt, vaeState); !s)
+                        return s.error();
                     break;
                 }
                 const auto b = data.batch(o.fixedBatch ? 1000000 : 1000000 + step, o.vaeBatchSize, 0.f);
@@ -285,6 +287,8 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
             for (int step = unetState.step; step < o.unetSteps; ++step) {
                 if (o.cancel.isCancelled()) {
                     result.cancelled = true;
+                    if (auto s = savePhase(o.workDir, "unet", joint, opt, unetState); !s)
+                        return s.error();
                     break;
                 }
                 const auto b = data.batch(o.fixedBatch ? 0 : step, o.batchSize, o.captionDropout);

@@ -23,6 +23,7 @@ at::Tensor TrainingData::tokenize(const std::vector<std::string> &captions) cons
     at::Tensor ids = at::empty({n, 77}, at::kLong);
     auto acc = ids.accessor<std::int64_t, 2>();
     const int bos = m_tokenizer->bosId(), eos = m_tokenizer->eosId();
+    const int pad = m_tokenizer->padId() >= 0 ? m_tokenizer->padId() : eos;
     for (int i = 0; i < n; ++i) {
         std::vector<int> body = m_tokenizer->encode(captions[i]);
         if (body.size() > 75)
@@ -31,8 +32,10 @@ at::Tensor TrainingData::tokenize(const std::vector<std::string> &captions) cons
         acc[i][k++] = bos;
         for (int id : body)
             acc[i][k++] = id;
+        acc[i][k++] = eos;
+        // The layout of PromptChunker's windows: [bos] body [eos] pad...
         while (k < 77)
-            acc[i][k++] = eos;
+            acc[i][k++] = pad;
     }
     return ids;
 }

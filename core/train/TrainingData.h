@@ -1,6 +1,6 @@
 // Batches of the synthetic data set as tensors, and caption tokenisation in
-// the layout the inference pipeline uses ([bos] body [eos] padded with eos to
-// 77, as SD 1.x's CLIP windows). Thread-safety: const methods are reentrant.
+// the layout the inference pipeline uses ([bos] body [eos] pad..., 77 ids,
+// as core/text/PromptChunker builds them). Thread-safety: const methods are reentrant.
 #pragma once
 
 #include "core/common/Result.h"
