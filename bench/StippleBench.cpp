@@ -115,6 +115,7 @@ struct Options {
     int compareReps = 3;
     std::string sdCpp;
     std::string sdCppModel;
+    std::string ab; // "allocator" or "threads": interleaved A/B of the UNet step
 };
 
 struct Models {
@@ -341,6 +342,30 @@ void benchDtype(const Options &o, const std::string &dtypeName)
             if (res == 512)
                 note = fmt::format("{:.0f} GFLOP/s at 1.36 TFLOP/step", 1360.0 / med);
             report({"UNet step (CFG batch 2)", dtypeName, res, med, runs, note});
+            if (!o.ab.empty()) {
+                // Alternate the two settings step by step so that load drift on
+                // a shared machine hits both alike.
+                std::vector<double> on, off;
+                const int threads = at::get_num_threads();
+                for (int i = 0; i < o.reps; ++i) {
+                    for (int variant = 0; variant < 2; ++variant) {
+                        if (o.ab == "allocator")
+                            variant == 0 ? (void)installCpuAllocator() : uninstallCpuAllocator();
+                        else
+                            at::set_num_threads(variant == 0 ? threads : 1);
+                        const auto a = Clock::now();
+                        models->unet->forward(latents, t, context);
+                        (variant == 0 ? on : off).push_back(seconds(a, Clock::now()));
+                    }
+                }
+                installCpuAllocator();
+                at::set_num_threads(threads);
+                const std::string a = o.ab == "allocator" ? "huge-page allocator" : fmt::format("{} threads", threads);
+                const std::string b = o.ab == "allocator" ? "default allocator" : "1 thread";
+                report({"A/B: " + a, dtypeName, res, median(on), on, ""});
+                report({"A/B: " + b, dtypeName, res, median(off), off,
+                        fmt::format("A is {:.2f}x faster", median(off) / median(on))});
+            }
             if (o.profile) {
                 OpProfiler prof;
                 const auto a = Clock::now();
@@ -510,6 +535,8 @@ int main(int argc, char **argv)
     app.add_option("--python", o.python, "python with torch for --compare")->capture_default_str();
     app.add_option("--diffusers-path", o.diffusersPath, "PYTHONPATH holding diffusers 0.25")->capture_default_str();
     app.add_option("--compare-reps", o.compareReps, "repetitions for the reference runs")->capture_default_str();
+    app.add_option("--ab", o.ab, "interleaved A/B of the UNet step: allocator | threads")
+        ->check(CLI::IsMember({"allocator", "threads"}));
     app.add_option("--sd-cpp", o.sdCpp, "stable-diffusion.cpp `sd` binary");
     app.add_option("--sd-cpp-model", o.sdCppModel, "model file for sd.cpp");
     CLI11_PARSE(app, argc, argv);

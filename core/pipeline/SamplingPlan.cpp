@@ -1,5 +1,5 @@
 // NOTE: this file includes core/schedulers headers and must not include
-// core/io/ModelInfo.h (both currently declare stipple::core::PredictionType).
+// core/io/ModelInfo.h (both currently declare stipple::core::ModelOutputType).
 #include "core/pipeline/SamplingPlan.h"
 
 #include "core/schedulers/Sampler.h"
@@ -49,7 +49,7 @@ int SamplingPlan::startIndexForStrength(double strength) const
 
 bool SamplingPlan::vPrediction() const
 {
-    return m_impl->schedule.config().predictionType == PredictionType::VPrediction;
+    return m_impl->schedule.config().predictionType == ModelOutputType::VPrediction;
 }
 
 at::Tensor SamplingPlan::addNoise(const at::Tensor &original, const at::Tensor &noise, int stepIndex) const

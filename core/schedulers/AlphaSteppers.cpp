@@ -25,16 +25,16 @@ struct X0Eps {
     at::Tensor eps;
 };
 
-X0Eps alphaX0Eps(PredictionType p, const at::Tensor &out, const at::Tensor &x, float abar)
+X0Eps alphaX0Eps(ModelOutputType p, const at::Tensor &out, const at::Tensor &x, float abar)
 {
     const float beta = 1.0f - abar;
     const float sa = std::sqrt(abar), sb = std::sqrt(beta);
     switch (p) {
-    case PredictionType::Epsilon:
+    case ModelOutputType::Epsilon:
         return {(x - out * sb) / sa, out};
-    case PredictionType::Sample:
+    case ModelOutputType::Sample:
         return {out, (x - out * sa) / sb};
-    case PredictionType::VPrediction:
+    case ModelOutputType::VPrediction:
         return {x * sa - out * sb, out * sa + x * sb};
     }
     return {out, out};
@@ -152,9 +152,9 @@ private:
         const float abarPrev = prevT >= 0 ? abarAt(m_d, prevT) : m_d.finalAlphaCumprod;
         const float betaT = 1.0f - abarT;
         const float betaPrev = 1.0f - abarPrev;
-        if (m_d.config.predictionType == PredictionType::VPrediction)
+        if (m_d.config.predictionType == ModelOutputType::VPrediction)
             out = out * std::sqrt(abarT) + x * std::sqrt(betaT);
-        else if (m_d.config.predictionType == PredictionType::Sample)
+        else if (m_d.config.predictionType == ModelOutputType::Sample)
             out = (x - out * std::sqrt(abarT)) / std::sqrt(betaT);
         const float sampleCoeff = std::sqrt(abarPrev / abarT);
         const float denom = abarT * std::sqrt(betaPrev) + std::sqrt(abarT * betaT * abarPrev);

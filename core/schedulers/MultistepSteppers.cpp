@@ -34,15 +34,15 @@ AlphaSigma alphaSigma(float sigma)
 }
 
 // diffusers `convert_model_output` (data prediction, x0).
-at::Tensor lambdaX0(PredictionType p, const at::Tensor &out, const at::Tensor &x, float sigma)
+at::Tensor lambdaX0(ModelOutputType p, const at::Tensor &out, const at::Tensor &x, float sigma)
 {
     const AlphaSigma s = alphaSigma(sigma);
     switch (p) {
-    case PredictionType::Epsilon:
+    case ModelOutputType::Epsilon:
         return (x - out * s.sigma) / s.alpha;
-    case PredictionType::VPrediction:
+    case ModelOutputType::VPrediction:
         return x * s.alpha - out * s.sigma;
-    case PredictionType::Sample:
+    case ModelOutputType::Sample:
         return out;
     }
     return out;

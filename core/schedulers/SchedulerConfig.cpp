@@ -133,11 +133,11 @@ Result<SchedulerConfig> SchedulerConfig::fromJson(const nlohmann::json &json)
     if (Status s = stringKey("prediction_type", prediction); !s)
         return s.error();
     if (prediction == "epsilon")
-        c.predictionType = PredictionType::Epsilon;
+        c.predictionType = ModelOutputType::Epsilon;
     else if (prediction == "v_prediction")
-        c.predictionType = PredictionType::VPrediction;
+        c.predictionType = ModelOutputType::VPrediction;
     else if (prediction == "sample")
-        c.predictionType = PredictionType::Sample;
+        c.predictionType = ModelOutputType::Sample;
     else
         return badValue("prediction_type", prediction + " (expected epsilon, v_prediction or sample)");
 
@@ -168,12 +168,12 @@ Result<SchedulerConfig> SchedulerConfig::fromJsonText(const std::string &text)
     return fromJson(j);
 }
 
-const char *schedulerPredictionName(PredictionType type)
+const char *schedulerPredictionName(ModelOutputType type)
 {
     switch (type) {
-    case PredictionType::Epsilon: return "epsilon";
-    case PredictionType::VPrediction: return "v_prediction";
-    case PredictionType::Sample: return "sample";
+    case ModelOutputType::Epsilon: return "epsilon";
+    case ModelOutputType::VPrediction: return "v_prediction";
+    case ModelOutputType::Sample: return "sample";
     }
     return "epsilon";
 }

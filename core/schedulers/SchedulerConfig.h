@@ -23,7 +23,7 @@ enum class BetaSchedule {
 };
 
 // What the model predicts (diffusers `prediction_type`).
-enum class PredictionType {
+enum class ModelOutputType {
     Epsilon,     // the noise
     VPrediction, // v = sqrt(a) * eps - sqrt(1 - a) * x0 (Salimans & Ho 2022, sec. 2.4)
     Sample,      // x0 directly
@@ -40,7 +40,7 @@ struct SchedulerConfig {
     double betaEnd = 0.012;
     BetaSchedule betaSchedule = BetaSchedule::ScaledLinear;
     std::vector<double> trainedBetas;   // non-empty: used instead of the schedule
-    PredictionType predictionType = PredictionType::Epsilon;
+    ModelOutputType predictionType = ModelOutputType::Epsilon;
     TimestepSpacing timestepSpacing = TimestepSpacing::Leading;
     int stepsOffset = 1;
     bool setAlphaToOne = false;         // DDIM/PNDM: alpha before t=0 is 1 (else alphas_cumprod[0])
@@ -65,8 +65,7 @@ struct SchedulerConfig {
     static Result<SchedulerConfig> fromJsonText(const std::string &text);
 };
 
-// (Not predictionTypeName: core/io/ModelInfo.h declares that for its own PredictionType.)
-const char *schedulerPredictionName(PredictionType type); // "epsilon", "v_prediction", "sample"
+const char *schedulerPredictionName(ModelOutputType type); // "epsilon", "v_prediction", "sample"
 const char *timestepSpacingName(TimestepSpacing spacing); // "leading", "linspace", "trailing"
 
 } // namespace stipple::core

@@ -16,17 +16,17 @@ namespace {
 // The denoiser D(x, sigma): x0 from the raw model output in sigma space
 // (diffusers `pred_original_sample`; v: Salimans & Ho 2022 with the input
 // scaled by 1/sqrt(sigma^2+1)).
-at::Tensor sigmaX0(PredictionType p, const at::Tensor &out, const at::Tensor &x, float sigma)
+at::Tensor sigmaX0(ModelOutputType p, const at::Tensor &out, const at::Tensor &x, float sigma)
 {
     switch (p) {
-    case PredictionType::Epsilon:
+    case ModelOutputType::Epsilon:
         return x - out * sigma;
-    case PredictionType::VPrediction: {
+    case ModelOutputType::VPrediction: {
         const float c = sigma * sigma + 1.0f;
         const float a = -sigma / std::sqrt(c);
         return out * a + x / c;
     }
-    case PredictionType::Sample:
+    case ModelOutputType::Sample:
         return out;
     }
     return out;

@@ -13,6 +13,12 @@
 // float32, GroupNorm statistics and softmax run in float32, and the output
 // is returned as float32. float32 is the parity reference.
 //
+// Autograd: forward() does not disable it (stipple-train differentiates
+// through the module); inference callers must run under c10::InferenceMode
+// or torch::NoGradGuard, otherwise every activation is kept for backward
+// (an SD 1.5 step at 512² then needs > 17 GB) and attention falls back to
+// the unchunked differentiable path.
+//
 // Thread-safety: one thread at a time per instance (no internal state
 // between calls; attention scratch is per thread).
 #pragma once

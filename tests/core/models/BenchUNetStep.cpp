@@ -8,6 +8,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/nn/module.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 
@@ -117,6 +118,7 @@ static void benchUNet(std::int64_t latent, bool bf16, int iters, bool channelsLa
 int main(int argc, char **argv)
 {
     std::setvbuf(stdout, nullptr, _IONBF, 0);
+    c10::InferenceMode inference; // forward() records autograd otherwise
     if (!std::getenv("BENCH_NO_LARGE_PAGES"))
         installLargePageAllocator();
     at::set_num_threads(2);

@@ -25,7 +25,12 @@ class TestAutoencoderKL : public QObject {
     }
 
 private Q_SLOTS:
-    void initTestCase() { at::set_num_threads(2); }
+    void initTestCase()
+    {
+        at::set_num_threads(2);
+        // Inference: forward() records autograd unless grad mode is off.
+        at::GradMode::set_enabled(false);
+    }
 
     void fixtures_data()
     {

@@ -40,7 +40,12 @@ class TestWeightLoading : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase() { at::set_num_threads(2); }
+    void initTestCase()
+    {
+        at::set_num_threads(2);
+        // Inference: forward() records autograd unless grad mode is off.
+        at::GradMode::set_enabled(false);
+    }
 
     void loadsAndConverts()
     {

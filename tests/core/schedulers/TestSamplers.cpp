@@ -35,7 +35,7 @@ SamplerSpec spec(const std::string &name, const std::string &type = {}, double e
     return *s;
 }
 
-Schedule makeSchedule(const SamplerSpec &sp, int steps, PredictionType pred = PredictionType::Epsilon)
+Schedule makeSchedule(const SamplerSpec &sp, int steps, ModelOutputType pred = ModelOutputType::Epsilon)
 {
     SchedulerConfig c = SchedulerConfig::stableDiffusion();
     c.predictionType = pred;
@@ -86,7 +86,7 @@ struct SigmaOfT {
 
 // The exact model for Gaussian data, returning eps or v for the
 // alpha-space input x_a = x_sigma / sqrt(sigma^2 + 1).
-ModelFn gaussianModel(const Schedule &s, PredictionType pred, std::vector<at::Tensor> *outputs = nullptr,
+ModelFn gaussianModel(const Schedule &s, ModelOutputType pred, std::vector<at::Tensor> *outputs = nullptr,
                       std::vector<double> *times = nullptr)
 {
     auto sigmaOf = std::make_shared<SigmaOfT>(s);
@@ -96,7 +96,7 @@ ModelFn gaussianModel(const Schedule &s, PredictionType pred, std::vector<at::Te
         at::Tensor xs = xa.to(at::kDouble) / alpha;
         at::Tensor d = kMu + kS * kS / (kS * kS + sigma * sigma) * (xs - kMu);
         at::Tensor eps = (xs - d) / sigma;
-        at::Tensor out = pred == PredictionType::VPrediction ? alpha * eps - sigma * alpha * d : eps;
+        at::Tensor out = pred == ModelOutputType::VPrediction ? alpha * eps - sigma * alpha * d : eps;
         if (outputs)
             outputs->push_back(out);
         if (times)
@@ -143,7 +143,7 @@ std::pair<at::Tensor, double> endSigmaSpace(const Schedule &s, const at::Tensor 
 }
 
 // Max error of a deterministic run against the exact ODE solution.
-double odeError(const SamplerSpec &sp, int steps, PredictionType pred = PredictionType::Epsilon)
+double odeError(const SamplerSpec &sp, int steps, ModelOutputType pred = ModelOutputType::Epsilon)
 {
     Schedule s = makeSchedule(sp, steps, pred);
     Endpoints e = startLatents(s, {1, 4, 8, 8}, 7);
@@ -249,7 +249,7 @@ void TestSamplers::configFromJson()
     QCOMPARE(c->betaSchedule, BetaSchedule::ScaledLinear);
     QCOMPARE(c->timestepSpacing, TimestepSpacing::Leading);
     QCOMPARE(c->stepsOffset, 1);
-    QCOMPARE(c->predictionType, PredictionType::Epsilon);
+    QCOMPARE(c->predictionType, ModelOutputType::Epsilon);
 
     nlohmann::json v = {{"prediction_type", "v_prediction"}, {"beta_schedule", "linear"},
                         {"beta_start", 0.0001}, {"beta_end", 0.02}, {"timestep_spacing", "trailing"},
@@ -257,7 +257,7 @@ void TestSamplers::configFromJson()
                         {"rescale_betas_zero_snr", true}, {"clip_sample", true}, {"clip_sample_range", 2.0}};
     auto c2 = SchedulerConfig::fromJson(v);
     QVERIFY2(c2.ok(), c2.ok() ? "" : c2.error().message.c_str());
-    QCOMPARE(c2->predictionType, PredictionType::VPrediction);
+    QCOMPARE(c2->predictionType, ModelOutputType::VPrediction);
     QCOMPARE(c2->betaSchedule, BetaSchedule::Linear);
     QCOMPARE(c2->timestepSpacing, TimestepSpacing::Trailing);
     QVERIFY(c2->setAlphaToOne && c2->rescaleBetasZeroSnr && c2->clipSample);
@@ -381,7 +381,7 @@ void TestSamplers::deterministicConvergence()
     QFETCH(double, tol);
     QFETCH(double, gain);
     const SamplerSpec sp = spec(name.toStdString(), type.toStdString());
-    const PredictionType pred = vpred ? PredictionType::VPrediction : PredictionType::Epsilon;
+    const ModelOutputType pred = vpred ? ModelOutputType::VPrediction : ModelOutputType::Epsilon;
     if (qEnvironmentVariableIsSet("STIPPLE_EXPLORE")) {
         for (int n : {10, 25, 50, 100, 200, 400})
             qInfo("  %d steps: %.4g", n, odeError(sp, n, pred));
@@ -393,7 +393,7 @@ void TestSamplers::deterministicConvergence()
     QVERIFY2(e2 < tol, qPrintable(QStringLiteral("error at %1 steps %2").arg(n2).arg(e2)));
     QVERIFY2(e1 / std::max(e2, 1e-12) > gain, qPrintable(QStringLiteral("no convergence: %1 -> %2").arg(e1).arg(e2)));
     if (vpred) // same trajectory as with eps prediction
-        QVERIFY(std::abs(e2 - odeError(sp, n2, PredictionType::Epsilon)) < 1e-4);
+        QVERIFY(std::abs(e2 - odeError(sp, n2, ModelOutputType::Epsilon)) < 1e-4);
 }
 
 void TestSamplers::stochasticDistribution_data()
@@ -419,7 +419,7 @@ void TestSamplers::stochasticDistribution()
         Endpoints e = startLatents(s, {1, 4, 64, 64}, 11);
         SampleOptions o;
         o.generator = seeded(seed);
-        auto r = sample(s, e.start, gaussianModel(s, PredictionType::Epsilon), o);
+        auto r = sample(s, e.start, gaussianModel(s, ModelOutputType::Epsilon), o);
         if (!r.ok())
             qFatal("%s", r.error().message.c_str());
         auto [xe, se] = endSigmaSpace(s, r->latents);
@@ -449,8 +449,8 @@ void TestSamplers::eulerAncestralEqualsDdpm()
     SampleOptions o1, o2;
     o1.generator = seeded(5);
     o2.generator = seeded(5);
-    auto r1 = sample(ea, e1.start, gaussianModel(ea, PredictionType::Epsilon), o1);
-    auto r2 = sample(ddpm, e2.start, gaussianModel(ddpm, PredictionType::Epsilon), o2);
+    auto r1 = sample(ea, e1.start, gaussianModel(ea, ModelOutputType::Epsilon), o1);
+    auto r2 = sample(ddpm, e2.start, gaussianModel(ddpm, ModelOutputType::Epsilon), o2);
     QVERIFY(r1.ok() && r2.ok());
     expectClose(endSigmaSpace(ea, r1->latents).first, endSigmaSpace(ddpm, r2->latents).first, 1e-3,
                 "Euler a vs DDPM");
@@ -464,7 +464,7 @@ void TestSamplers::heunFirstStep()
     std::vector<at::Tensor> lat;
     SampleOptions o;
     o.onStep = [&](int, int, at::Tensor &x, const at::Tensor &) { lat.push_back(x.clone()); return lat.size() < 2; };
-    auto r = sample(s, e.start, gaussianModel(s, PredictionType::Epsilon, &outs), o);
+    auto r = sample(s, e.start, gaussianModel(s, ModelOutputType::Epsilon, &outs), o);
     QVERIFY(r.ok() && r->cancelled);
     QCOMPARE(int(outs.size()), 2);
     const double s0 = s.sigmas()[0].item<double>(), s1 = s.sigmas()[1].item<double>();
@@ -482,7 +482,7 @@ void TestSamplers::lmsKarrasFirstSteps()
     std::vector<at::Tensor> outs, lat;
     SampleOptions o;
     o.onStep = [&](int, int, at::Tensor &x, const at::Tensor &) { lat.push_back(x.clone()); return lat.size() < 2; };
-    auto r = sample(s, e.start, gaussianModel(s, PredictionType::Epsilon, &outs), o);
+    auto r = sample(s, e.start, gaussianModel(s, ModelOutputType::Epsilon, &outs), o);
     QVERIFY(r.ok());
     const double s0 = s.sigmas()[0].item<double>(), s1 = s.sigmas()[1].item<double>(),
                  s2 = s.sigmas()[2].item<double>();
@@ -504,7 +504,7 @@ void TestSamplers::dpmppSdeFirstStage()
     o.generator = seeded(99);
     o.onStep = [&](int, int, at::Tensor &x, const at::Tensor &) { lat.push_back(x.clone()); return lat.size() < 2; };
     std::vector<at::Tensor> inputs;
-    ModelFn exact = gaussianModel(s, PredictionType::Epsilon, &outs, &times);
+    ModelFn exact = gaussianModel(s, ModelOutputType::Epsilon, &outs, &times);
     ModelFn model = [&](const at::Tensor &xin, double t) { inputs.push_back(xin.clone()); return exact(xin, t); };
     auto r = sample(s, e.start, model, o);
     QVERIFY(r.ok());
@@ -538,7 +538,7 @@ void TestSamplers::uniPcFirstSteps()
     std::vector<at::Tensor> outs, lat;
     SampleOptions o;
     o.onStep = [&](int, int, at::Tensor &x, const at::Tensor &) { lat.push_back(x.clone()); return lat.size() < 2; };
-    auto r = sample(s, e.start, gaussianModel(s, PredictionType::Epsilon, &outs), o);
+    auto r = sample(s, e.start, gaussianModel(s, ModelOutputType::Epsilon, &outs), o);
     QVERIFY(r.ok());
     auto a = [&](int i) { return 1 / std::sqrt(1 + std::pow(s.sigmas()[i].item<double>(), 2)); };
     auto sg = [&](int i) { return s.sigmas()[i].item<double>() * a(i); };
@@ -567,7 +567,7 @@ void TestSamplers::ddimEtaNoise()
     SampleOptions o;
     o.generator = seeded(5);
     o.onStep = [&](int, int, at::Tensor &x, const at::Tensor &) { lat.push_back(x.clone()); return false; };
-    auto r = sample(s, e.start, gaussianModel(s, PredictionType::Epsilon, &outs), o);
+    auto r = sample(s, e.start, gaussianModel(s, ModelOutputType::Epsilon, &outs), o);
     QVERIFY(r.ok() && r->cancelled && r->modelCalls == 1);
     const double at_ = s.alphasCumprod()[901].item<double>(), ap = s.alphasCumprod()[801].item<double>();
     const double sigma = std::sqrt((1 - ap) / (1 - at_) * (1 - at_ / ap)); // Song et al. eq. 16, eta = 1
@@ -613,7 +613,7 @@ void TestSamplers::img2imgStartIndex()
         std::vector<double> times;
         const at::Tensor x = at::randn({1, 4, 8, 8}, seeded(1));
         auto r = sample(s, addNoise(s, x, at::randn({1, 4, 8, 8}, seeded(2)), start),
-                        gaussianModel(s, PredictionType::Epsilon, nullptr, &times), SampleOptions{start, {}, {}});
+                        gaussianModel(s, ModelOutputType::Epsilon, nullptr, &times), SampleOptions{start, {}, {}});
         QVERIFY2(r.ok(), name);
         QCOMPARE(r->modelCalls, s.size() - start);
         QCOMPARE(times.front(), s.timestep(start));
