@@ -77,16 +77,30 @@ double peakRssMiB()
     return ru.ru_maxrss / 1024.0; // KiB on Linux
 }
 
-// Times `fn` `warmup` + `reps` times; returns the timed runs.
+// CPU seconds (user + system) of the whole process. With --threads 1 this
+// measures the work itself, unaffected by waiting for a core on a busy machine.
+double processCpuSeconds()
+{
+    struct rusage ru {};
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+std::vector<double> g_lastCpu; // CPU seconds of the last timeRuns() call, per run
+
+// Times `fn` `warmup` + `reps` times; returns the timed runs (wall seconds).
 std::vector<double> timeRuns(int warmup, int reps, const std::function<void()> &fn)
 {
     for (int i = 0; i < warmup; ++i)
         fn();
     std::vector<double> t;
+    g_lastCpu.clear();
     for (int i = 0; i < reps; ++i) {
+        const double c = processCpuSeconds();
         const auto a = Clock::now();
         fn();
         t.push_back(seconds(a, Clock::now()));
+        g_lastCpu.push_back(processCpuSeconds() - c);
     }
     return t;
 }
@@ -185,8 +199,11 @@ struct Row {
 
 std::vector<Row> g_rows;
 
-void report(const Row &r)
+void report(Row r)
 {
+    if (!g_lastCpu.empty() && g_lastCpu.size() == r.runs.size())
+        r.note += fmt::format("{}cpu {:.3f} s", r.note.empty() ? "" : ", ", median(g_lastCpu));
+    g_lastCpu.clear();
     g_rows.push_back(r);
     if (r.median < 0.01) // sub-10 ms stages (the preview): microseconds
         std::printf("  %-28s %-5s %4d  median %8.1f us  runs [%s ms]%s%s\n", r.stage.c_str(), r.dtype.c_str(), r.res,
@@ -249,7 +266,7 @@ void benchAttention(const Options &o, const std::string &dtypeName)
                          v = at::randn({16, tokens, 40}).to(dtype);
         const double scale = 1.0 / std::sqrt(40.0);
         auto runs = timeRuns(o.warmup, o.reps, [&] { (void)scaledDotProductAttention(q, k, v, scale); });
-        report({"attention L1 chunked (16 MiB)", dtypeName, res, median(runs), runs, "core/models/common/Attention"});
+        report({"attention L1 default options", dtypeName, res, median(runs), runs, "core/models/common/Attention"});
         for (std::int64_t mib : {4, 64}) {
             AttentionOptions ao;
             ao.chunkBytes = mib << 20;
@@ -320,6 +337,7 @@ void benchDtype(const Options &o, const std::string &dtypeName)
             report({"text encode (2x77 tokens)", dtypeName, 0, median(runs), runs, ""});
     }
     context = context.to(at::kFloat);
+    g_lastCpu.clear();
 
     bool firstStepReported = false;
     for (int res : o.resolutions) {

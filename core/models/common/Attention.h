@@ -24,9 +24,12 @@ namespace stipple::core {
 
 struct AttentionOptions {
     bool upcastAttention = false; // q·kᵀ in float32 (diffusers upcast_attention)
-    // Upper bound for one chunk's score matrix, in bytes of float32; the
-    // query chunk is the largest row count whose [BH, rows, M] fits.
-    std::int64_t chunkBytes = 16ll << 20;
+    // Upper bound for one block's score matrix, in bytes of float32; 0 =
+    // automatic (1 MiB for float32, 16 MiB otherwise). float32 blocks are
+    // one head's [1, rows, M] (several whole heads when one head fits);
+    // other dtypes chunk query rows across all heads, [BH, rows, M]
+    // (see Attention.cpp for the measurements).
+    std::int64_t chunkBytes = 0;
     bool allowFused = true;       // libtorch >= 2 only
 };
 
