@@ -3,7 +3,7 @@
 //   bench_unet_step attention
 //   bench_unet_step unet <latent 32|64> <fp32|bf16> [iters] [channels_last 0|1]
 #include "core/models/common/Attention.h"
-#include "core/models/common/LargePageAllocator.h"
+#include "core/common/CpuAllocator.h"
 #include "core/models/unet/UNet2DConditionModel.h"
 
 #include <ATen/ATen.h>
@@ -120,7 +120,7 @@ int main(int argc, char **argv)
     std::setvbuf(stdout, nullptr, _IONBF, 0);
     c10::InferenceMode inference; // forward() records autograd otherwise
     if (!std::getenv("BENCH_NO_LARGE_PAGES"))
-        installLargePageAllocator();
+        stipple::core::installCpuAllocator();
     at::set_num_threads(2);
     const std::string mode = argc > 1 ? argv[1] : "attention";
     if (mode == "attention") {
