@@ -105,9 +105,13 @@ static void benchUNet(std::int64_t latent, bool bf16, int iters, bool channelsLa
         best = std::min(best, dt);
     }
     const double cpu = (cpuSeconds() - cpu0) / iters;
-    const auto st = largePageAllocatorStats();
-    std::printf("large-page allocator: %s, cache hits %zu, misses %zu, cached %zu MiB\n",
-                largePageAllocatorInstalled() ? "on" : "off", st.hits, st.misses, st.cachedBytes >> 20);
+    if (const CpuAllocator *alloc = installedCpuAllocator()) {
+        const auto st = alloc->stats();
+        std::printf("huge-page allocator: on, large allocations %llu (cache hits %llu), cached %zu MiB\n",
+                    (unsigned long long)st.largeAllocations, (unsigned long long)st.cacheHits, st.bytesCached >> 20);
+    } else {
+        std::printf("huge-page allocator: off\n");
+    }
     std::printf("UNet SD1.5 %lldx%lld latents (%lld px) batch 2 %s%s: mean %.2f s/step, best %.2f "
                 "(%d steps), CPU %.2f s/step (~%.2f s on 2 idle cores), peak RSS %ld MiB, finite=%d\n",
                 (long long)latent, (long long)latent, (long long)latent * 8, bf16 ? "bf16" : "fp32",
