@@ -1,4 +1,5 @@
 // UNet2DConditionModel (see UNet2DConditionModel.h).
+#include "core/models/common/ModuleLoading.h"
 #include "core/models/unet/UNet2DConditionModel.h"
 
 #include "core/models/common/DiffusersFolder.h"
@@ -182,45 +183,19 @@ at::Tensor UNet2DConditionModelImpl::forward(const at::Tensor &sample, const at:
     return h.to(at::kFloat).contiguous();
 }
 
-Result<UNet2DConditionModel> loadUNet(const UNetConfig &config, const StateDict &weights,
-                                      at::ScalarType dtype)
+Result<UNet2DConditionModel> loadUNet(const UNetConfig &config, const StateDict &weights, at::ScalarType dtype)
 {
-    try {
-        UNet2DConditionModel model(config);
-        if (auto st = loadWeightsStrict(*model, weights, "unet"); !st)
-            return st.error();
-        model->toDtype(dtype);
-        model->eval();
-        return model;
-    } catch (const c10::Error &e) {
-        return makeError(ErrorCode::Internal,
-                         std::string("building the unet failed: ") + e.what_without_backtrace());
-    }
+    return buildModule<UNet2DConditionModel>(config, weights, dtype, "unet");
 }
 
 Result<UNet2DConditionModel> loadUNetFromDiffusersDir(const std::string &dir, at::ScalarType dtype)
 {
-    auto json = readJsonFile(dir + "/config.json");
-    if (!json)
-        return json.error();
-    auto config = UNetConfig::fromJson(*json);
-    if (!config)
-        return config.error();
-    auto path = findDiffusersWeights(dir);
-    if (!path)
-        return path.error();
-    auto weights = readSafeTensorsFloat(*path);
-    if (!weights)
-        return weights.error();
-    return loadUNet(*config, *weights, dtype);
+    return buildModuleFromDiffusersDir<UNet2DConditionModel, UNetConfig>(dir, dtype, "unet");
 }
 
 Result<UNet2DConditionModel> loadUNet(const ComponentWeights &component, at::ScalarType dtype)
 {
-    auto config = UNetConfig::fromJson(component.config);
-    if (!config)
-        return config.error();
-    return loadUNet(*config, component.weights, dtype);
+    return buildModule<UNet2DConditionModel, UNetConfig>(component.config, component.weights, dtype, "unet");
 }
 
 } // namespace stipple::core

@@ -1,4 +1,5 @@
 // AutoencoderKL (see AutoencoderKL.h).
+#include "core/models/common/ModuleLoading.h"
 #include "core/models/vae/AutoencoderKL.h"
 
 #include "core/models/common/DiffusersFolder.h"
@@ -89,45 +90,19 @@ at::Tensor vaeImageToUnit(const at::Tensor &decoded)
     return (decoded / 2 + 0.5).clamp(0.0, 1.0);
 }
 
-Result<AutoencoderKL> loadVae(const VaeConfig &config, const StateDict &weights,
-                              at::ScalarType dtype)
+Result<AutoencoderKL> loadVae(const VaeConfig &config, const StateDict &weights, at::ScalarType dtype)
 {
-    try {
-        AutoencoderKL vae(config);
-        if (auto st = loadWeightsStrict(*vae, weights, "vae"); !st)
-            return st.error();
-        vae->toDtype(dtype);
-        vae->eval();
-        return vae;
-    } catch (const c10::Error &e) {
-        return makeError(ErrorCode::Internal,
-                         std::string("building the vae failed: ") + e.what_without_backtrace());
-    }
+    return buildModule<AutoencoderKL>(config, weights, dtype, "vae");
 }
 
 Result<AutoencoderKL> loadVaeFromDiffusersDir(const std::string &dir, at::ScalarType dtype)
 {
-    auto json = readJsonFile(dir + "/config.json");
-    if (!json)
-        return json.error();
-    auto config = VaeConfig::fromJson(*json);
-    if (!config)
-        return config.error();
-    auto path = findDiffusersWeights(dir);
-    if (!path)
-        return path.error();
-    auto weights = readSafeTensorsFloat(*path);
-    if (!weights)
-        return weights.error();
-    return loadVae(*config, *weights, dtype);
+    return buildModuleFromDiffusersDir<AutoencoderKL, VaeConfig>(dir, dtype, "vae");
 }
 
 Result<AutoencoderKL> loadVae(const ComponentWeights &component, at::ScalarType dtype)
 {
-    auto config = VaeConfig::fromJson(component.config);
-    if (!config)
-        return config.error();
-    return loadVae(*config, component.weights, dtype);
+    return buildModule<AutoencoderKL, VaeConfig>(component.config, component.weights, dtype, "vae");
 }
 
 } // namespace stipple::core

@@ -1,0 +1,66 @@
+// Building a model module from its config and loading its weights, shared by
+// the UNet and the VAE (and any module with a Config::fromJson, a
+// toDtype(dtype) method and strict diffusers names).
+// Thread-safety: call from the thread that will own the module.
+#pragma once
+
+#include "core/common/Result.h"
+#include "core/io/StateDict.h"
+#include "core/models/common/DiffusersFolder.h"
+#include "core/models/common/WeightLoading.h"
+
+#include <c10/util/Exception.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace stipple::core {
+
+// Builds Holder(config), loads `weights` strictly, converts to `dtype`,
+// switches to eval mode. torch failures become ErrorCode::Internal.
+template <typename Holder, typename Config>
+Result<Holder> buildModule(const Config &config, const StateDict &weights, at::ScalarType dtype,
+                           const std::string &component)
+{
+    try {
+        Holder model(config);
+        if (auto st = loadWeightsStrict(*model, weights, component); !st)
+            return st.error();
+        model->toDtype(dtype);
+        model->eval();
+        return model;
+    } catch (const c10::Error &e) {
+        return makeError(ErrorCode::Internal,
+                         "building the " + component + " failed: " + e.what_without_backtrace());
+    }
+}
+
+// Same, from a config document (diffusers config.json content).
+template <typename Holder, typename Config>
+Result<Holder> buildModule(const nlohmann::json &configJson, const StateDict &weights, at::ScalarType dtype,
+                           const std::string &component)
+{
+    auto config = Config::fromJson(configJson);
+    if (!config)
+        return config.error();
+    return buildModule<Holder, Config>(*config, weights, dtype, component);
+}
+
+// Same, from a diffusers component folder: config.json + *.safetensors.
+template <typename Holder, typename Config>
+Result<Holder> buildModuleFromDiffusersDir(const std::string &dir, at::ScalarType dtype,
+                                           const std::string &component)
+{
+    auto json = readJsonFile(dir + "/config.json");
+    if (!json)
+        return json.error();
+    auto path = findDiffusersWeights(dir);
+    if (!path)
+        return path.error();
+    auto weights = readSafeTensorsFloat(*path);
+    if (!weights)
+        return weights.error();
+    return buildModule<Holder, Config>(*json, *weights, dtype, component);
+}
+
+} // namespace stipple::core
