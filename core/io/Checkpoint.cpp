@@ -419,7 +419,8 @@ Status openFolder(const std::string &dir, Checkpoint &ck)
         ck.info.predictionSource = "default: no scheduler/scheduler_config.json";
     }
     const std::string tok = dir + "/tokenizer";
-    if (isFile(tok + "/vocab.json") && isFile(tok + "/merges.txt"))
+    // CLIP BPE files, or a sentencepiece model (Stipple's built-in model).
+    if ((isFile(tok + "/vocab.json") && isFile(tok + "/merges.txt")) || isFile(tok + "/spm.model"))
         ck.tokenizerDir = tok;
     else
         logWarning("'" + dir + "': no tokenizer/vocab.json + merges.txt; the built-in CLIP vocabulary will be needed");

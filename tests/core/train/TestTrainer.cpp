@@ -3,6 +3,7 @@
 #include "core/train/Trainer.h"
 
 #include "core/io/Checkpoint.h"
+#include "core/text/TextConditioner.h"
 
 #include <QTemporaryDir>
 #include <QTest>
@@ -49,6 +50,13 @@ private Q_SLOTS:
         QVERIFY2(ckpt.ok(), ckpt.ok() ? "" : ckpt.error().message.c_str());
         QCOMPARE(int(ckpt->info.family), int(ModelFamily::SD1));
         QVERIFY(QFile::exists(dir.filePath("model/tokenizer/spm.model")));
+        // The exported sentencepiece tokenizer is found and drives the text encoder.
+        QVERIFY(!ckpt->tokenizerDir.empty());
+        auto cond = TextConditioner::fromCheckpoint(*ckpt, at::kFloat, {});
+        QVERIFY2(cond.ok(), cond.ok() ? "" : cond.error().message.c_str());
+        auto emb = (*cond)->encode("a large red star in the top left on a blue background", PromptSyntax::A1111, 1);
+        QVERIFY(emb.ok());
+        QCOMPARE(emb->size(1), 77);
 
         // Resuming a finished run does no further steps and keeps the history.
         auto again = trainBuiltinModel(o);
