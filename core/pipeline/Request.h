@@ -6,6 +6,7 @@
 #include "core/common/CancelToken.h"
 #include "core/common/Progress.h"
 #include "core/image/Image.h"
+#include "core/text/PromptSyntax.h"
 
 #include <cstdint>
 #include <functional>
@@ -22,12 +23,6 @@ enum class ResizeMode { JustResize, CropAndResize, ResizeAndFill };
 enum class MaskedContent { Original, Fill, LatentNoise, LatentNothing };
 
 enum class ComputeDType { Float32, BFloat16 };
-
-// How the prompt text is read.
-enum class PromptSyntax {
-    A1111,    // (x:1.2), [x], BREAK, 75-token chunks concatenated
-    Diffusers // literal text, one truncated 77-token window (reference parity)
-};
 
 struct GenerationRequest {
     std::string prompt;

@@ -1,5 +1,7 @@
 #include "core/text/SentencePieceTokenizer.h"
 
+#include "core/common/Paths.h"
+
 #include "core/text/spm/SpmShim.h"
 
 #include <dlfcn.h>
@@ -30,13 +32,6 @@ struct SpmApi {
 namespace {
 
 constexpr const char *kModuleName = "libstipple_spm.so";
-
-std::string executableDir()
-{
-    std::error_code ec;
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? std::string() : exe.parent_path().string();
-}
 
 template <typename F>
 bool resolve(void *lib, const char *name, F *fn)

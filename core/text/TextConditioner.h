@@ -23,8 +23,8 @@
 #include "core/io/Checkpoint.h"
 #include "core/io/ModelInfo.h"
 #include "core/models/clip/ClipTextModel.h"
-#include "core/pipeline/Request.h"
 #include "core/text/PromptChunker.h"
+#include "core/text/PromptSyntax.h"
 #include "core/text/Tokenizer.h"
 
 #include <ATen/core/Tensor.h>
