@@ -11,6 +11,7 @@
 // 130 cancelled.
 #include "app/cli/Commands.h"
 
+#include "core/common/Paths.h"
 #include "core/image/ImageIO.h"
 #include "core/image/ImageResize.h"
 #include "core/pipeline/Engine.h"
@@ -169,7 +170,13 @@ int runGenerate(const GenerateArgs &a)
 
     Engine engine;
     LoadOptions load;
-    load.modelPath = a.model;
+    // No model named: the built-in one (resources/builtin-model), so a fresh
+    // checkout generates without a download.
+    load.modelPath = a.model.empty() ? builtinModelPath() : a.model;
+    if (load.modelPath.empty()) {
+        std::fprintf(stderr, "stipple-cli: no model given (-m) and the built-in model was not found\n");
+        return 1;
+    }
     load.vaePath = a.vae;
     load.vocabPath = a.vocab;
     load.dtype = r.dtype;
@@ -208,7 +215,8 @@ void registerGenerateCommand(CLI::App &app, CommandRunner &runner)
 {
     auto args = std::make_shared<GenerateArgs>();
     CLI::App *cmd = app.add_subcommand("generate", "generate images (txt2img, img2img, inpaint, depth2img)");
-    cmd->add_option("-m,--model", args->model, "diffusers folder or single .safetensors checkpoint")->required();
+    cmd->add_option("-m,--model", args->model,
+                    "diffusers folder or single .safetensors checkpoint (default: the built-in model)");
     cmd->add_option("--vae", args->vae, "standalone VAE .safetensors overriding the model's");
     cmd->add_option("--vocab", args->vocab, "CLIP vocabulary for single files: bpe_simple_vocab_16e6.txt.gz or a tokenizer/ folder");
     cmd->add_option("-p,--prompt", args->prompt, "the prompt");

@@ -37,6 +37,7 @@ int main(int argc, char **argv)
     int vaeSteps = defaults.vaeSteps, unetSteps = defaults.unetSteps, batch = defaults.batchSize,
         vaeBatch = defaults.vaeBatchSize;
     std::uint64_t seed = defaults.seed;
+    float vaeLr = defaults.vaeLearningRate, unetLr = defaults.unetLearningRate;
     app.add_option("-o,--out", out, "exported diffusers folder")->capture_default_str();
     app.add_option("-w,--work", work, "checkpoints and logs (resume from here)")->capture_default_str();
     app.add_option("--vae-steps", vaeSteps)->capture_default_str();
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
     app.add_option("--batch", batch, "UNet phase batch size")->capture_default_str();
     app.add_option("--vae-batch", vaeBatch, "VAE phase batch size")->capture_default_str();
     app.add_option("--seed", seed)->capture_default_str();
+    app.add_option("--vae-lr", vaeLr, "VAE learning rate (Adam)")->capture_default_str();
+    app.add_option("--unet-lr", unetLr, "text encoder + UNet learning rate (Adam)")->capture_default_str();
     app.add_option("-t,--threads", threads, "torch threads (default: physical cores)");
     app.add_flag("--quick", quick, "a few steps at 64 px, for CI");
     CLI11_PARSE(app, argc, argv);
@@ -60,13 +63,15 @@ int main(int argc, char **argv)
         o.unetSteps = unetSteps;
         o.batchSize = batch;
         o.vaeBatchSize = vaeBatch;
+        o.vaeLearningRate = vaeLr;
+        o.unetLearningRate = unetLr;
     }
     o.seed = seed;
     o.cancel = g_cancel;
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     o.onProgress = [](const stipple::core::TrainProgress &p) {
-        const double rate = p.elapsedSec > 0 ? p.step / p.elapsedSec : 0;
+        const double rate = p.elapsedSec > 0 ? (p.step - p.firstStep) / p.elapsedSec : 0;
         const double eta = rate > 0 ? (p.total - p.step) / rate : 0;
         const int width = 30;
         const int filled = p.total ? width * p.step / p.total : 0;
@@ -94,7 +99,7 @@ int main(int argc, char **argv)
             s += v[i];
         return n ? s / n : 0.0;
     };
-    std::printf("trained in %s: final VAE MSE %.5f, final UNet eps MSE %.5f (mean of last 100 steps)\n"
+    std::printf("trained in %s: final VAE L1 %.5f, final UNet eps MSE %.5f (mean of last 100 steps)\n"
                 "model: %s\nloss plot: %s\n",
                 formatDuration(r->seconds).c_str(), last(r->vaeLoss), last(r->unetLoss), out.c_str(),
                 r->lossPlotPath.c_str());

@@ -142,16 +142,24 @@ SceneSpec SyntheticShapes::scene(std::uint64_t index) const
     return sc;
 }
 
-std::string SyntheticShapes::caption(const SceneSpec &sc)
+std::string SyntheticShapes::caption(const SceneSpec &sc, CaptionParts parts)
 {
     std::string text;
     for (size_t i = 0; i < sc.objects.size(); ++i) {
         const auto &o = sc.objects[i];
         if (i > 0)
             text += " and ";
-        text += std::string("a ") + kSizeNames[int(o.size)] + " " + kColours[o.colour].name + " " +
-                kShapeNames[int(o.shape)] + " " + kPositions[int(o.position)].phrase;
+        text += "a ";
+        if (parts.size)
+            text += std::string(kSizeNames[int(o.size)]) + " ";
+        text += std::string(kColours[o.colour].name) + " " + kShapeNames[int(o.shape)];
+        if (parts.position)
+            text += parts.americanSpelling && o.position == Position::Centre
+                        ? std::string(" in the center")
+                        : std::string(" ") + kPositions[int(o.position)].phrase;
     }
+    if (!parts.background)
+        return text;
     if (sc.gradientTo >= 0)
         text += std::string(" on a ") + kColours[sc.background].name + " and " + kColours[sc.gradientTo].name +
                 " gradient background";
@@ -194,7 +202,18 @@ Sample SyntheticShapes::generate(std::uint64_t index) const
 {
     Sample s;
     s.scene = scene(index);
-    s.caption = caption(s.scene);
+    CaptionParts parts;
+    if (m_options.partialCaptionProbability > 0) {
+        std::mt19937_64 rng(mix(m_seed * 0x9e3779b97f4a7c15ULL + index + 17));
+        auto chance = [&rng](float p) { return float(rng() % 1000000) / 1e6f < p; };
+        parts.americanSpelling = chance(0.3f);
+        if (chance(m_options.partialCaptionProbability)) {
+            parts.size = chance(0.5f);
+            parts.position = chance(0.5f);
+            parts.background = chance(0.5f);
+        }
+    }
+    s.caption = caption(s.scene, parts);
     s.image = render(s.scene, m_options.imageSize, mix(m_seed ^ mix(index)));
     return s;
 }
@@ -208,7 +227,7 @@ std::vector<std::string> SyntheticShapes::vocabularyWords()
         words.emplace_back(s);
     for (const auto *s : kSizeNames)
         words.emplace_back(s);
-    for (const char *w : {"top", "bottom", "left", "right", "centre"})
+    for (const char *w : {"top", "bottom", "left", "right", "centre", "center"})
         words.emplace_back(w);
     return words;
 }

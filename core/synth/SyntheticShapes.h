@@ -29,6 +29,16 @@ struct SceneSpec {
     int gradientTo = -1;            // >= 0: vertical gradient background -> this colour
 };
 
+// Which attributes a caption states. Training captions sometimes leave some
+// out, so that short prompts ("a blue circle") mean "any size, position and
+// background" instead of being unlike anything the model has read.
+struct CaptionParts {
+    bool size = true;
+    bool position = true;
+    bool background = true;
+    bool americanSpelling = false; // "center" for "centre"
+};
+
 struct Sample {
     SceneSpec scene;
     std::string caption;
@@ -39,6 +49,7 @@ struct DatasetOptions {
     int imageSize = 128;
     float twoObjectProbability = 0.2f;
     float gradientProbability = 0.15f;
+    float partialCaptionProbability = 0.0f; // then each part is left out with p = 0.5
 };
 
 class SyntheticShapes {
@@ -49,7 +60,7 @@ public:
     SceneSpec scene(std::uint64_t index) const;
     Sample generate(std::uint64_t index) const;
 
-    static std::string caption(const SceneSpec &scene);
+    static std::string caption(const SceneSpec &scene, CaptionParts parts = {});
     static Image render(const SceneSpec &scene, int imageSize, std::uint64_t jitterSeed);
 
     // Every caption word, for the sentencepiece training corpus and README.

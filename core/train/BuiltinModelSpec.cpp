@@ -44,7 +44,7 @@ nlohmann::json vaeConfig(double scalingFactor)
         {"in_channels", 3},
         {"latent_channels", 4},
         {"layers_per_block", 1},
-        {"norm_num_groups", 8},
+        {"norm_num_groups", 2},
         {"out_channels", 3},
         {"sample_size", kImageSize},
         {"scaling_factor", scalingFactor},

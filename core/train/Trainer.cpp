@@ -125,27 +125,41 @@ Result<PhaseState> loadPhase(const std::string &dir, const std::string &phase, t
 
 class ProgressReporter {
 public:
-    ProgressReporter(const TrainOptions &o, std::string phase, int total)
-        : m_opt(o), m_phase(std::move(phase)), m_total(total), m_t0(Clock::now())
+    ProgressReporter(const TrainOptions &o, std::string phase, int total, int firstStep)
+        : m_opt(o), m_phase(std::move(phase)), m_total(total), m_first(firstStep), m_t0(Clock::now())
     {
     }
     void report(int step, float loss)
     {
         m_ema = m_ema < 0 ? loss : 0.98f * m_ema + 0.02f * loss;
         if (m_opt.onProgress)
-            m_opt.onProgress({m_phase, step, m_total, m_ema, secondsSince(m_t0)});
+            m_opt.onProgress({m_phase, step, m_total, m_first, m_ema, secondsSince(m_t0)});
     }
 
 private:
     const TrainOptions &m_opt;
     std::string m_phase;
     int m_total;
+    int m_first;
     Clock::time_point m_t0;
     float m_ema = -1;
 };
 
 // SD 1.x scaled-linear schedule: betas = linspace(sqrt(0.00085), sqrt(0.012), 1000)^2
 // (diffusers DDPMScheduler beta_schedule="scaled_linear"); alphas_cumprod = cumprod(1 - betas).
+// Cosine decay from `base` to base/10 over the phase (Loshchilov & Hutter 2017, SGDR
+// without restarts), after a short linear warm-up that keeps Adam's first steps small.
+void setLearningRate(torch::optim::Optimizer &opt, double base, int step, int total)
+{
+    const int warmup = std::min(200, std::max(1, total / 20));
+    const double progress = total > 0 ? double(step) / total : 1.0;
+    double lr = base * (0.1 + 0.9 * 0.5 * (1 + std::cos(M_PI * progress)));
+    if (step < warmup)
+        lr *= double(step + 1) / warmup;
+    for (auto &group : opt.param_groups())
+        static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
+}
+
 at::Tensor scaledLinearAlphasCumprod()
 {
     at::Tensor betas = at::linspace(std::sqrt(0.00085), std::sqrt(0.012), 1000, at::kFloat).pow(2);
@@ -164,6 +178,7 @@ TrainOptions quickTrainOptions(const std::string &outDir, const std::string &wor
     o.batchSize = 2;
     o.vaeBatchSize = 2;
     o.imageSize = 32;
+    o.vaeLowResFraction = 0;
     o.checkpointEvery = 10;
     o.vaeLearningRate = 2e-3f;
     o.unetLearningRate = 1e-3f;
@@ -184,7 +199,7 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
         const std::string spmPrefix = o.workDir + "/spm";
         if (!fs::exists(spmPrefix + ".model")) {
             if (o.onProgress)
-                o.onProgress({"tokenizer", 0, 1, 0, 0});
+                o.onProgress({"tokenizer", 0, 1, 0, 0, 0});
             auto s = writeCaptionCorpus(o.workDir + "/captions.txt", o.seed, 20000);
             if (!s)
                 return s.error();
@@ -197,6 +212,7 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
             return tok.error();
         std::shared_ptr<const Tokenizer> tokenizer = *tok;
         TrainingData data(o.seed, o.imageSize, tokenizer);
+        TrainingData lowResData(o.seed, std::min(o.vaeLowResSize, o.imageSize), tokenizer);
 
         // 2. VAE.
         auto vaeCfg = VaeConfig::fromJson(builtin::vaeConfig(1.0));
@@ -209,8 +225,17 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
         if (!vst)
             return vst.error();
         PhaseState vaeState = *vst;
+        if (vaeState.step == 0) {
+            // Start from a near-deterministic posterior (sigma = e^-4): with the default
+            // logvar of 0 the decoder first sees unit noise over a tiny mean and learns
+            // very slowly; the KL term is free to widen sigma again later.
+            torch::NoGradGuard ng;
+            at::Tensor bias = vae->named_parameters()["quant_conv.bias"];
+            const auto l = bias.size(0) / 2;
+            bias.slice(0, l).fill_(-8.0);
+        }
         {
-            ProgressReporter rep(o, "vae", o.vaeSteps);
+            ProgressReporter rep(o, "vae", o.vaeSteps, vaeState.step);
             vae->train();
             for (int step = vaeState.step; step < o.vaeSteps; ++step) {
                 if (o.cancel.isCancelled()) {
@@ -219,7 +244,11 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
                         return s.error();
                     break;
                 }
-                const auto b = data.batch(o.fixedBatch ? 1000000 : 1000000 + step, o.vaeBatchSize, 0.f);
+                const bool lowRes = step < int(o.vaeLowResFraction * o.vaeSteps);
+                // 4x the samples per step at a quarter of the pixels: the same cost.
+                const int n = lowRes ? o.vaeBatchSize * 4 : o.vaeBatchSize;
+                const auto b = (lowRes ? lowResData : data).batch(o.fixedBatch ? 1000000 : 1000000 + step, n, 0.f);
+                setLearningRate(vaeOpt, o.vaeLearningRate, step, o.vaeSteps);
                 auto post = vae->encode(b.images);
                 const at::Tensor z = post.mean + post.std * at::randn_like(post.mean);
                 const at::Tensor rec = vae->decode(z);
@@ -227,13 +256,15 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
                 // weighted 1e-6 as LDM's KL-f8 autoencoder does.
                 const at::Tensor kl =
                     0.5 * (post.mean.pow(2) + post.logvar.exp() - 1 - post.logvar).sum({1, 2, 3}).mean();
-                const at::Tensor mse = (rec - b.images).pow(2).mean();
-                const at::Tensor loss = mse + 1e-6 * kl;
+                // L1 reconstruction, as LDM's autoencoder (Rombach et al. 2022, sec. 3): it keeps
+                // flat colours saturated where MSE settles for a washed-out mean.
+                const at::Tensor l1 = (rec - b.images).abs().mean();
+                const at::Tensor loss = l1 + 1e-6 * kl;
                 vaeOpt.zero_grad();
                 loss.backward();
                 torch::nn::utils::clip_grad_norm_(vae->parameters(), 1.0);
                 vaeOpt.step();
-                vaeState.losses.push_back(mse.item<float>());
+                vaeState.losses.push_back(l1.item<float>());
                 vaeState.step = step + 1;
                 rep.report(step + 1, vaeState.losses.back());
                 if ((step + 1) % o.checkpointEvery == 0 || step + 1 == o.vaeSteps) {
@@ -281,7 +312,7 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
         PhaseState unetState = *ust;
         const at::Tensor alphasCumprod = scaledLinearAlphasCumprod();
         {
-            ProgressReporter rep(o, "unet", o.unetSteps);
+            ProgressReporter rep(o, "unet", o.unetSteps, unetState.step);
             te->train();
             unet->train();
             for (int step = unetState.step; step < o.unetSteps; ++step) {
@@ -292,6 +323,7 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
                     break;
                 }
                 const auto b = data.batch(o.fixedBatch ? 0 : step, o.batchSize, o.captionDropout);
+                setLearningRate(opt, o.unetLearningRate, step, o.unetSteps);
                 at::Tensor latents;
                 {
                     torch::NoGradGuard ng;
@@ -323,7 +355,7 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
         }
         result.unetLoss = unetState.losses;
         result.lossPlotPath = o.workDir + "/loss.png";
-        auto plot = writeLossPlot(result.lossPlotPath, {{"vae reconstruction (MSE)", result.vaeLoss},
+        auto plot = writeLossPlot(result.lossPlotPath, {{"vae reconstruction (L1)", result.vaeLoss},
                                                         {"unet epsilon (MSE)", result.unetLoss}});
         if (!plot)
             logWarning(plot.error().message);
@@ -332,7 +364,7 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
 
         // 4. Export a diffusers folder, fp16.
         if (o.onProgress)
-            o.onProgress({"export", 0, 1, 0, secondsSince(t0)});
+            o.onProgress({"export", 0, 1, 0, 0, secondsSince(t0)});
         auto writeJson = [](const std::string &path, const nlohmann::json &j) {
             std::ofstream out(path);
             out << j.dump(2) << '\n';

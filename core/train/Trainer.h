@@ -3,7 +3,7 @@
 // inference engine runs (AutoencoderKL, CLIP text transformer,
 // UNet2DConditionModel):
 //   1. a sentencepiece tokenizer trained on the captions (spm_train);
-//   2. the VAE: reconstruction (MSE) + KL (weight 1e-6, as LDM's KL-f8);
+//   2. the VAE: reconstruction (L1) + KL (weight 1e-6, as LDM's KL-f8);
 //   3. the text encoder and the UNet together: epsilon prediction on SD 1.x's
 //      scaled-linear schedule (so every sampler works unchanged), with the
 //      caption dropped 10% of the time for classifier-free guidance.
@@ -26,6 +26,7 @@ struct TrainProgress {
     std::string phase; // "tokenizer", "vae", "unet", "export"
     int step = 0;
     int total = 0;
+    int firstStep = 0; // step this invocation resumed from (rates count from here)
     float loss = 0;    // smoothed
     double elapsedSec = 0;
 };
@@ -43,6 +44,10 @@ struct TrainOptions {
     std::uint64_t seed = 1;
     int checkpointEvery = 250;
     int imageSize = 128;
+    // The VAE is fully convolutional: it learns colours and edges 4x faster on
+    // small renders of the same scenes, then finishes at imageSize.
+    int vaeLowResSize = 64;
+    float vaeLowResFraction = 0.75f;
     bool fixedBatch = false;  // train on one batch (smoke test: the loss must fall)
     std::function<void(const TrainProgress &)> onProgress;
     CancelToken cancel;
