@@ -589,6 +589,13 @@ Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &op
             ck.info.components.push_back({name, parameterCount(comp->weights), storedDtypeOf(comp->weights), comp->source});
             convertFloats(comp->weights, options.dtype);
         }
+        // Native resolution: the UNet's latent sample_size times the VAE's
+        // downscale, 2^(levels - 1) (diffusers' vae_scale_factor).
+        const auto boc = ck.vae.config.find("block_out_channels");
+        const auto ss = ck.unet.config.find("sample_size");
+        if (boc != ck.vae.config.end() && boc->is_array() && !boc->empty() && ss != ck.unet.config.end() &&
+            ss->is_number_integer() && ss->get<int>() > 0 && ss->get<int>() < 4096)
+            ck.info.nativeResolution = ss->get<int>() << (boc->size() - 1);
         ck.info.loadSeconds += secondsSince(t0);
         return ck;
     } catch (const c10::Error &e) {

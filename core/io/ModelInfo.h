@@ -35,6 +35,7 @@ struct ModelInfo {
     std::string predictionSource; // how it was decided: "scheduler_config", "metadata", "yaml", "heuristic: ..."
     std::string vaeOverride;      // standalone VAE file, if any
     std::vector<ComponentInfo> components;
+    int nativeResolution = 0;     // pixels the model was trained at (512 for SD 1.x); 0 = unknown
     double openSeconds = 0;       // header parse + mmap
     double loadSeconds = 0;       // building modules, converting weights
 };

@@ -14,8 +14,10 @@
 // Random numbers: stochastic samplers draw torch::randn(latents.sizes(),
 // generator) (in the model output's dtype, as diffusers) in exactly diffusers' order: Euler a one draw
 // per step (also the last); DDPM one per step with t > 0; DDIM with eta > 0
-// one per step; DPM++ SDE one per model call except the final step's (its
-// Brownian-tree noise is replaced by an equivalent Brownian path, see
+// one per step; DPM++ SDE one torch::randint(0, 2^63 - 1, {}) at its first
+// model call, the entropy of a torchsde Brownian tree (BrownianTree.h) from
+// which all its noise comes (diffusers DPMSolverSDEScheduler with
+// noise_sampler_seed unset draws the same from torch's global generator, see
 // SigmaSteppers.cpp). Plain Euler draws nothing (diffusers 0.25 draws and
 // discards one tensor per step when given a generator; no output depends on it).
 // Thread-safety: sample() keeps all per-run state on its stack; concurrent

@@ -4,10 +4,14 @@
 // LMSDiscreteScheduler, HeunDiscreteScheduler, DPMSolverSDEScheduler.
 #include "core/schedulers/Steppers.h"
 
+#include "core/schedulers/BrownianTree.h"
+
 #include <ATen/ATen.h>
 
 #include <cmath>
 #include <deque>
+#include <limits>
+#include <memory>
 
 namespace stipple::core::detail {
 
@@ -197,15 +201,15 @@ private:
 // log-midpoint sigma_mid with an ancestral step, stage 2 restarts from the
 // stage-1 input with the midpoint's x0 to sigma_next, again ancestral.
 //
-// DEVIATION from diffusers: diffusers draws the ancestral noise from a
-// torchsde Brownian tree seeded by torch.randint (not reproducible without
-// torchsde). We simulate the same Brownian motion W(sigma) at the points it
-// is queried, from the run's generator: stage 1 draws z1 and uses
-// (W(s_mid) - W(s)) / sqrt|s_mid - s| = z1; stage 2 draws z2 and uses
-// (W(s_next) - W(s)) / sqrt|s_next - s| with W(s_next) - W(s_mid) = z2 sqrt|s_next - s_mid|.
-// Same distribution and correlation, different numbers: images differ from
-// diffusers' for the same seed (they also differ between diffusers runs
-// unless its noise_sampler_seed is set).
+// Noise: diffusers' BrownianTreeNoiseSampler. At the first step a torchsde
+// Brownian tree (BrownianTree.h) is built over [min sigma > 0, max sigma] of
+// the whole schedule, with the latents' shape and dtype, seeded with
+// torch.randint(0, 2^63 - 1, []) drawn from the run's generator (diffusers
+// draws it from torch's global generator when noise_sampler_seed is unset,
+// which is the pipeline's generator when that is torch.manual_seed(seed)).
+// Each ancestral step from sigma_a to sigma_b adds
+// sigma_up * (W(sigma_b) - W(sigma_a)) / sqrt|sigma_b - sigma_a|, with
+// sigma_a/b = exp(-t) recomputed in float32 as diffusers does.
 class DpmppSdeStepper final : public Stepper {
 public:
     using Stepper::Stepper;
@@ -218,6 +222,8 @@ public:
 
     StepOutput step(const at::Tensor &out, int i, const at::Tensor &xIn) override
     {
+        if (!m_tree) // diffusers creates it (and draws its seed) first thing, also before a final step
+            createTree(xIn);
         const bool first = !m_sample.defined();
         const float sigma = first ? m_d.sigma[i] : m_d.sigma[i - 1];
         const float sigmaNext = first ? m_d.sigma[i + 1] : m_d.sigma[i];
@@ -247,7 +253,7 @@ public:
         const float ratio = sigmaFn(ancestralT) / sigmaFn(t);
         const float expm1 = tensorExpm1(t - ancestralT);
         at::Tensor prev = sample * ratio - x0 * expm1;
-        prev = prev + brownianNoise(out, sigmaFn(t), sigmaFn(tNext), first) * up;
+        prev = prev + treeNoise(sigmaFn(t), sigmaFn(tNext)) * up;
         if (first) {
             m_sample = sample;
             m_midSigma = sigmaFn(tNext);
@@ -258,26 +264,44 @@ public:
     }
 
 private:
-    // (W(b) - W(a)) / sqrt|b - a| for the two queries of one step (see above).
-    at::Tensor brownianNoise(const at::Tensor &like, float a, float b, bool first)
+    // diffusers step(): BrownianTreeNoiseSampler(sample, sigmas[sigmas > 0].min(),
+    // sigmas.max(), noise_sampler_seed = None) on the first call.
+    void createTree(const at::Tensor &like)
     {
-        at::Tensor z = drawNoise(m_gen, like);
-        if (first) {
-            m_z1 = z;
-            m_stage1Span = std::abs(double(b) - double(a));
-            return z;
+        float lo = std::numeric_limits<float>::infinity();
+        float hi = -std::numeric_limits<float>::infinity();
+        for (float s : m_d.sigma) {
+            if (s > 0.0f)
+                lo = std::min(lo, s);
+            hi = std::max(hi, s);
         }
-        const double total = std::abs(double(b) - double(a));
-        const double rest = std::max(total - m_stage1Span, 0.0);
-        if (!m_z1.defined() || total <= 0.0)
-            return z;
-        return (m_z1 * std::sqrt(m_stage1Span) + z * std::sqrt(rest)) / std::sqrt(total);
+        c10::optional<at::Generator> gen;
+        if (m_gen.defined())
+            gen = m_gen;
+        // torch.randint(0, 2**63 - 1, []).item()
+        const int64_t entropy = at::randint(0, std::numeric_limits<int64_t>::max(), {}, gen, at::kLong).item<int64_t>();
+        m_tree = std::make_unique<BrownianTree>(lo, hi, static_cast<uint64_t>(entropy), like.sizes(),
+                                                like.scalar_type());
+        m_device = like.device(); // the tree lives on the CPU
+    }
+
+    // BrownianTreeNoiseSampler(a, b) = BatchedBrownianTree(a, b) / |b - a|.sqrt():
+    // the tree is queried on the sorted pair and the result negated when the
+    // order was reversed (sigmas decrease, so always here); the divisor is a
+    // float32 0-dim tensor like diffusers'.
+    at::Tensor treeNoise(float a, float b)
+    {
+        const bool reversed = !(a < b);
+        at::Tensor w = m_tree->increment(reversed ? b : a, reversed ? a : b);
+        w = w.to(m_device) * (reversed ? -1 : 1);
+        const at::Tensor span = (at::scalar_tensor(b, at::kFloat) - at::scalar_tensor(a, at::kFloat)).abs().sqrt();
+        return w / span;
     }
 
     at::Tensor m_sample; // defined between the two stages
     float m_midSigma = 0.0f;
-    at::Tensor m_z1;
-    double m_stage1Span = 0.0;
+    std::unique_ptr<BrownianTree> m_tree; // created at the first step
+    at::Device m_device = at::kCPU;
 };
 
 } // namespace

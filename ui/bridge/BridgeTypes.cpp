@@ -1,6 +1,9 @@
 #include "ui/bridge/BridgeTypes.h"
 
+#include "core/common/Paths.h"
 #include "core/io/ModelInfo.h"
+
+#include <QFileInfo>
 
 #include <QCoreApplication>
 
@@ -54,6 +57,10 @@ ModelSummary toModelSummary(const core::ModelInfo &info)
     }
     s.openSeconds = info.openSeconds;
     s.loadSeconds = info.loadSeconds;
+    s.nativeResolution = info.nativeResolution;
+    const std::string builtin = core::builtinModelPath();
+    s.builtin = !builtin.empty() && QFileInfo(s.path).canonicalFilePath() ==
+                                        QFileInfo(QString::fromStdString(builtin)).canonicalFilePath();
     return s;
 }
 

@@ -67,6 +67,8 @@ struct ModelSummary {
     QList<ComponentSummary> components;
     double openSeconds = 0;
     double loadSeconds = 0;
+    int nativeResolution = 0; // training resolution in pixels, 0 = unknown
+    bool builtin = false;     // Stipple's built-in model (resources/builtin-model)
 
     bool isValid() const { return !path.isEmpty(); }
     // "SD 1.x inpaint, v-prediction" style one-liner (translated).

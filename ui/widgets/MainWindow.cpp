@@ -640,6 +640,17 @@ void MainWindow::onModelLoaded(const ModelSummary &model)
     showMessage(tr("Loaded %1 (%2).").arg(model.displayName, model.describe()));
     if (mode() != GenerationMode::Inpaint && model.inpaint)
         statusBar()->showMessage(tr("This is an inpainting model: use the Inpaint mode."), 8000);
+    // The size follows the model's training resolution unless the user chose
+    // another: the 128-pixel built-in model asked for 512 pixels repeats
+    // shapes across the canvas, an SD 1.x model asked for 128 draws mush.
+    if (model.nativeResolution > 0 && model.nativeResolution != m_modelNativeSize) {
+        if (m_params->imageWidth() == m_modelNativeSize && m_params->imageHeight() == m_modelNativeSize)
+            m_params->setImageSize(model.nativeResolution, model.nativeResolution);
+        m_modelNativeSize = model.nativeResolution;
+    }
+    // The built-in model knows only its caption language: start from an example.
+    if (model.builtin && m_prompt->toPlainText().trimmed().isEmpty())
+        m_prompt->setPlainText(QStringLiteral("a large red star in the centre on a blue background"));
     updatePlaceholder();
     updateActions();
 }

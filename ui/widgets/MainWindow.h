@@ -138,6 +138,7 @@ private:
     quint64 m_currentJob = 0;
     QString m_pendingModel;   // path being loaded
     QString m_lastRequestedModel; // reloaded after the vocabulary is installed
+    int m_modelNativeSize = 512;  // the loaded model's training resolution (size follows it)
     QString m_lastMessage;
     QSize m_requestSize;      // size of the running request (previews are scaled to it)
 };

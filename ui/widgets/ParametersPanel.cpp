@@ -259,6 +259,12 @@ void ParametersPanel::setLastSeed(qint64 seed)
                                       : tr("Reuse the seed of the last image"));
 }
 
+void ParametersPanel::setImageSize(int width, int height)
+{
+    m_width->setValue(width);
+    m_height->setValue(height);
+}
+
 int ParametersPanel::imageWidth() const { return m_width->value(); }
 int ParametersPanel::imageHeight() const { return m_height->value(); }
 bool ParametersPanel::inpaintOnlyMasked() const { return m_inpaintArea->currentIndex() == 1; }

@@ -44,6 +44,7 @@ public:
     // The seed of the last image, offered by the "reuse seed" button.
     void setLastSeed(qint64 seed);
 
+    void setImageSize(int width, int height);
     int imageWidth() const;
     int imageHeight() const;
     bool inpaintOnlyMasked() const;

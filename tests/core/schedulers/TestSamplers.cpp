@@ -8,6 +8,7 @@
 // x(sigma1) = mu + (x(sigma0) - mu) sqrt(s^2 + sigma1^2) / sqrt(s^2 + sigma0^2),
 // so deterministic samplers must converge to that as steps grow, and
 // stochastic ones must end with samples of mean mu and std s.
+#include "core/schedulers/BrownianTree.h"
 #include "core/schedulers/Sampler.h"
 
 #include <ATen/ATen.h>
@@ -17,6 +18,7 @@
 #include <QTest>
 
 #include <cmath>
+#include <limits>
 
 using namespace stipple::core;
 
@@ -514,20 +516,36 @@ void TestSamplers::dpmppSdeFirstStage()
     const double down = std::sqrt(mid * mid - up * up);
     const at::Tensor x = e.start.to(at::kDouble);
     const at::Tensor d0 = x - s0 * outs[0];
+    // The noise is diffusers' BrownianTreeNoiseSampler: a torchsde Brownian
+    // tree over [min sigma > 0, max sigma] seeded by randint(0, 2^63 - 1)
+    // from the run's generator, queried at exp(-t) recomputed in float32.
     at::Generator g = seeded(99);
-    const at::Tensor z1 = at::randn({1, 4, 8, 8}, g, at::kFloat).to(at::kDouble);
+    const int64_t entropy = at::randint(0, std::numeric_limits<int64_t>::max(), {}, g, at::kLong).item<int64_t>();
+    const at::Tensor sig = s.sigmas();
+    BrownianTree tree(sig.masked_select(sig > 0).min().item<double>(), sig.max().item<double>(), uint64_t(entropy),
+                      {1, 4, 8, 8});
+    auto f32 = [](double v) { return at::scalar_tensor(v, at::kFloat); };
+    const at::Tensor tS0 = f32(s0).log().neg(), tS1 = f32(s1).log().neg();
+    const double s0q = tS0.neg().exp().item<double>();
+    const double midq = (tS0 + (tS1 - tS0) * 0.5).neg().exp().item<double>();
+    const double s1q = tS1.neg().exp().item<double>();
+    // (W(b) - W(a)) / sqrt|b - a| with b < a: the negated increment over [b, a].
+    const at::Tensor z1 = -tree.increment(midq, s0q).to(at::kDouble) / std::sqrt(s0q - midq);
+    QVERIFY(std::abs(z1.std().item<double>() - 1) < 0.25);
     // Ancestral step to sigma_mid: Euler to sigma_down, then sigma_up noise.
     expectClose(lat[0], d0 + (down / s0) * (x - d0) + up * z1, 2e-5, "SDE stage 1");
     // The second model call sees x1 / sqrt(mid^2 + 1) at the midpoint's timestep.
     expectClose(inputs[1], lat[0].to(at::kDouble) / std::sqrt(mid * mid + 1), 1e-5, "SDE stage 2 input");
     SigmaOfT sigmaOf(s);
     QVERIFY(std::abs(sigmaOf(times[1]) - mid) < 1e-4 * mid);
-    // Stage 2: from x with the midpoint's x0 to sigma_1, noise with the Brownian increment.
+    // Stage 2: from x with the midpoint's x0 to sigma_1, noise with the
+    // Brownian increment over the whole step, which contains stage 1's.
     const at::Tensor dMid = lat[0].to(at::kDouble) - mid * outs[1];
     const double up2 = std::min(s1, std::sqrt(s1 * s1 * (s0 * s0 - s1 * s1) / (s0 * s0)));
     const double down2 = std::sqrt(s1 * s1 - up2 * up2);
-    const at::Tensor z2 = at::randn({1, 4, 8, 8}, g, at::kFloat).to(at::kDouble);
-    const at::Tensor w = (z1 * std::sqrt(s0 - mid) + z2 * std::sqrt(mid - s1)) / std::sqrt(s0 - s1);
+    const at::Tensor w = -tree.increment(s1q, s0q).to(at::kDouble) / std::sqrt(s0q - s1q);
+    const at::Tensor rest = -tree.increment(s1q, midq).to(at::kDouble);
+    expectClose(w * std::sqrt(s0q - s1q), z1 * std::sqrt(s0q - midq) + rest, 1e-5, "Brownian increments add up");
     expectClose(lat[1], dMid + (down2 / s0) * (x - dMid) + up2 * w, 2e-5, "SDE stage 2");
 }
 

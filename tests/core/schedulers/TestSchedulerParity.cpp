@@ -1,6 +1,7 @@
 // Parity of every `scheduler` fixture (diffusers 0.25.0 reference tensors in
-// ../shared/fixtures/schedulers, and the 20 extra cases of ref/ made by
-// ref/make_reference.py for Heun, LMS/Euler Karras, UniPC, DPM++ SDE, ...)
+// ../shared/fixtures/schedulers, and the 24 extra cases of ref/ made by
+// ref/make_reference.py for Heun, LMS/Euler Karras, UniPC, DPM++ SDE with
+// torchsde's Brownian-tree noise, ...)
 // with Schedule + sample(): tables
 // (timesteps, betas, alphas_cumprod, sigmas, init_noise_sigma, order), the
 // scaled model inputs, every step's prev_sample and pred_original_sample, and
@@ -18,6 +19,7 @@
 #include <QTest>
 
 #include <fstream>
+#include <limits>
 
 using namespace stipple::core;
 
@@ -163,6 +165,23 @@ void TestSchedulerParity::cases()
         QVERIFY2(maxAbs(drawn, initial) <= 1e-6, "initial sample is not randn(seed) * init_noise_sigma");
     }
 
+    // The step generator: seeded seed + 2, or (DPM++ SDE "pipeline_rng" case)
+    // the initial sample's generator after drawing it, as a pipeline does.
+    auto stepGenerator = [&] {
+        if (c.value("step_generator", std::string()) != "after_initial_sample")
+            return seeded(seed + 2);
+        at::Generator g = seeded(seed);
+        at::randn(initial.sizes(), g, initial.options());
+        return g;
+    };
+    // DPM++ SDE: diffusers seeded its Brownian tree with torch.randint(0,
+    // 2**63 - 1, []) from that generator, as the sampler does.
+    if (c.contains("brownian_tree_entropy")) {
+        const int64_t drawn =
+            at::randint(0, std::numeric_limits<int64_t>::max(), {}, stepGenerator(), at::kLong).item<int64_t>();
+        QCOMPARE(uint64_t(drawn), c.at("brownian_tree_entropy").get<uint64_t>());
+    }
+
     // The run: model outputs fed in call order; the step generator is seed + 2.
     const at::Tensor modelOutputs = get("model_outputs");
     const at::Tensor refScaled = get("scaled_inputs");
@@ -183,7 +202,7 @@ void TestSchedulerParity::cases()
     double worstPrev = 0, worstPred = 0, worstAbs = 0;
     std::vector<at::Tensor> denoisedAll;
     SampleOptions options;
-    options.generator = seeded(seed + 2);
+    options.generator = stepGenerator();
     options.onStep = [&](int step, int total, at::Tensor &latents, const at::Tensor &denoised) {
         worstPrev = std::max(worstPrev, normalisedError(latents, refPrev[step], 1e-5, 1e-5));
         worstAbs = std::max(worstAbs, maxAbs(latents, refPrev[step]));
