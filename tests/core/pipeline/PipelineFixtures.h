@@ -11,6 +11,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QString>
 
 #include <algorithm>
@@ -150,6 +151,33 @@ inline PixelDiff pixelDiff(const core::Image &a, const core::Image &b)
     }
     d.mean = sum / double(a.pixels.size());
     return d;
+}
+
+// One run of the stipple-cli binary: `generate` plus args, one torch thread.
+struct CliRun {
+    int exitCode = -1;
+    QString stderrText;
+};
+
+inline CliRun runCli(const QStringList &args)
+{
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("STIPPLE_NO_REEXEC"), QStringLiteral("1"));
+    p.setProcessEnvironment(env);
+    // One torch thread: the test machines are shared and small.
+    p.start(QStringLiteral(STIPPLE_BINARY_DIR "/bin/stipple-cli"),
+            QStringList{QStringLiteral("-t"), QStringLiteral("1"), QStringLiteral("generate")} + args);
+    CliRun r;
+    if (!p.waitForFinished(300000)) {
+        p.kill();
+        p.waitForFinished();
+        r.stderrText = QStringLiteral("stipple-cli did not finish within 300 s");
+        return r;
+    }
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.stderrText = QString::fromLocal8Bit(p.readAllStandardError());
+    return r;
 }
 
 } // namespace stipple::test

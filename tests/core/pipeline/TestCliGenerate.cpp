@@ -14,29 +14,6 @@ using namespace stipple::test;
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString stderrText;
-};
-
-Run runCli(const QStringList &args)
-{
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("STIPPLE_NO_REEXEC"), QStringLiteral("1"));
-    p.setProcessEnvironment(env);
-    // One torch thread: the test machines are shared and small.
-    p.start(QStringLiteral(STIPPLE_BINARY_DIR "/bin/stipple-cli"),
-            QStringList{QStringLiteral("-t"), QStringLiteral("1"), QStringLiteral("generate")} + args);
-    Run r;
-    if (!p.waitForFinished(300000)) {
-        p.kill();
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.stderrText = QString::fromLocal8Bit(p.readAllStandardError());
-    return r;
-}
 
 } // namespace
 
@@ -81,7 +58,7 @@ private Q_SLOTS:
         }
         if (req->mask)
             args << "--mask" << QString::fromStdString(fixturePath(c.value(QStringLiteral("mask_image")).toString()));
-        const Run run = runCli(args);
+        const CliRun run = runCli(args);
         QVERIFY2(run.exitCode == 0, qPrintable(run.stderrText));
         QVERIFY(run.stderrText.contains(QStringLiteral("denoise")));
         auto mine = readImage(out.toStdString());
@@ -109,7 +86,7 @@ private Q_SLOTS:
         f.write("this is not a picture");
         f.close();
         const QString model = QString::fromStdString(loadOptionsFor(QStringLiteral("tiny-sd1"), Layout::Diffusers).modelPath);
-        Run r = runCli({"-m", model, "-p", "x", "-i", bogus, "-o", dir.filePath(QStringLiteral("o.png"))});
+        CliRun r = runCli({"-m", model, "-p", "x", "-i", bogus, "-o", dir.filePath(QStringLiteral("o.png"))});
         QVERIFY(r.exitCode != 0);
         QVERIFY2(r.stderrText.contains(QStringLiteral("photo.png")), qPrintable(r.stderrText));
         r = runCli({"-m", model, "-p", "x", "-W", "65", "-H", "64", "-o", dir.filePath(QStringLiteral("o.png"))});

@@ -42,32 +42,6 @@ QJsonObject refCase(const QString &id)
     return {};
 }
 
-struct Run {
-    int exitCode = -1;
-    QString stderrText;
-};
-
-Run runCli(const QStringList &args)
-{
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("STIPPLE_NO_REEXEC"), QStringLiteral("1"));
-    p.setProcessEnvironment(env);
-    // One torch thread: the test machines are shared and small.
-    p.start(QStringLiteral(STIPPLE_BINARY_DIR "/bin/stipple-cli"),
-            QStringList{QStringLiteral("-t"), QStringLiteral("1"), QStringLiteral("generate")} + args);
-    Run r;
-    if (!p.waitForFinished(300000)) {
-        p.kill();
-        p.waitForFinished();
-        r.stderrText = QStringLiteral("stipple-cli did not finish within 300 s");
-        return r;
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.stderrText = QString::fromLocal8Bit(p.readAllStandardError());
-    return r;
-}
-
 // The command line for one case, as a user would type it.
 QStringList argsFor(const QJsonObject &c, const LoadOptions &load, const QString &out)
 {
@@ -133,7 +107,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         const QString out = dir.filePath(QStringLiteral("out.png"));
-        const Run run = runCli(argsFor(c, load, out));
+        const CliRun run = runCli(argsFor(c, load, out));
         QVERIFY2(run.exitCode == 0, qPrintable(run.stderrText));
 
         const QJsonArray pngs = c.value(QStringLiteral("pngs")).toArray();
