@@ -38,6 +38,7 @@ int main(int argc, char **argv)
         vaeBatch = defaults.vaeBatchSize;
     std::uint64_t seed = defaults.seed;
     float vaeLr = defaults.vaeLearningRate, unetLr = defaults.unetLearningRate;
+    float offsetNoise = defaults.offsetNoise;
     app.add_option("-o,--out", out, "exported diffusers folder")->capture_default_str();
     app.add_option("-w,--work", work, "checkpoints and logs (resume from here)")->capture_default_str();
     app.add_option("--vae-steps", vaeSteps)->capture_default_str();
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
     app.add_option("--vae-batch", vaeBatch, "VAE phase batch size")->capture_default_str();
     app.add_option("--seed", seed)->capture_default_str();
     app.add_option("--vae-lr", vaeLr, "VAE learning rate (Adam)")->capture_default_str();
+    app.add_option("--offset-noise", offsetNoise, "per-channel constant in the UNet's training noise")
+        ->capture_default_str();
     app.add_option("--unet-lr", unetLr, "text encoder + UNet learning rate (Adam)")->capture_default_str();
     app.add_option("-t,--threads", threads, "torch threads (default: physical cores)");
     app.add_flag("--quick", quick, "a few steps at 64 px, for CI");
@@ -65,6 +68,7 @@ int main(int argc, char **argv)
         o.vaeBatchSize = vaeBatch;
         o.vaeLearningRate = vaeLr;
         o.unetLearningRate = unetLr;
+        o.offsetNoise = offsetNoise;
     }
     o.seed = seed;
     o.cancel = g_cancel;

@@ -330,11 +330,13 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
                     auto post = vae->encode(b.images);
                     latents = (post.mean + post.std * at::randn_like(post.mean)) * scale;
                 }
-                // Cosine-free, plain DDPM training (Ho et al. 2020, Algorithm 1):
-                // x_t = sqrt(a_t) x_0 + sqrt(1 - a_t) eps, predict eps.
+                // DDPM training (Ho et al. 2020, Algorithm 1) on the scaled-linear
+                // schedule: x_t = sqrt(a_t) x_0 + sqrt(1 - a_t) eps, predict eps (with offset noise).
                 const at::Tensor t = at::randint(0, 1000, {o.batchSize}, at::kLong);
                 const at::Tensor a = alphasCumprod.index_select(0, t).view({-1, 1, 1, 1});
-                const at::Tensor noise = at::randn_like(latents);
+                at::Tensor noise = at::randn_like(latents);
+                if (o.offsetNoise > 0)
+                    noise = noise + o.offsetNoise * at::randn({latents.size(0), latents.size(1), 1, 1});
                 const at::Tensor noisy = a.sqrt() * latents + (1 - a).sqrt() * noise;
                 const at::Tensor context = te->encode(b.ids, 1);
                 const at::Tensor pred = unet->forward(noisy, t, context);

@@ -34,13 +34,19 @@ struct TrainProgress {
 struct TrainOptions {
     std::string outDir;      // exported diffusers folder
     std::string workDir;     // checkpoints, corpus, tokenizer, loss plot
-    int vaeSteps = 1500;
-    int unetSteps = 30000;
+    // Defaults: the run that made resources/builtin-model (about 1 h 45 min here).
+    int vaeSteps = 4000;
+    int unetSteps = 4500;
     int batchSize = 16;       // UNet phase
-    int vaeBatchSize = 6;     // VAE phase (full-resolution images)
-    float vaeLearningRate = 1e-3f;
-    float unetLearningRate = 4e-4f;
+    int vaeBatchSize = 8;     // VAE phase (full-resolution images; x4 at low resolution)
+    float vaeLearningRate = 2e-3f;
+    float unetLearningRate = 6e-4f;
     float captionDropout = 0.1f;
+    // Offset noise (N. Guttenberg, "Diffusion with offset noise", Crosslabs 2023):
+    // a per-channel constant added to the training noise. SD's schedule keeps a
+    // trace of the image at t = 999, so without it the model learns to keep the
+    // start noise's mean colour and ignores "on a blue background".
+    float offsetNoise = 0.1f;
     std::uint64_t seed = 1;
     int checkpointEvery = 250;
     int imageSize = 128;
