@@ -38,6 +38,15 @@ double colourShare(const Image &img, const Image &region, int wanted)
     return inside ? double(hits) / inside : 0.0;
 }
 
+// A 128x128 render of one object, as the training data draws it.
+Image renderScene(int background, ShapeSpec object, std::uint64_t jitterSeed)
+{
+    SceneSpec scene;
+    scene.background = background;
+    scene.objects.push_back(object);
+    return SyntheticShapes::render(scene, 128, jitterSeed);
+}
+
 Image cropRgb(const Image &img, int x0, int y0, int w, int h)
 {
     Image out = Image::blank(w, h, img.channels);
@@ -105,10 +114,8 @@ private Q_SLOTS:
 
     void img2imgRecoloursTheObject()
     {
-        SceneSpec scene;
-        scene.background = colour("white");
-        scene.objects.push_back({Shape::Circle, colour("red"), Size::Large, Position::Centre});
-        const Image init = SyntheticShapes::render(scene, 128, 1);
+        const Image init =
+            renderScene(colour("white"), {Shape::Circle, colour("red"), Size::Large, Position::Centre}, 1);
         // Where the red circle was.
         Image circle = Image::blank(128, 128, 1);
         for (int y = 0; y < 128; ++y)
@@ -130,10 +137,8 @@ private Q_SLOTS:
 
     void inpaintingPaintsInsideTheMaskOnly()
     {
-        SceneSpec scene;
-        scene.background = colour("yellow");
-        scene.objects.push_back({Shape::Circle, colour("red"), Size::Small, Position::Left});
-        const Image init = SyntheticShapes::render(scene, 128, 2);
+        const Image init =
+            renderScene(colour("yellow"), {Shape::Circle, colour("red"), Size::Small, Position::Left}, 2);
         Image mask = Image::blank(128, 128, 1);
         for (int y = 0; y < 128; ++y)
             std::fill_n(mask.row(y) + 64, 64, std::uint8_t(255)); // right half
