@@ -34,7 +34,7 @@ struct TrainProgress {
 struct TrainOptions {
     std::string outDir;      // exported diffusers folder
     std::string workDir;     // checkpoints, corpus, tokenizer, loss plot
-    // Defaults: the run that made resources/builtin-model (about 1 h 45 min here).
+    // Defaults: the run that made resources/builtin-model (about 1 h 40 min here).
     int vaeSteps = 4000;
     int unetSteps = 4500;
     int batchSize = 16;       // UNet phase

@@ -234,11 +234,14 @@ QVariant GalleryModel::data(const QModelIndex &index, int role) const
         // A blank of the thumbnail's final size while it loads: views that
         // measure the first item (uniform item sizes) must not take the size
         // of an empty decoration and clip every thumbnail to a strip.
-        const QSize box = e.width > 0 && e.height > 0 ? QSize(e.width, e.height).scaled(m_thumbSize, Qt::KeepAspectRatio)
-                                                      : m_thumbSize;
-        QImage blank(box.expandedTo(QSize(1, 1)), QImage::Format_ARGB32_Premultiplied);
-        blank.fill(Qt::transparent);
-        return blank;
+        const QSize box = (e.width > 0 && e.height > 0 ? QSize(e.width, e.height).scaled(m_thumbSize, Qt::KeepAspectRatio)
+                                                       : m_thumbSize)
+                              .expandedTo(QSize(1, 1));
+        if (m_loadingBlank.size() != box) {
+            m_loadingBlank = QImage(box, QImage::Format_ARGB32_Premultiplied);
+            m_loadingBlank.fill(Qt::transparent);
+        }
+        return m_loadingBlank;
     }
     case PathRole: return e.path;
     case NegativePromptRole: return e.negativePrompt;

@@ -90,6 +90,7 @@ private:
     QHash<QString, int> m_rows;             // path -> row
     mutable QCache<QString, QImage> m_thumbs{400};
     mutable QSet<QString> m_thumbPending;
+    mutable QImage m_loadingBlank; // DecorationRole while a thumbnail loads (reused: data() runs per paint)
     quint64 m_generation = 0;               // ignores results of superseded queries
     int m_loading = 0;
     // Background work (index, thumbnails). Cleared and joined in the
