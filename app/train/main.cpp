@@ -38,7 +38,8 @@ int main(int argc, char **argv)
         vaeBatch = defaults.vaeBatchSize;
     std::uint64_t seed = defaults.seed;
     float vaeLr = defaults.vaeLearningRate, unetLr = defaults.unetLearningRate;
-    float offsetNoise = defaults.offsetNoise;
+    float offsetNoise = defaults.offsetNoise, latentStd = defaults.latentStd;
+    std::string unetInit;
     app.add_option("-o,--out", out, "exported diffusers folder")->capture_default_str();
     app.add_option("-w,--work", work, "checkpoints and logs (resume from here)")->capture_default_str();
     app.add_option("--vae-steps", vaeSteps)->capture_default_str();
@@ -49,6 +50,9 @@ int main(int argc, char **argv)
     app.add_option("--vae-lr", vaeLr, "VAE learning rate (Adam)")->capture_default_str();
     app.add_option("--offset-noise", offsetNoise, "per-channel constant in the UNet's training noise")
         ->capture_default_str();
+    app.add_option("--latent-std", latentStd, "std of the scaled latents (SD: 1; lower = noisier schedule)")
+        ->capture_default_str();
+    app.add_option("--unet-init", unetInit, "start the text encoder + UNet from this unet.safetensors checkpoint");
     app.add_option("--unet-lr", unetLr, "text encoder + UNet learning rate (Adam)")->capture_default_str();
     app.add_option("-t,--threads", threads, "torch threads (default: physical cores)");
     app.add_flag("--quick", quick, "a few steps at 64 px, for CI");
@@ -69,6 +73,8 @@ int main(int argc, char **argv)
         o.vaeLearningRate = vaeLr;
         o.unetLearningRate = unetLr;
         o.offsetNoise = offsetNoise;
+        o.latentStd = latentStd;
+        o.unetInit = unetInit;
     }
     o.seed = seed;
     o.cancel = g_cancel;

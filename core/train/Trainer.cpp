@@ -86,6 +86,21 @@ Status savePhase(const std::string &dir, const std::string &phase, torch::nn::Mo
     return {};
 }
 
+// Float32 copies (the file is mmap'd), loaded strictly.
+Status loadWeightsFile(const std::string &path, torch::nn::Module &model, const std::string &what)
+{
+    auto file = SafeTensorsFile::open(path);
+    if (!file)
+        return file.error();
+    auto sd = file->loadAll(at::kFloat);
+    if (!sd)
+        return sd.error();
+    StateDict copy;
+    for (auto &[k, v] : *sd)
+        copy[k] = v.clone();
+    return loadWeightsStrict(model, copy, what);
+}
+
 Result<PhaseState> loadPhase(const std::string &dir, const std::string &phase, torch::nn::Module &model,
                              torch::optim::Optimizer *opt, nlohmann::json *extra = nullptr)
 {
@@ -97,17 +112,7 @@ Result<PhaseState> loadPhase(const std::string &dir, const std::string &phase, t
     nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
     if (j.is_discarded())
         return makeError(ErrorCode::CorruptFile, "corrupt checkpoint state " + jsonPath);
-    auto file = SafeTensorsFile::open(dir + "/" + phase + ".safetensors");
-    if (!file)
-        return file.error();
-    auto sd = file->loadAll(at::kFloat);
-    if (!sd)
-        return sd.error();
-    StateDict copy;
-    for (auto &[k, v] : *sd)
-        copy[k] = v.clone();
-    auto s = loadWeightsStrict(model, copy, phase);
-    if (!s)
+    if (auto s = loadWeightsFile(dir + "/" + phase + ".safetensors", model, phase); !s)
         return s.error();
     if (opt && fs::exists(dir + "/" + phase + ".optim.pt")) {
         try {
@@ -278,19 +283,20 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
         if (result.cancelled)
             return result;
 
-        // Latent scale: 1/std of the latents, as SD's 0.18215 was chosen.
+        // Latent scale: 1/std of the latents, as SD's 0.18215 was chosen, times latentStd.
         vae->eval();
-        double scale = vaeExtra.is_object() ? vaeExtra.value("scaling_factor", 0.0) : 0.0;
-        if (scale <= 0) {
+        double unitScale = vaeExtra.is_object() ? vaeExtra.value("scaling_factor", 0.0) : 0.0;
+        if (unitScale <= 0) {
             torch::NoGradGuard ng;
             const auto b = data.batch(2000000, std::max(16, o.batchSize), 0.f);
             const at::Tensor mean = vae->encode(b.images).mean;
-            scale = 1.0 / std::max(1e-3, mean.std().item<double>());
-            vaeExtra["scaling_factor"] = scale;
+            unitScale = 1.0 / std::max(1e-3, mean.std().item<double>());
+            vaeExtra["scaling_factor"] = unitScale;
             auto s = savePhase(o.workDir, "vae", *vae, vaeOpt, vaeState, vaeExtra);
             if (!s)
                 return s.error();
         }
+        const double scale = unitScale * o.latentStd;
 
         // 3. Text encoder + UNet.
         auto teCfg = ClipTextConfig::fromJson(builtin::textEncoderConfig(tokenizer->vocabSize()));
@@ -310,6 +316,10 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
         if (!ust)
             return ust.error();
         PhaseState unetState = *ust;
+        if (unetState.step == 0 && !o.unetInit.empty()) {
+            if (auto s = loadWeightsFile(o.unetInit, joint, "unet init"); !s)
+                return s.error();
+        }
         const at::Tensor alphasCumprod = scaledLinearAlphasCumprod();
         {
             ProgressReporter rep(o, "unet", o.unetSteps, unetState.step);

@@ -3,6 +3,7 @@
 #include "core/models/clip/ClipTextModel.h"
 
 #include "core/models/common/DiffusersFolder.h"
+#include "core/models/common/ParameterInit.h"
 #include "core/models/common/WeightLoading.h"
 
 #include <ATen/ATen.h>
@@ -18,9 +19,9 @@ namespace stipple::core {
 ClipTextEmbeddingsImpl::ClipTextEmbeddingsImpl(const ClipTextConfig &c)
 {
     token_embedding = register_module(
-        "token_embedding", torch::nn::Embedding(c.vocabSize, c.hiddenSize));
+        "token_embedding", Embedding(c.vocabSize, c.hiddenSize));
     position_embedding = register_module(
-        "position_embedding", torch::nn::Embedding(c.maxPositionEmbeddings, c.hiddenSize));
+        "position_embedding", Embedding(c.maxPositionEmbeddings, c.hiddenSize));
 }
 
 at::Tensor ClipTextEmbeddingsImpl::forward(const at::Tensor &ids)
@@ -34,10 +35,10 @@ at::Tensor ClipTextEmbeddingsImpl::forward(const at::Tensor &ids)
 ClipAttentionImpl::ClipAttentionImpl(const ClipTextConfig &c)
     : m_heads(c.numAttentionHeads), m_headDim(c.headDim())
 {
-    q_proj = register_module("q_proj", torch::nn::Linear(c.hiddenSize, c.hiddenSize));
-    k_proj = register_module("k_proj", torch::nn::Linear(c.hiddenSize, c.hiddenSize));
-    v_proj = register_module("v_proj", torch::nn::Linear(c.hiddenSize, c.hiddenSize));
-    out_proj = register_module("out_proj", torch::nn::Linear(c.hiddenSize, c.hiddenSize));
+    q_proj = register_module("q_proj", Linear(c.hiddenSize, c.hiddenSize));
+    k_proj = register_module("k_proj", Linear(c.hiddenSize, c.hiddenSize));
+    v_proj = register_module("v_proj", Linear(c.hiddenSize, c.hiddenSize));
+    out_proj = register_module("out_proj", Linear(c.hiddenSize, c.hiddenSize));
 }
 
 at::Tensor ClipAttentionImpl::forward(const at::Tensor &x, const at::Tensor &mask)
@@ -63,8 +64,8 @@ at::Tensor ClipAttentionImpl::forward(const at::Tensor &x, const at::Tensor &mas
 
 ClipMlpImpl::ClipMlpImpl(const ClipTextConfig &c) : m_act(c.hiddenAct)
 {
-    fc1 = register_module("fc1", torch::nn::Linear(c.hiddenSize, c.intermediateSize));
-    fc2 = register_module("fc2", torch::nn::Linear(c.intermediateSize, c.hiddenSize));
+    fc1 = register_module("fc1", Linear(c.hiddenSize, c.intermediateSize));
+    fc2 = register_module("fc2", Linear(c.intermediateSize, c.hiddenSize));
 }
 
 at::Tensor ClipMlpImpl::forward(const at::Tensor &x)
@@ -164,9 +165,12 @@ Result<ClipTextModel> loadClipTextModel(const ClipTextConfig &config, StateDict 
     weights.erase("text_model.embeddings.position_ids");
     try {
         torch::NoGradGuard noGrad;
-        ClipTextModel model(config);
+        ClipTextModel model = [&] {
+            SkipParameterInit skip; // every value comes from `weights`
+            return ClipTextModel(config);
+        }();
         model->eval();
-        if (auto st = loadWeightsStrict(*model, weights, "text_encoder"); !st.ok())
+        if (auto st = loadWeightsStrict(*model, weights, "text_encoder", nullptr, WeightTransfer::Adopt); !st.ok())
             return st.error();
         model->to(dtype);
         return model;

@@ -15,12 +15,12 @@
 #include "core/common/Result.h"
 #include "core/io/StateDict.h"
 #include "core/models/clip/ClipTextConfig.h"
+#include "core/models/common/Linear.h"
 
 #include <c10/core/ScalarType.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
-#include <torch/nn/modules/embedding.h>
-#include <torch/nn/modules/linear.h>
+
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 
@@ -40,8 +40,8 @@ public:
     explicit ClipTextEmbeddingsImpl(const ClipTextConfig &config);
     at::Tensor forward(const at::Tensor &ids); // [B,T] int64 -> [B,T,C]
 
-    torch::nn::Embedding token_embedding{nullptr};
-    torch::nn::Embedding position_embedding{nullptr};
+    Embedding token_embedding{nullptr};
+    Embedding position_embedding{nullptr};
 };
 TORCH_MODULE(ClipTextEmbeddings);
 
@@ -51,7 +51,7 @@ public:
     // x [B,T,C]; mask [T,T] additive (0 / -inf).
     at::Tensor forward(const at::Tensor &x, const at::Tensor &mask);
 
-    torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
+    Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, out_proj{nullptr};
 
 private:
     int m_heads;
@@ -64,7 +64,7 @@ public:
     explicit ClipMlpImpl(const ClipTextConfig &config);
     at::Tensor forward(const at::Tensor &x);
 
-    torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+    Linear fc1{nullptr}, fc2{nullptr};
 
 private:
     ClipActivation m_act;

@@ -7,6 +7,7 @@
 #include "core/common/Result.h"
 #include "core/io/StateDict.h"
 #include "core/models/common/DiffusersFolder.h"
+#include "core/models/common/ParameterInit.h"
 #include "core/models/common/WeightLoading.h"
 
 #include <c10/util/Exception.h>
@@ -16,15 +17,20 @@
 
 namespace stipple::core {
 
-// Builds Holder(config), loads `weights` strictly, converts to `dtype`,
-// switches to eval mode. torch failures become ErrorCode::Internal.
+// Builds Holder(config) without random initialisation, adopts `weights`
+// strictly (WeightTransfer::Adopt: they must be made for this build, as
+// openCheckpoint's are), converts to `dtype`, switches to eval mode.
+// torch failures become ErrorCode::Internal.
 template <typename Holder, typename Config>
 Result<Holder> buildModule(const Config &config, const StateDict &weights, at::ScalarType dtype,
                            const std::string &component)
 {
     try {
-        Holder model(config);
-        if (auto st = loadWeightsStrict(*model, weights, component); !st)
+        Holder model = [&] {
+            SkipParameterInit skip; // every value comes from `weights`
+            return Holder(config);
+        }();
+        if (auto st = loadWeightsStrict(*model, weights, component, nullptr, WeightTransfer::Adopt); !st)
             return st.error();
         model->toDtype(dtype);
         model->eval();

@@ -12,7 +12,7 @@ Downsample2DImpl::Downsample2DImpl(std::int64_t channels, std::int64_t outChanne
     : m_padding(padding)
 {
     m_conv = register_module(
-        "conv", nn::Conv2d(nn::Conv2dOptions(channels, outChannels, 3).stride(2).padding(padding)));
+        "conv", Conv2d(nn::Conv2dOptions(channels, outChannels, 3).stride(2).padding(padding)));
 }
 
 at::Tensor Downsample2DImpl::forward(const at::Tensor &x)
@@ -25,7 +25,7 @@ at::Tensor Downsample2DImpl::forward(const at::Tensor &x)
 Upsample2DImpl::Upsample2DImpl(std::int64_t channels, std::int64_t outChannels)
 {
     m_conv = register_module("conv",
-                             nn::Conv2d(nn::Conv2dOptions(channels, outChannels, 3).padding(1)));
+                             Conv2d(nn::Conv2dOptions(channels, outChannels, 3).padding(1)));
 }
 
 at::Tensor Upsample2DImpl::forward(const at::Tensor &x, const std::vector<std::int64_t> &size)

@@ -6,8 +6,9 @@
 // Thread-safety: a module instance is used by one thread at a time.
 #pragma once
 
+#include "core/models/common/Conv2d.h"
+
 #include <torch/nn/module.h>
-#include <torch/nn/modules/conv.h>
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
@@ -21,7 +22,7 @@ public:
     at::Tensor forward(const at::Tensor &x);
 
 private:
-    torch::nn::Conv2d m_conv{nullptr};
+    Conv2d m_conv{nullptr};
     std::int64_t m_padding;
 };
 TORCH_MODULE(Downsample2D);
@@ -33,7 +34,7 @@ public:
     at::Tensor forward(const at::Tensor &x, const std::vector<std::int64_t> &size = {});
 
 private:
-    torch::nn::Conv2d m_conv{nullptr};
+    Conv2d m_conv{nullptr};
 };
 TORCH_MODULE(Upsample2D);
 

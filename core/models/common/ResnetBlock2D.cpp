@@ -23,16 +23,16 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetBlock2DOptions &opt)
     m_norm1 = register_module(
         "norm1", nn::GroupNorm(nn::GroupNormOptions(opt.groups, opt.inChannels).eps(opt.eps)));
     m_conv1 = register_module(
-        "conv1", nn::Conv2d(nn::Conv2dOptions(opt.inChannels, opt.outChannels, 3).padding(1)));
+        "conv1", Conv2d(nn::Conv2dOptions(opt.inChannels, opt.outChannels, 3).padding(1)));
     if (opt.tembChannels > 0)
-        m_timeProj = register_module("time_emb_proj", nn::Linear(opt.tembChannels, opt.outChannels));
+        m_timeProj = register_module("time_emb_proj", Linear(opt.tembChannels, opt.outChannels));
     m_norm2 = register_module(
         "norm2", nn::GroupNorm(nn::GroupNormOptions(opt.groups, opt.outChannels).eps(opt.eps)));
     m_conv2 = register_module(
-        "conv2", nn::Conv2d(nn::Conv2dOptions(opt.outChannels, opt.outChannels, 3).padding(1)));
+        "conv2", Conv2d(nn::Conv2dOptions(opt.outChannels, opt.outChannels, 3).padding(1)));
     if (opt.inChannels != opt.outChannels)
         m_shortcut = register_module(
-            "conv_shortcut", nn::Conv2d(nn::Conv2dOptions(opt.inChannels, opt.outChannels, 1)));
+            "conv_shortcut", Conv2d(nn::Conv2dOptions(opt.inChannels, opt.outChannels, 1)));
 }
 
 at::Tensor ResnetBlock2DImpl::forward(const at::Tensor &x, const at::Tensor &temb)

@@ -8,9 +8,10 @@
 // Thread-safety: a module instance is used by one thread at a time.
 #pragma once
 
+#include "core/models/common/Conv2d.h"
+#include "core/models/common/Linear.h"
+
 #include <torch/nn/module.h>
-#include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 
@@ -35,8 +36,8 @@ public:
 
 private:
     torch::nn::GroupNorm m_norm1{nullptr}, m_norm2{nullptr};
-    torch::nn::Conv2d m_conv1{nullptr}, m_conv2{nullptr}, m_shortcut{nullptr};
-    torch::nn::Linear m_timeProj{nullptr};
+    Conv2d m_conv1{nullptr}, m_conv2{nullptr}, m_shortcut{nullptr};
+    Linear m_timeProj{nullptr};
 };
 TORCH_MODULE(ResnetBlock2D);
 

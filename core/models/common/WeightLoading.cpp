@@ -35,7 +35,7 @@ void appendList(std::ostringstream &out, const char *what, const std::vector<std
 } // namespace
 
 Status loadWeightsStrict(torch::nn::Module &module, const StateDict &weights,
-                         const std::string &component, WeightLoadReport *report)
+                         const std::string &component, WeightLoadReport *report, WeightTransfer transfer)
 {
     WeightLoadReport local;
     WeightLoadReport &r = report ? *report : local;
@@ -87,9 +87,11 @@ Status loadWeightsStrict(torch::nn::Module &module, const StateDict &weights,
     try {
         torch::NoGradGuard noGrad;
         for (auto &[name, target] : targets) {
-            // copy_ converts dtype (fp16/bf16 file -> module dtype) and
-            // keeps the module's memory format and device.
-            target.copy_(weights.at(name));
+            const at::Tensor &source = weights.at(name);
+            if (transfer == WeightTransfer::Adopt && source.device() == target.device())
+                target.set_data(source); // the caller converts to its dtype afterwards
+            else
+                target.copy_(source); // converts dtype, keeps the module's memory format
         }
     } catch (const c10::Error &e) {
         return makeError(ErrorCode::Internal,

@@ -18,11 +18,11 @@ CrossAttentionImpl::CrossAttentionImpl(std::int64_t queryDim, std::int64_t conte
     : m_heads(heads)
 {
     const std::int64_t inner = heads * headDim;
-    m_q = register_module("to_q", nn::Linear(nn::LinearOptions(queryDim, inner).bias(false)));
-    m_k = register_module("to_k", nn::Linear(nn::LinearOptions(contextDim, inner).bias(false)));
-    m_v = register_module("to_v", nn::Linear(nn::LinearOptions(contextDim, inner).bias(false)));
+    m_q = register_module("to_q", Linear(nn::LinearOptions(queryDim, inner).bias(false)));
+    m_k = register_module("to_k", Linear(nn::LinearOptions(contextDim, inner).bias(false)));
+    m_v = register_module("to_v", Linear(nn::LinearOptions(contextDim, inner).bias(false)));
     nn::ModuleList toOut;
-    m_out = nn::Linear(inner, queryDim);
+    m_out = Linear(inner, queryDim);
     toOut->push_back(m_out); // to_out.1 is a parameterless Dropout
     register_module("to_out", toOut);
     m_options.upcastAttention = upcastAttention;
@@ -42,10 +42,10 @@ FeedForwardImpl::FeedForwardImpl(std::int64_t dim, std::int64_t mult)
     const std::int64_t inner = dim * mult;
     nn::ModuleList net;
     auto geglu = std::make_shared<nn::Module>();
-    m_proj = geglu->register_module("proj", nn::Linear(dim, inner * 2));
+    m_proj = geglu->register_module("proj", Linear(dim, inner * 2));
     net->push_back(geglu);
     net->push_back(std::make_shared<nn::Module>()); // net.1: Dropout, no parameters
-    m_outProj = nn::Linear(inner, dim);
+    m_outProj = Linear(inner, dim);
     net->push_back(m_outProj);
     register_module("net", net);
 }
@@ -105,17 +105,17 @@ Transformer2DModelImpl::Transformer2DModelImpl(const Transformer2DOptions &o)
     const std::int64_t headDim = c / o.heads;
     m_norm = register_module("norm", nn::GroupNorm(nn::GroupNormOptions(o.groups, c).eps(1e-6)));
     if (m_linear)
-        m_projInLinear = register_module("proj_in", nn::Linear(c, c));
+        m_projInLinear = register_module("proj_in", Linear(c, c));
     else
-        m_projInConv = register_module("proj_in", nn::Conv2d(nn::Conv2dOptions(c, c, 1)));
+        m_projInConv = register_module("proj_in", Conv2d(nn::Conv2dOptions(c, c, 1)));
     nn::ModuleList blocks;
     m_block = BasicTransformerBlock(c, o.heads, headDim, o.contextDim, o.upcastAttention);
     blocks->push_back(m_block);
     register_module("transformer_blocks", blocks);
     if (m_linear)
-        m_projOutLinear = register_module("proj_out", nn::Linear(c, c));
+        m_projOutLinear = register_module("proj_out", Linear(c, c));
     else
-        m_projOutConv = register_module("proj_out", nn::Conv2d(nn::Conv2dOptions(c, c, 1)));
+        m_projOutConv = register_module("proj_out", Conv2d(nn::Conv2dOptions(c, c, 1)));
 }
 
 at::Tensor Transformer2DModelImpl::forward(const at::Tensor &x, const at::Tensor &context)

@@ -10,11 +10,11 @@
 #pragma once
 
 #include "core/models/common/Attention.h"
+#include "core/models/common/Conv2d.h"
+#include "core/models/common/Linear.h"
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
-#include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 
@@ -31,7 +31,7 @@ public:
     at::Tensor forward(const at::Tensor &x, const at::Tensor &context = {});
 
 private:
-    torch::nn::Linear m_q{nullptr}, m_k{nullptr}, m_v{nullptr}, m_out{nullptr};
+    Linear m_q{nullptr}, m_k{nullptr}, m_v{nullptr}, m_out{nullptr};
     std::int64_t m_heads;
     AttentionOptions m_options;
 };
@@ -45,7 +45,7 @@ public:
     at::Tensor forward(const at::Tensor &x);
 
 private:
-    torch::nn::Linear m_proj{nullptr}, m_outProj{nullptr};
+    Linear m_proj{nullptr}, m_outProj{nullptr};
 };
 TORCH_MODULE(FeedForward);
 
@@ -79,8 +79,8 @@ public:
 
 private:
     torch::nn::GroupNorm m_norm{nullptr};
-    torch::nn::Conv2d m_projInConv{nullptr}, m_projOutConv{nullptr};
-    torch::nn::Linear m_projInLinear{nullptr}, m_projOutLinear{nullptr};
+    Conv2d m_projInConv{nullptr}, m_projOutConv{nullptr};
+    Linear m_projInLinear{nullptr}, m_projOutLinear{nullptr};
     BasicTransformerBlock m_block{nullptr};
     bool m_linear;
 };

@@ -39,10 +39,10 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(const UNetConfig &config) : m
     const std::int64_t temb = config.timeEmbedDim();
 
     m_convIn = register_module(
-        "conv_in", nn::Conv2d(nn::Conv2dOptions(config.inChannels, ch[0], 3).padding(1)));
+        "conv_in", Conv2d(nn::Conv2dOptions(config.inChannels, ch[0], 3).padding(1)));
     auto timeEmbedding = std::make_shared<nn::Module>();
-    m_timeLinear1 = timeEmbedding->register_module("linear_1", nn::Linear(ch[0], temb));
-    m_timeLinear2 = timeEmbedding->register_module("linear_2", nn::Linear(temb, temb));
+    m_timeLinear1 = timeEmbedding->register_module("linear_1", Linear(ch[0], temb));
+    m_timeLinear2 = timeEmbedding->register_module("linear_2", Linear(temb, temb));
     register_module("time_embedding", timeEmbedding);
 
     auto base = [&](std::int64_t level) {
@@ -99,7 +99,7 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(const UNetConfig &config) : m
         "conv_norm_out",
         nn::GroupNorm(nn::GroupNormOptions(config.normNumGroups, ch[0]).eps(config.normEps)));
     m_convOut = register_module(
-        "conv_out", nn::Conv2d(nn::Conv2dOptions(ch[0], config.outChannels, 3).padding(1)));
+        "conv_out", Conv2d(nn::Conv2dOptions(ch[0], config.outChannels, 3).padding(1)));
 }
 
 void UNet2DConditionModelImpl::toDtype(at::ScalarType dtype)

@@ -27,13 +27,13 @@
 #include "core/io/Checkpoint.h"
 #include "core/io/StateDict.h"
 #include "core/models/common/ActivationMap.h"
+#include "core/models/common/Conv2d.h"
+#include "core/models/common/Linear.h"
 #include "core/models/unet/UNetBlocks.h"
 #include "core/models/unet/UNetConfig.h"
 
 #include <c10/core/ScalarType.h>
 #include <torch/nn/module.h>
-#include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 
@@ -78,8 +78,8 @@ private:
     UNetConfig m_config;
     at::ScalarType m_dtype = at::kFloat;
     bool m_channelsLast = false;
-    torch::nn::Conv2d m_convIn{nullptr}, m_convOut{nullptr};
-    torch::nn::Linear m_timeLinear1{nullptr}, m_timeLinear2{nullptr};
+    Conv2d m_convIn{nullptr}, m_convOut{nullptr};
+    Linear m_timeLinear1{nullptr}, m_timeLinear2{nullptr};
     std::vector<UNetDownBlock> m_down;
     UNetMidBlock m_mid{nullptr};
     std::vector<UNetUpBlock> m_up;

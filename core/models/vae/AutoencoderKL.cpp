@@ -39,8 +39,8 @@ AutoencoderKLImpl::AutoencoderKLImpl(const VaeConfig &config) : m_config(config)
     m_encoder = register_module("encoder", VaeEncoder(config));
     m_decoder = register_module("decoder", VaeDecoder(config));
     const std::int64_t l = config.latentChannels;
-    m_quantConv = register_module("quant_conv", nn::Conv2d(nn::Conv2dOptions(2 * l, 2 * l, 1)));
-    m_postQuantConv = register_module("post_quant_conv", nn::Conv2d(nn::Conv2dOptions(l, l, 1)));
+    m_quantConv = register_module("quant_conv", Conv2d(nn::Conv2dOptions(2 * l, 2 * l, 1)));
+    m_postQuantConv = register_module("post_quant_conv", Conv2d(nn::Conv2dOptions(l, l, 1)));
 }
 
 void AutoencoderKLImpl::toDtype(at::ScalarType dtype)

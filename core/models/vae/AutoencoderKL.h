@@ -14,13 +14,13 @@
 #include "core/io/Checkpoint.h"
 #include "core/io/StateDict.h"
 #include "core/models/common/ActivationMap.h"
+#include "core/models/common/Conv2d.h"
 #include "core/models/vae/VaeBlocks.h"
 #include "core/models/vae/VaeConfig.h"
 
 #include <ATen/core/Generator.h>
 #include <c10/core/ScalarType.h>
 #include <torch/nn/module.h>
-#include <torch/nn/modules/conv.h>
 #include <torch/nn/pimpl.h>
 
 #include <string>
@@ -61,7 +61,7 @@ private:
     at::ScalarType m_dtype = at::kFloat;
     VaeEncoder m_encoder{nullptr};
     VaeDecoder m_decoder{nullptr};
-    torch::nn::Conv2d m_quantConv{nullptr}, m_postQuantConv{nullptr};
+    Conv2d m_quantConv{nullptr}, m_postQuantConv{nullptr};
 };
 TORCH_MODULE(AutoencoderKL);
 

@@ -30,11 +30,11 @@ VaeAttentionImpl::VaeAttentionImpl(std::int64_t channels, std::int64_t groups)
 {
     m_norm = register_module("group_norm",
                              nn::GroupNorm(nn::GroupNormOptions(groups, channels).eps(kVaeEps)));
-    m_q = register_module("to_q", nn::Linear(channels, channels));
-    m_k = register_module("to_k", nn::Linear(channels, channels));
-    m_v = register_module("to_v", nn::Linear(channels, channels));
+    m_q = register_module("to_q", Linear(channels, channels));
+    m_k = register_module("to_k", Linear(channels, channels));
+    m_v = register_module("to_v", Linear(channels, channels));
     nn::ModuleList toOut;
-    m_out = nn::Linear(channels, channels);
+    m_out = Linear(channels, channels);
     toOut->push_back(m_out);
     register_module("to_out", toOut);
 }
@@ -108,7 +108,7 @@ VaeEncoderImpl::VaeEncoderImpl(const VaeConfig &c)
 {
     const auto &ch = c.blockOutChannels;
     m_convIn = register_module("conv_in",
-                               nn::Conv2d(nn::Conv2dOptions(c.inChannels, ch[0], 3).padding(1)));
+                               Conv2d(nn::Conv2dOptions(c.inChannels, ch[0], 3).padding(1)));
     nn::ModuleList levels;
     std::int64_t out = ch[0];
     for (std::size_t i = 0; i < ch.size(); ++i) {
@@ -125,7 +125,7 @@ VaeEncoderImpl::VaeEncoderImpl(const VaeConfig &c)
         nn::GroupNorm(nn::GroupNormOptions(c.normNumGroups, ch.back()).eps(kVaeEps)));
     m_convOut = register_module(
         "conv_out",
-        nn::Conv2d(nn::Conv2dOptions(ch.back(), 2 * c.latentChannels, 3).padding(1)));
+        Conv2d(nn::Conv2dOptions(ch.back(), 2 * c.latentChannels, 3).padding(1)));
 }
 
 at::Tensor VaeEncoderImpl::forward(const at::Tensor &x, const VaeActivationHook &hook)
@@ -151,7 +151,7 @@ VaeDecoderImpl::VaeDecoderImpl(const VaeConfig &c)
 {
     const auto &ch = c.blockOutChannels;
     m_convIn = register_module(
-        "conv_in", nn::Conv2d(nn::Conv2dOptions(c.latentChannels, ch.back(), 3).padding(1)));
+        "conv_in", Conv2d(nn::Conv2dOptions(c.latentChannels, ch.back(), 3).padding(1)));
     m_mid = register_module("mid_block", VaeMidBlock(ch.back(), c.normNumGroups));
     nn::ModuleList levels;
     std::int64_t out = ch.back();
@@ -167,7 +167,7 @@ VaeDecoderImpl::VaeDecoderImpl(const VaeConfig &c)
     m_normOut = register_module(
         "conv_norm_out", nn::GroupNorm(nn::GroupNormOptions(c.normNumGroups, ch[0]).eps(kVaeEps)));
     m_convOut = register_module(
-        "conv_out", nn::Conv2d(nn::Conv2dOptions(ch[0], c.outChannels, 3).padding(1)));
+        "conv_out", Conv2d(nn::Conv2dOptions(ch[0], c.outChannels, 3).padding(1)));
 }
 
 at::Tensor VaeDecoderImpl::forward(const at::Tensor &z, const VaeActivationHook &hook)

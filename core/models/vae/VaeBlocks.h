@@ -8,13 +8,13 @@
 // Thread-safety: a module instance is used by one thread at a time.
 #pragma once
 
-#include "core/models/common/ResnetBlock2D.h"
+#include "core/models/common/Conv2d.h"
+#include "core/models/common/Linear.h"
 #include "core/models/common/Resampling2D.h"
+#include "core/models/common/ResnetBlock2D.h"
 #include "core/models/vae/VaeConfig.h"
 
 #include <torch/nn/module.h>
-#include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 
@@ -36,7 +36,7 @@ public:
 
 private:
     torch::nn::GroupNorm m_norm{nullptr};
-    torch::nn::Linear m_q{nullptr}, m_k{nullptr}, m_v{nullptr}, m_out{nullptr};
+    Linear m_q{nullptr}, m_k{nullptr}, m_v{nullptr}, m_out{nullptr};
 };
 TORCH_MODULE(VaeAttention);
 
@@ -73,7 +73,7 @@ public:
     at::Tensor forward(const at::Tensor &x, const VaeActivationHook &hook = {});
 
 private:
-    torch::nn::Conv2d m_convIn{nullptr}, m_convOut{nullptr};
+    Conv2d m_convIn{nullptr}, m_convOut{nullptr};
     std::vector<VaeLevel> m_levels;
     VaeMidBlock m_mid{nullptr};
     torch::nn::GroupNorm m_normOut{nullptr};
@@ -87,7 +87,7 @@ public:
     at::Tensor forward(const at::Tensor &z, const VaeActivationHook &hook = {});
 
 private:
-    torch::nn::Conv2d m_convIn{nullptr}, m_convOut{nullptr};
+    Conv2d m_convIn{nullptr}, m_convOut{nullptr};
     std::vector<VaeLevel> m_levels;
     VaeMidBlock m_mid{nullptr};
     torch::nn::GroupNorm m_normOut{nullptr};

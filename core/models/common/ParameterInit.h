@@ -1,0 +1,28 @@
+// Whether new Conv2d / Linear / Embedding layers (this folder) fill their
+// parameters with torch's default random initialisation. Loading a checkpoint
+// overwrites every value, and for SD 1.5 the random fill alone (about 1.07
+// billion uniform_/normal_ draws) takes 5-13 s on a 2-core CPU, longer than
+// reading and converting the file; loaders therefore build modules inside a
+// SkipParameterInit scope. Training keeps the default (initialise).
+// Thread-safety: the setting is thread-local.
+#pragma once
+
+namespace stipple::core {
+
+// True unless a SkipParameterInit is alive on this thread.
+bool parameterInitEnabled();
+
+// RAII: layers built on this thread while it lives have uninitialised
+// (at::empty) parameters. Nests.
+class SkipParameterInit {
+public:
+    SkipParameterInit();
+    ~SkipParameterInit();
+    SkipParameterInit(const SkipParameterInit &) = delete;
+    SkipParameterInit &operator=(const SkipParameterInit &) = delete;
+
+private:
+    bool m_previous;
+};
+
+} // namespace stipple::core

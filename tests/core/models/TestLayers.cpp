@@ -1,0 +1,101 @@
+// Conv2d / Linear / Embedding (core/models/common): with initialisation on
+// they draw exactly what torch::nn's layers draw (training runs unchanged),
+// forward matches torch::nn's, SkipParameterInit leaves the values untouched
+// (fast checkpoint loading), and WeightTransfer::Adopt shares the dict's
+// storage instead of copying.
+#include "core/models/common/Conv2d.h"
+#include "core/models/common/Linear.h"
+#include "core/models/common/ParameterInit.h"
+#include "core/models/common/WeightLoading.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+
+#include <QTest>
+
+using namespace stipple::core;
+
+class TestLayers : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() { at::GradMode::set_enabled(false); }
+
+    void conv2dDrawsAndComputesLikeTorch()
+    {
+        const auto opts = torch::nn::Conv2dOptions(6, 10, 3).stride(2).padding(1);
+        at::manual_seed(7);
+        torch::nn::Conv2d ref(opts);
+        at::manual_seed(7);
+        Conv2d ours(opts);
+        QVERIFY(at::equal(ours->weight, ref->weight));
+        QVERIFY(at::equal(ours->bias, ref->bias));
+        const at::Tensor x = at::randn({2, 6, 9, 7});
+        QVERIFY(at::equal(ours->forward(x), ref->forward(x)));
+        QCOMPARE(ours->named_parameters().size(), ref->named_parameters().size());
+
+        Conv2d noBias(torch::nn::Conv2dOptions(4, 4, 1).bias(false));
+        QVERIFY(!noBias->bias.defined());
+        QCOMPARE(noBias->named_parameters().size(), size_t(1));
+    }
+
+    void linearAndEmbeddingDrawLikeTorch()
+    {
+        at::manual_seed(3);
+        torch::nn::Linear ref(torch::nn::LinearOptions(5, 7));
+        torch::nn::Embedding refEmb(11, 4);
+        at::manual_seed(3);
+        Linear ours(5, 7);
+        Embedding emb(11, 4);
+        QVERIFY(at::equal(ours->weight, ref->weight));
+        QVERIFY(at::equal(ours->bias, ref->bias));
+        QVERIFY(at::equal(emb->weight, refEmb->weight));
+        const at::Tensor x = at::randn({3, 5});
+        QVERIFY(at::equal(ours->forward(x), ref->forward(x)));
+        const at::Tensor ids = at::tensor({0, 10, 3}, at::kLong);
+        QVERIFY(at::equal(emb->forward(ids), refEmb->forward(ids)));
+    }
+
+    void skipLeavesTheGeneratorAlone()
+    {
+        at::manual_seed(5);
+        const at::Tensor expected = at::rand({4});
+        at::manual_seed(5);
+        {
+            SkipParameterInit skip;
+            QVERIFY(!parameterInitEnabled());
+            {
+                SkipParameterInit nested;
+            }
+            QVERIFY(!parameterInitEnabled()); // nesting restores the outer state
+            Conv2d c(torch::nn::Conv2dOptions(64, 64, 3));
+            Linear l(256, 256);
+            QCOMPARE(c->weight.sizes().vec(), (std::vector<std::int64_t>{64, 64, 3, 3}));
+            QCOMPARE(l->bias.size(0), std::int64_t(256));
+        }
+        QVERIFY(parameterInitEnabled());
+        // No random draws happened while skipping.
+        QVERIFY(at::equal(at::rand({4}), expected));
+    }
+
+    void adoptSharesStorageCopyDoesNot()
+    {
+        StateDict d{{"weight", at::randn({3, 2}).to(at::kBFloat16)}, {"bias", at::randn({3})}};
+        Linear copied(2, 3), adopted(2, 3);
+        QVERIFY(loadWeightsStrict(*copied, d, "copy").ok());
+        QVERIFY(loadWeightsStrict(*adopted, d, "adopt", nullptr, WeightTransfer::Adopt).ok());
+        QCOMPARE(copied->weight.scalar_type(), at::kFloat); // copy_ converts to the module's dtype
+        QVERIFY(copied->weight.data_ptr() != d.at("weight").data_ptr());
+        QCOMPARE(adopted->weight.scalar_type(), at::kBFloat16);
+        QCOMPARE(adopted->weight.data_ptr(), d.at("weight").data_ptr());
+        QVERIFY(at::equal(adopted->bias, d.at("bias")));
+        // Strictness is the same in both modes.
+        d.erase("bias");
+        QVERIFY(!loadWeightsStrict(*adopted, d, "adopt", nullptr, WeightTransfer::Adopt).ok());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLayers)
+#include "TestLayers.moc"
