@@ -16,8 +16,9 @@
 #include "core/common/Runtime.h"
 #include "core/image/LatentPreview.h"
 #include "core/io/Checkpoint.h"
-#include "core/models/common/Attention.h"
 #include "core/models/clip/ClipTextModel.h"
+#include "core/models/common/Attention.h"
+#include "core/models/common/Conv2d.h"
 #include "core/models/unet/UNet2DConditionModel.h"
 #include "core/models/vae/AutoencoderKL.h"
 
@@ -75,6 +76,17 @@ double peakRssMiB()
     struct rusage ru {};
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss / 1024.0; // KiB on Linux
+}
+
+// Resident set now (VmRSS), MiB.
+double currentRssMiB()
+{
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("VmRSS:", 0) == 0)
+            return std::stod(line.substr(6)) / 1024.0;
+    return 0;
 }
 
 // CPU seconds (user + system) of the whole process. With --threads 1 this
@@ -148,8 +160,11 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
     Models m;
     const auto t0 = Clock::now();
     if (!o.checkpoint.empty() && access(o.checkpoint.c_str(), R_OK) == 0) {
+        // As Engine::load: UNet and text encoder in `dtype`, the VAE in float32,
+        // convolutions packed for inference.
         OpenOptions oo;
         oo.dtype = dtype;
+        oo.vaeDtype = at::kFloat;
         auto ck = openCheckpoint(o.checkpoint, oo);
         if (!ck.ok()) {
             error = ck.error().message;
@@ -157,7 +172,7 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
         }
         m.openSeconds = seconds(t0, Clock::now());
         auto unet = loadUNet(ck->unet, dtype);
-        auto vae = loadVae(ck->vae, dtype);
+        auto vae = loadVae(ck->vae, at::kFloat);
         auto clipConfig = ClipTextConfig::fromJson(ck->textEncoder.config);
         if (!unet.ok() || !vae.ok() || !clipConfig.ok()) {
             error = !unet.ok() ? unet.error().message : !vae.ok() ? vae.error().message : clipConfig.error().message;
@@ -181,10 +196,14 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
         m.vae->eval();
         m.clip->eval();
         m.unet->toDtype(dtype);
-        m.vae->toDtype(dtype);
+        m.vae->toDtype(at::kFloat);
         m.clip->to(dtype);
         m.source = "random modules from UNetConfig::sd15(), VaeConfig::sd15(), ClipTextConfig{}";
     }
+    // After the checkpoint's dicts are gone, so the modules hold the only
+    // references to their weights.
+    prepareConvolutionsForInference(*m.unet);
+    prepareConvolutionsForInference(*m.vae);
     m.loadSeconds = seconds(t0, Clock::now());
     return m;
 }
@@ -324,7 +343,7 @@ void benchDtype(const Options &o, const std::string &dtypeName)
     torch::manual_seed(0);
     if (wants(o, "load")) {
         Row r{"model load (open+build)", dtypeName, 0, models->loadSeconds, {models->loadSeconds},
-              fmt::format("open {:.3f} s", models->openSeconds)};
+              fmt::format("open {:.3f} s, RSS after load {:.0f} MiB", models->openSeconds, currentRssMiB())};
         report(r);
     }
 
@@ -403,7 +422,7 @@ void benchDtype(const Options &o, const std::string &dtypeName)
         if (wants(o, "vae")) {
             const at::Tensor z = at::randn({1, 4, h, h});
             auto runs = timeRuns(o.warmup, std::max(1, o.reps / 2 + 1), [&] { (void)models->vae->decode(z); });
-            report({"VAE decode (batch 1)", dtypeName, res, median(runs), runs, ""});
+            report({"VAE decode (batch 1)", dtypeName, res, median(runs), runs, "VAE in float32, as in the app"});
         }
         std::printf("  peak RSS so far: %.0f MiB\n", peakRssMiB());
     }

@@ -554,6 +554,7 @@ Status openSingleFile(const std::string &path, Checkpoint &ck)
 Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &options)
 {
     try {
+        MappedFilesScope mapped;
         Checkpoint ck;
         ck.info.path = path;
         ck.info.displayName = baseName(path);
@@ -587,7 +588,7 @@ Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &op
             if (auto s = validate(*comp, name); !s)
                 return s.error();
             ck.info.components.push_back({name, parameterCount(comp->weights), storedDtypeOf(comp->weights), comp->source});
-            convertFloats(comp->weights, options.dtype);
+            convertFloats(comp->weights, comp == &ck.vae && options.vaeDtype ? options.vaeDtype : options.dtype);
         }
         // Native resolution: the UNet's latent sample_size times the VAE's
         // downscale, 2^(levels - 1) (diffusers' vae_scale_factor).
@@ -596,6 +597,11 @@ Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &op
         if (boc != ck.vae.config.end() && boc->is_array() && !boc->empty() && ss != ck.unet.config.end() &&
             ss->is_number_integer() && ss->get<int>() > 0 && ss->get<int>() < 4096)
             ck.info.nativeResolution = ss->get<int>() << (boc->size() - 1);
+        // Every float tensor now lives in the conversion arenas: the file's
+        // pages need not stay resident (they come back from the page cache
+        // if an unconverted tensor is read).
+        if (options.dtype)
+            mapped.releaseResidentPages();
         ck.info.loadSeconds += secondsSince(t0);
         return ck;
     } catch (const c10::Error &e) {

@@ -33,6 +33,7 @@ struct ComponentWeights {
 struct OpenOptions {
     std::string vaePath;                   // standalone VAE overriding the checkpoint's
     std::optional<c10::ScalarType> dtype;  // floats converted to this; nullopt = as stored
+    std::optional<c10::ScalarType> vaeDtype; // the VAE's floats, when it runs in another dtype
 };
 
 struct Checkpoint {

@@ -38,6 +38,8 @@ struct SafeTensorsFile::Mapping {
 
 namespace {
 
+thread_local MappedFilesScope *t_mappedFilesScope = nullptr;
+
 std::string errnoText() { return std::strerror(errno); }
 
 std::optional<c10::ScalarType> scalarTypeOf(const std::string &dtype)
@@ -118,6 +120,9 @@ Result<SafeTensorsFile> SafeTensorsFile::open(const std::string &path)
         return makeError(ErrorCode::IoError, "'" + path + "': mmap failed: " + std::strerror(mapErrno));
     }
 
+    if (t_mappedFilesScope)
+        t_mappedFilesScope->m_mappings.push_back(map);
+
     auto header = parseSafeTensorsPrefix(static_cast<const std::uint8_t *>(map->addr), map->size,
                                          fileSize, path);
     if (!header)
@@ -192,6 +197,17 @@ Result<at::Tensor> SafeTensorsFile::tensor(const std::string &name,
     } catch (const std::bad_alloc &) {
         return makeError(ErrorCode::OutOfMemory, "'" + m_path + "': tensor '" + name + "': out of memory");
     }
+}
+
+MappedFilesScope::MappedFilesScope() : m_outer(t_mappedFilesScope) { t_mappedFilesScope = this; }
+
+MappedFilesScope::~MappedFilesScope() { t_mappedFilesScope = m_outer; }
+
+void MappedFilesScope::releaseResidentPages()
+{
+    for (const auto &weak : m_mappings)
+        if (const auto map = weak.lock(); map && map->addr)
+            ::madvise(map->addr, map->size, MADV_DONTNEED);
 }
 
 Result<StateDict> SafeTensorsFile::loadAll(std::optional<c10::ScalarType> floatDtype,

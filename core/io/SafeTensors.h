@@ -57,6 +57,28 @@ private:
     std::map<std::string, std::string> m_metadata;
 };
 
+// Collects the mappings that SafeTensorsFile::open makes on this thread
+// while the scope lives. releaseResidentPages() then drops their pages from
+// the process's resident set (MADV_DONTNEED): the mappings are private and
+// unwritten, so any later access re-reads the file from the page cache.
+// openCheckpoint uses it once every tensor has been converted into its own
+// memory, which takes the 2 GB of an SD 1.5 file off the peak RSS.
+// Thread-safety: thread-local; one scope per thread at a time (they nest).
+class MappedFilesScope {
+public:
+    MappedFilesScope();
+    ~MappedFilesScope();
+    MappedFilesScope(const MappedFilesScope &) = delete;
+    MappedFilesScope &operator=(const MappedFilesScope &) = delete;
+
+    void releaseResidentPages();
+
+private:
+    friend class SafeTensorsFile;
+    MappedFilesScope *m_outer;
+    std::vector<std::weak_ptr<const SafeTensorsFile::Mapping>> m_mappings;
+};
+
 // Writes tensors (contiguous CPU copies are made as needed) with optional
 // metadata. Used by export tools and tests. Writes atomically (temp + rename).
 Status writeSafeTensors(const std::string &path, const StateDict &tensors,

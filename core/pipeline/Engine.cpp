@@ -4,6 +4,7 @@
 
 #include "core/image/ImageTensor.h"
 #include "core/io/Checkpoint.h"
+#include "core/models/common/Conv2d.h"
 #include "core/models/unet/UNet2DConditionModel.h"
 #include "core/models/vae/AutoencoderKL.h"
 #include "core/pipeline/ErrorBoundary.h"
@@ -94,14 +95,17 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
     };
     return runGuarded<ModelInfo>("loading the model", [&]() -> Result<ModelInfo> {
         progress(0);
+        const at::ScalarType dtype = scalarType(options.dtype);
         OpenOptions open;
         open.vaePath = options.vaePath;
-        open.dtype = at::kFloat; // weights as float32; modules convert to the compute dtype
+        // Converted once, straight to the compute dtype (fp16 files go to
+        // bf16 without a float32 copy); the modules adopt these tensors.
+        open.dtype = dtype;
+        open.vaeDtype = at::kFloat;
         auto ckpt = openCheckpoint(options.modelPath, open);
         if (!ckpt)
             return ckpt.error();
         progress(1);
-        const at::ScalarType dtype = scalarType(options.dtype);
         auto loaded = std::make_unique<Impl::Loaded>();
         // LoadOptions::vocabPath may name a diffusers tokenizer/ folder
         // (vocab.json + merges.txt): use it like a folder model's tokenizer.
@@ -125,7 +129,8 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         if (!unet)
             return unet.error();
         loaded->unet = unet.value();
-        ckpt->unet.weights.clear();
+        ckpt->unet.weights.clear(); // the module now holds the only references
+        prepareConvolutionsForInference(*loaded->unet);
         progress(3);
         auto vaeConfig = VaeConfig::fromJson(ckpt->vae.config);
         if (!vaeConfig)
@@ -136,6 +141,8 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         if (!vae)
             return vae.error();
         loaded->vae = vae.value();
+        ckpt->vae.weights.clear();
+        prepareConvolutionsForInference(*loaded->vae);
         progress(4);
         loaded->schedulerConfig = ckpt->schedulerConfig;
         loaded->info = ckpt->info;

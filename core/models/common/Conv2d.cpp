@@ -2,11 +2,47 @@
 
 #include "core/models/common/ParameterInit.h"
 
+#include <ATen/ATen.h>
+#include <ATen/Context.h>
 #include <torch/nn/init.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace stipple::core {
+namespace {
+
+bool prepackAllowed()
+{
+    static const bool allowed = [] {
+        const char *env = std::getenv("STIPPLE_CONV_PREPACK");
+        return !(env && std::string(env) == "0");
+    }();
+    return allowed && at::hasMKLDNN() && at::globalContext().userEnabledMkldnn();
+}
+
+// Returns the whole pages inside a tensor's bytes to the OS before the
+// tensor is dropped. Only when this tensor is the storage's sole user: its
+// bytes may be a slice of a shared conversion arena (openCheckpoint), which
+// dropping the tensor alone would not free.
+void releasePages(const at::Tensor &t)
+{
+    if (!t.defined() || t.storage().use_count() != 1)
+        return;
+    const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto begin = reinterpret_cast<std::uintptr_t>(t.data_ptr());
+    const std::uintptr_t end = begin + t.numel() * t.element_size();
+    const std::uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+    if (last > first)
+        ::madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
+}
+
+} // namespace
 
 Conv2dImpl::Conv2dImpl(torch::nn::Conv2dOptions o) : options(std::move(o)) { reset(); }
 
@@ -35,10 +71,45 @@ void Conv2dImpl::reset()
     }
 }
 
+bool Conv2dImpl::prepareForInference()
+{
+    if (m_packed.defined())
+        return true;
+    if (!prepackAllowed() || !weight.defined() || weight.dim() != 4 ||
+        (weight.scalar_type() != at::kFloat && weight.scalar_type() != at::kBFloat16))
+        return false;
+    torch::NoGradGuard noGrad;
+    const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
+    m_packed = at::mkldnn_reorder_conv2d_weight(weight.to_mkldnn(), *pad, *options.stride(), *options.dilation(),
+                                                options.groups());
+    releasePages(weight);
+    weight.set_data(at::empty({0}, weight.options()));
+    return true;
+}
+
 at::Tensor Conv2dImpl::forward(const at::Tensor &x)
 {
     const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
-    return at::conv2d(x, weight, bias, *options.stride(), *pad, *options.dilation(), options.groups());
+    if (!m_packed.defined())
+        return at::conv2d(x, weight, bias, *options.stride(), *pad, *options.dilation(), options.groups());
+    TORCH_CHECK(!at::GradMode::is_enabled(), "Conv2d: prepared for inference; gradients are not available");
+    TORCH_CHECK(x.scalar_type() == m_packed.scalar_type(), "Conv2d: prepared for ", m_packed.scalar_type(),
+                " inference, got ", x.scalar_type(), " input (reload the model to change its precision)");
+    TORCH_CHECK(x.layout() == at::kStrided && x.device().is_cpu(), "Conv2d: prepared for dense CPU input");
+    return at::mkldnn_convolution(x, m_packed, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt,
+                                  *pad, *options.stride(), *options.dilation(), options.groups());
+}
+
+int prepareConvolutionsForInference(torch::nn::Module &module)
+{
+    // include_self=false: `module` need not be held by a shared_ptr.
+    int prepared = 0;
+    if (auto *self = module.as<Conv2dImpl>())
+        prepared += self->prepareForInference() ? 1 : 0;
+    for (const auto &m : module.modules(/*include_self=*/false))
+        if (auto *conv = m->as<Conv2dImpl>())
+            prepared += conv->prepareForInference() ? 1 : 0;
+    return prepared;
 }
 
 } // namespace stipple::core

@@ -3,6 +3,16 @@
 // random initialisation can be skipped (ParameterInit.h). With init enabled it
 // draws exactly what torch::nn::Conv2d draws, in the same order, so training
 // runs are unchanged.
+//
+// prepareForInference() packs the weight once into oneDNN's blocked layout
+// and frees the plain copy. at::conv2d reorders a plain weight on every call,
+// which at SD's 1280-channel 8x8 and 4x4 levels costs more than the
+// convolution itself (Debian's torch 1.13, 2 threads, CFG batch 2: fp32 c1280
+// 8x8 103 -> 324 GFLOP/s, 4x4 28 -> 203; bf16 8x8 360 -> 910; whole SD 1.5
+// step at 256² 1.20x fp32, 1.24x bf16), and bit-identical. Freeing the plain
+// copy keeps the memory of a prepared model at one copy of the weights.
+// A prepared module is for inference in its dtype only (grad mode off);
+// STIPPLE_CONV_PREPACK=0 disables the preparation.
 // Thread-safety: a module instance is used by one thread at a time.
 #pragma once
 
@@ -18,10 +28,22 @@ public:
     void reset() override;
     at::Tensor forward(const at::Tensor &x);
 
+    // Packs the weight (float32 or bfloat16) and releases the plain one;
+    // `weight` becomes an empty tensor. No-op when oneDNN is unavailable or
+    // STIPPLE_CONV_PREPACK=0. Returns whether the module was prepared.
+    bool prepareForInference();
+    bool preparedForInference() const { return m_packed.defined(); }
+
     torch::nn::Conv2dOptions options;
     at::Tensor weight;
     at::Tensor bias;
+
+private:
+    at::Tensor m_packed;
 };
 TORCH_MODULE(Conv2d);
+
+// prepareForInference() on every Conv2d inside `module`; returns how many.
+int prepareConvolutionsForInference(torch::nn::Module &module);
 
 } // namespace stipple::core

@@ -36,6 +36,31 @@ private Q_SLOTS:
         QVERIFY(at::equal(ours->forward(x), ref->forward(x)));
         QCOMPARE(ours->named_parameters().size(), ref->named_parameters().size());
 
+        // Prepared for inference: the packed weight gives the same result,
+        // the plain copy is released, other uses fail clearly.
+        if (ours->prepareForInference()) {
+            QVERIFY(ours->preparedForInference());
+            QCOMPARE(ours->weight.numel(), std::int64_t(0));
+            QVERIFY(at::equal(ours->forward(x), ref->forward(x)));
+            QVERIFY_THROWS_EXCEPTION(c10::Error, ours->forward(x.to(at::kBFloat16)));
+            at::AutoGradMode grad(true);
+            QVERIFY_THROWS_EXCEPTION(c10::Error, ours->forward(x));
+        } else {
+            qWarning("oneDNN unavailable: the packed path is not tested");
+        }
+        at::manual_seed(9);
+        torch::nn::Conv2d refB(opts);
+        refB->to(at::kBFloat16);
+        at::manual_seed(9);
+        Conv2d oursB(opts);
+        oursB->to(at::kBFloat16);
+        struct Holder : torch::nn::Module {
+            explicit Holder(Conv2d c) { register_module("inner", c); }
+        } holder(oursB);
+        QCOMPARE(prepareConvolutionsForInference(holder), oursB->preparedForInference() ? 1 : 0);
+        const at::Tensor xb = x.to(at::kBFloat16);
+        QVERIFY(at::equal(oursB->forward(xb), refB->forward(xb)));
+
         Conv2d noBias(torch::nn::Conv2dOptions(4, 4, 1).bias(false));
         QVERIFY(!noBias->bias.defined());
         QCOMPARE(noBias->named_parameters().size(), size_t(1));
