@@ -491,7 +491,9 @@ void compareDiffusers(const Options &o)
 }
 
 // stable-diffusion.cpp: per-step time = (T(k steps) - T(1 step)) / (k - 1),
-// so model loading and VAE decoding cancel out without parsing its log.
+// so model loading and VAE decoding cancel out without parsing its log. Each
+// of its weight types is compared with Stipple's matching precision: f32 with
+// float32, f16 and q8_0 with bfloat16 (the pairing).
 void compareSdCpp(const Options &o)
 {
     std::printf("\n== stable-diffusion.cpp (%s)\n", o.sdCpp.c_str());
@@ -501,26 +503,31 @@ void compareSdCpp(const Options &o)
     }
     const int threads = o.threads > 0 ? o.threads : physicalCoreCount();
     for (int res : o.resolutions) {
-        auto timed = [&](int steps) {
-            std::string out;
-            const std::string cmd = fmt::format(
-                "{} -m {} -p 'a photograph of a cat' -W {} -H {} --steps {} -t {} --cfg-scale 7 -o /tmp/stipple-bench-sdcpp.png 2>&1",
-                o.sdCpp, o.sdCppModel, res, res, steps, threads);
-            const auto a = Clock::now();
-            const int rc = runCapture(cmd, out);
-            return rc == 0 ? seconds(a, Clock::now()) : -1.0;
-        };
-        const int k = 1 + std::max(1, o.compareReps);
-        const double t1 = timed(1), tk = timed(k);
-        if (t1 < 0 || tk < 0) {
-            std::printf("  sd.cpp run failed\n");
-            continue;
+        for (const std::string type : {"f32", "f16", "q8_0"}) {
+            auto timed = [&](int steps) {
+                std::string out;
+                const std::string cmd = fmt::format(
+                    "{} -m {} --type {} -p 'a photograph of a cat' -W {} -H {} --steps {} -t {} --cfg-scale 7 "
+                    "--sampling-method euler -s 1 -o /tmp/stipple-bench-sdcpp.png 2>&1",
+                    o.sdCpp, o.sdCppModel, type, res, res, steps, threads);
+                const auto a = Clock::now();
+                const int rc = runCapture(cmd, out);
+                return rc == 0 ? seconds(a, Clock::now()) : -1.0;
+            };
+            std::printf("  (load average %s)\n", loadAverage().c_str());
+            const int k = 1 + std::max(1, o.compareReps);
+            const double t1 = timed(1), tk = timed(k);
+            if (t1 < 0 || tk < 0) {
+                std::printf("  sd.cpp --type %s run failed\n", type.c_str());
+                continue;
+            }
+            const double step = (tk - t1) / (k - 1);
+            const std::string ours = type == "f32" ? "fp32" : "bf16";
+            std::string note = fmt::format("T(1) {:.2f} s, T({}) {:.2f} s", t1, k, tk);
+            if (const Row *row = findRow("UNet step (CFG batch 2)", ours, res))
+                note += fmt::format("; stipple {} is {:.2f}x faster", ours, step / row->median);
+            report({"sd.cpp step --type " + type, "-", res, step, {t1, tk}, note});
         }
-        const double step = (tk - t1) / (k - 1);
-        std::string note;
-        if (const Row *ours = findRow("UNet step (CFG batch 2)", "fp32", res))
-            note = fmt::format("stipple fp32 is {:.2f}x faster", step / ours->median);
-        report({"sd.cpp step (its default type)", "-", res, step, {t1, tk}, note});
     }
 }
 
@@ -574,7 +581,7 @@ int main(int argc, char **argv)
     app.add_option("--compare-reps", o.compareReps, "repetitions for the reference runs")->capture_default_str();
     app.add_option("--ab", o.ab, "interleaved A/B of the UNet step: allocator | threads")
         ->check(CLI::IsMember({"allocator", "threads"}));
-    app.add_option("--sd-cpp", o.sdCpp, "stable-diffusion.cpp `sd` binary");
+    app.add_option("--sd-cpp", o.sdCpp, "stable-diffusion.cpp command-line binary (sd or sd-cli)");
     app.add_option("--sd-cpp-model", o.sdCppModel, "model file for sd.cpp");
     CLI11_PARSE(app, argc, argv);
     auto splitList = [](const std::string &s) {

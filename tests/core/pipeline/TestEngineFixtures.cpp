@@ -146,6 +146,48 @@ private Q_SLOTS:
         QVERIFY2(d.mean <= 0.25, qPrintable(QStringLiteral("mean pixel diff %1/255").arg(d.mean)));
     }
 
+    // bfloat16 ("Fast") is not the parity reference: this measures how far
+    // its images are from diffusers' float32 ones on every pipeline fixture
+    // and keeps that distance bounded (and reported in the log).
+    void bfloat16Difference()
+    {
+        STIPPLE_REQUIRE_FIXTURES();
+        std::map<QString, std::unique_ptr<Engine>> engines;
+        double worstMean = 0, sumMean = 0;
+        int worstMax = 0, cases = 0;
+        for (const auto &c : pipelineCases()) {
+            const QString model = c.value(QStringLiteral("model")).toString();
+            auto &engine = engines[model];
+            if (!engine) {
+                engine = std::make_unique<Engine>();
+                LoadOptions load = loadOptionsFor(model, Layout::Diffusers);
+                load.dtype = ComputeDType::BFloat16;
+                auto info = engine->load(load);
+                QVERIFY2(info.ok(), info.ok() ? "" : info.error().message.c_str());
+            }
+            auto request = requestFor(c);
+            QVERIFY(request.ok());
+            auto out = engine->generate(*request);
+            QVERIFY2(out.ok(), out.ok() ? "" : out.error().message.c_str());
+            auto png = readImage(fixturePath(c.value(QStringLiteral("png")).toString()));
+            QVERIFY(png.ok());
+            const PixelDiff d = pixelDiff(out->images[0].image, toRgbIfNeeded(*png));
+            qInfo("bf16 %s: max %d/255 mean %.2f/255", qPrintable(c.value(QStringLiteral("id")).toString()), d.max,
+                  d.mean);
+            worstMax = std::max(worstMax, d.max);
+            worstMean = std::max(worstMean, d.mean);
+            sumMean += d.mean;
+            ++cases;
+        }
+        QVERIFY(cases > 0);
+        qInfo("bf16 vs diffusers float32 over %d fixtures: mean of means %.2f/255, worst mean %.2f/255, worst max "
+              "%d/255",
+              cases, sumMean / cases, worstMean, worstMax);
+        // Same picture, not the same bits: a wrong kernel or a dtype mix-up
+        // moves the mean by tens of levels.
+        QVERIFY2(worstMean < 8.0, qPrintable(QStringLiteral("bf16 mean pixel diff %1/255").arg(worstMean)));
+    }
+
 private:
     static Image toRgbIfNeeded(const Image &img)
     {
