@@ -44,6 +44,7 @@ class TestSafeTensors : public QObject {
 private Q_SLOTS:
     void roundTrip();
     void zeroCopyKeepsMappingAlive();
+    void releasedPagesReadBackFromTheFile();
     void conversions();
     void missingFile();
     void badFiles_data();
@@ -103,6 +104,29 @@ void TestSafeTensors::zeroCopyKeepsMappingAlive()
     QCOMPARE(a.data_ptr(), b.data_ptr());
     QCOMPARE(a[1000].item<float>(), 1000.0f);
     QVERIFY(at::equal(a, at::arange(1024, at::kFloat)));
+}
+
+void TestSafeTensors::releasedPagesReadBackFromTheFile()
+{
+    // MappedFilesScope drops the mapped pages from the resident set; a view
+    // into the mapping must still read the file's values afterwards.
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("r.safetensors").toStdString();
+    const at::Tensor values = at::arange(1 << 20, at::kFloat); // 4 MiB: whole pages inside
+    QVERIFY(writeSafeTensors(path, {{"x", values}}).ok());
+    at::Tensor view;
+    {
+        MappedFilesScope scope;
+        auto file = SafeTensorsFile::open(path);
+        QVERIFY(file.ok());
+        view = file->tensor("x").value();
+        QVERIFY(at::equal(view, values)); // touch every page
+        scope.releaseResidentPages();
+    }
+    QVERIFY(at::equal(view, values));
+    // Outside a scope nothing is collected (and releasing is harmless).
+    MappedFilesScope empty;
+    empty.releaseResidentPages();
 }
 
 void TestSafeTensors::conversions()
