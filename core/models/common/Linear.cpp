@@ -17,16 +17,7 @@ void LinearImpl::reset()
         bias = register_parameter("bias", at::empty({options.out_features()}));
     else
         bias = register_parameter("bias", at::Tensor(), /*requires_grad=*/false);
-    if (!parameterInitEnabled())
-        return;
-    // torch::nn::LinearImpl::reset_parameters (libtorch 1.13), draw for draw.
-    torch::NoGradGuard noGrad;
-    torch::nn::init::kaiming_uniform_(weight, std::sqrt(5.0));
-    if (bias.defined()) {
-        const auto fan = torch::nn::init::_calculate_fan_in_and_fan_out(weight);
-        const double bound = 1 / std::sqrt(double(std::get<0>(fan)));
-        torch::nn::init::uniform_(bias, -bound, bound);
-    }
+    initLikeTorch(weight, bias); // torch's draws (training); skipped when loading
 }
 
 at::Tensor LinearImpl::forward(const at::Tensor &x) { return at::linear(x, weight, bias); }

@@ -7,10 +7,18 @@
 // Thread-safety: the setting is thread-local.
 #pragma once
 
+#include <ATen/core/Tensor.h>
+
 namespace stipple::core {
 
 // True unless a SkipParameterInit is alive on this thread.
 bool parameterInitEnabled();
+
+// torch's default initialisation of Linear and ConvNd layers (libtorch 1.13
+// reset_parameters), draw for draw: weight ~ kaiming_uniform(a = sqrt(5)),
+// bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) when defined. Does nothing while
+// a SkipParameterInit is alive.
+void initLikeTorch(at::Tensor &weight, at::Tensor &bias);
 
 // RAII: layers built on this thread while it lives have uninitialised
 // (at::empty) parameters. Nests.
