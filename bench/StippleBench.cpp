@@ -292,6 +292,24 @@ void benchAttention(const Options &o, const std::string &dtypeName)
             runs = timeRuns(o.warmup, o.reps, [&] { (void)scaledDotProductAttention(q, k, v, scale, ao); });
             report({fmt::format("attention L1 chunked ({} MiB)", mib), dtypeName, res, median(runs), runs, ""});
         }
+        if (dtype != at::kFloat) {
+            // Interleaved A/B: softmax in the score dtype (the default) against the float32 round trip.
+            AttentionOptions direct, roundTrip;
+            roundTrip.softmaxInScoreDtype = false;
+            std::vector<double> a, b;
+            for (int i = 0; i < std::max(3, o.reps); ++i) {
+                b.push_back(timeRuns(0, 1, [&] { (void)scaledDotProductAttention(q, k, v, scale, roundTrip); })[0]);
+                a.push_back(timeRuns(0, 1, [&] { (void)scaledDotProductAttention(q, k, v, scale, direct); })[0]);
+            }
+            const at::Tensor ref = scaledDotProductAttention(q, k, v, scale, roundTrip);
+            const double diff = (scaledDotProductAttention(q, k, v, scale, direct).to(at::kFloat) - ref.to(at::kFloat))
+                                    .abs()
+                                    .max()
+                                    .item<double>();
+            report({"A/B: softmax in score dtype", dtypeName, res, median(a), a,
+                    fmt::format("{:.2f}x vs the float32 round trip, max diff {:.2g}", median(b) / median(a), diff)});
+            report({"A/B: float32 softmax round trip", dtypeName, res, median(b), b, ""});
+        }
         if (res <= 256) { // 512²: 2 GiB of scores and probabilities
             runs = timeRuns(o.warmup, o.reps, [&] { (void)scaledDotProductAttentionPlain(q, k, v, scale); });
             report({"attention L1 plain (full scores)", dtypeName, res, median(runs), runs, ""});

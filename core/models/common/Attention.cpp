@@ -109,6 +109,18 @@ at::Tensor scaledDotProductAttention(const at::Tensor &q, const at::Tensor &k, c
             // get_attention_scores uses the same baddbmm form).
             at::baddbmm_out(scores, scores, qc, kh, /*beta=*/0.0, /*alpha=*/scale);
 
+            if (options.softmaxInScoreDtype && scoreType != at::kFloat && vc.scalar_type() == scoreType) {
+                at::Tensor &probsLow = reuse(s.probsCast, {hc, c, m}, scoreType);
+                at::_softmax_out(probsLow, scores, -1, false);
+                if (c == n && scoreType == outType) {
+                    at::bmm_out(outH, probsLow, vh);
+                } else {
+                    at::Tensor &chunk = reuse(s.out, {hc, c, dv}, vc.scalar_type());
+                    at::bmm_out(chunk, probsLow, vh);
+                    outH.narrow(1, start, c).copy_(chunk);
+                }
+                continue;
+            }
             at::Tensor floatScores = scores;
             if (scoreType != at::kFloat) {
                 floatScores = reuse(s.scoresFloat, {hc, c, m}, at::kFloat);
