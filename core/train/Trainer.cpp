@@ -86,7 +86,8 @@ Status savePhase(const std::string &dir, const std::string &phase, torch::nn::Mo
     return {};
 }
 
-// Float32 copies (the file is mmap'd), loaded strictly.
+// Loaded strictly; WeightTransfer::Copy copies into the module's own
+// storage, so the training weights never alias the mapped file.
 Status loadWeightsFile(const std::string &path, torch::nn::Module &model, const std::string &what)
 {
     auto file = SafeTensorsFile::open(path);
@@ -95,10 +96,7 @@ Status loadWeightsFile(const std::string &path, torch::nn::Module &model, const 
     auto sd = file->loadAll(at::kFloat);
     if (!sd)
         return sd.error();
-    StateDict copy;
-    for (auto &[k, v] : *sd)
-        copy[k] = v.clone();
-    return loadWeightsStrict(model, copy, what);
+    return loadWeightsStrict(model, *sd, what);
 }
 
 Result<PhaseState> loadPhase(const std::string &dir, const std::string &phase, torch::nn::Module &model,

@@ -165,10 +165,7 @@ Result<ClipTextModel> loadClipTextModel(const ClipTextConfig &config, StateDict 
     weights.erase("text_model.embeddings.position_ids");
     try {
         torch::NoGradGuard noGrad;
-        ClipTextModel model = [&] {
-            SkipParameterInit skip; // every value comes from `weights`
-            return ClipTextModel(config);
-        }();
+        ClipTextModel model = buildWithoutInit<ClipTextModel>(config); // every value comes from `weights`
         model->eval();
         if (auto st = loadWeightsStrict(*model, weights, "text_encoder", nullptr, WeightTransfer::Adopt); !st.ok())
             return st.error();

@@ -20,7 +20,6 @@
 #include <c10/core/ScalarType.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
-
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 

@@ -109,30 +109,24 @@ at::Tensor scaledDotProductAttention(const at::Tensor &q, const at::Tensor &k, c
             // get_attention_scores uses the same baddbmm form).
             at::baddbmm_out(scores, scores, qc, kh, /*beta=*/0.0, /*alpha=*/scale);
 
+            at::Tensor probsV;
             if (options.softmaxInScoreDtype && scoreType != at::kFloat && vc.scalar_type() == scoreType) {
-                at::Tensor &probsLow = reuse(s.probsCast, {hc, c, m}, scoreType);
-                at::_softmax_out(probsLow, scores, -1, false);
-                if (c == n && scoreType == outType) {
-                    at::bmm_out(outH, probsLow, vh);
-                } else {
-                    at::Tensor &chunk = reuse(s.out, {hc, c, dv}, vc.scalar_type());
-                    at::bmm_out(chunk, probsLow, vh);
-                    outH.narrow(1, start, c).copy_(chunk);
+                // Straight into the score dtype (ATen accumulates in float inside).
+                probsV = reuse(s.probsCast, {hc, c, m}, scoreType);
+                at::_softmax_out(probsV, scores, -1, false);
+            } else {
+                at::Tensor floatScores = scores;
+                if (scoreType != at::kFloat) {
+                    floatScores = reuse(s.scoresFloat, {hc, c, m}, at::kFloat);
+                    floatScores.copy_(scores);
                 }
-                continue;
-            }
-            at::Tensor floatScores = scores;
-            if (scoreType != at::kFloat) {
-                floatScores = reuse(s.scoresFloat, {hc, c, m}, at::kFloat);
-                floatScores.copy_(scores);
-            }
-            at::Tensor &probs = reuse(s.probs, {hc, c, m}, at::kFloat);
-            at::_softmax_out(probs, floatScores, -1, false);
-
-            at::Tensor probsV = probs;
-            if (vc.scalar_type() != at::kFloat) {
-                probsV = reuse(s.probsCast, {hc, c, m}, vc.scalar_type());
-                probsV.copy_(probs);
+                at::Tensor &probs = reuse(s.probs, {hc, c, m}, at::kFloat);
+                at::_softmax_out(probs, floatScores, -1, false);
+                probsV = probs;
+                if (vc.scalar_type() != at::kFloat) {
+                    probsV = reuse(s.probsCast, {hc, c, m}, vc.scalar_type());
+                    probsV.copy_(probs);
+                }
             }
             if (c == n && vc.scalar_type() == outType) {
                 at::bmm_out(outH, probsV, vh);

@@ -4,9 +4,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
-#include <torch/nn/init.h>
 
-#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <string>

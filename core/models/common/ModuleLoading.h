@@ -26,10 +26,7 @@ Result<Holder> buildModule(const Config &config, const StateDict &weights, at::S
                            const std::string &component)
 {
     try {
-        Holder model = [&] {
-            SkipParameterInit skip; // every value comes from `weights`
-            return Holder(config);
-        }();
+        Holder model = buildWithoutInit<Holder>(config); // every value comes from `weights`
         if (auto st = loadWeightsStrict(*model, weights, component, nullptr, WeightTransfer::Adopt); !st)
             return st.error();
         model->toDtype(dtype);

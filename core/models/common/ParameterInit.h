@@ -9,6 +9,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <utility>
+
 namespace stipple::core {
 
 // True unless a SkipParameterInit is alive on this thread.
@@ -32,5 +34,14 @@ public:
 private:
     bool m_previous;
 };
+
+// Holder(args...) built inside a SkipParameterInit: for modules whose every
+// value is about to come from a checkpoint.
+template <typename Holder, typename... Args>
+Holder buildWithoutInit(Args &&...args)
+{
+    SkipParameterInit skip;
+    return Holder(std::forward<Args>(args)...);
+}
 
 } // namespace stipple::core

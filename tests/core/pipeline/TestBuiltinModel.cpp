@@ -156,15 +156,13 @@ private Q_SLOTS:
             // Inside the mask: a green square.
             const Reading got = readImage(cropRgb(img, 64, 0, 64, 128));
             QVERIFY2(got.found, "nothing painted inside the mask");
-            {
-                // Known failure (issue #6 is open): this model paints the square but
-                // often takes its colour from the red circle outside the mask (legacy
-                // inpainting with a text-to-image model). Over seeds 1-12 of this scene
-                // through stipple-cli: green 4, red 5, nothing 3; the previous model
-                // (weaker at text to image) 8 / 1 / 3. XPASS fails the test, so the
-                // marker goes when a better model lands.
-                QEXPECT_FAIL("", "the built-in model copies the context's colour (issue #6)", Continue);
-            }
+            // Known failure (issue #6 is open): this model paints the square but
+            // often takes its colour from the red circle outside the mask (legacy
+            // inpainting with a text-to-image model). Over seeds 1-12 of this scene
+            // through stipple-cli: green 4, red 5, nothing 3; the previous model
+            // (weaker at text to image) 8 / 1 / 3. XPASS fails the test, so the
+            // marker goes when a better model lands.
+            QEXPECT_FAIL("", "the built-in model copies the context's colour (issue #6)", Continue);
             QCOMPARE(got.objectColour, colour("green"));
             if (blur == 0)
                 QCOMPARE(got.shape, int(Shape::Square));
