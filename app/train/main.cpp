@@ -38,7 +38,8 @@ int main(int argc, char **argv)
         vaeBatch = defaults.vaeBatchSize;
     std::uint64_t seed = defaults.seed;
     float vaeLr = defaults.vaeLearningRate, unetLr = defaults.unetLearningRate;
-    float offsetNoise = defaults.offsetNoise, latentStd = defaults.latentStd;
+    float offsetNoise = defaults.offsetNoise, latentStd = defaults.latentStd,
+          highNoiseWeight = defaults.highNoiseWeight;
     std::string unetInit;
     app.add_option("-o,--out", out, "exported diffusers folder")->capture_default_str();
     app.add_option("-w,--work", work, "checkpoints and logs (resume from here)")->capture_default_str();
@@ -51,6 +52,9 @@ int main(int argc, char **argv)
     app.add_option("--offset-noise", offsetNoise, "per-channel constant in the UNet's training noise")
         ->capture_default_str();
     app.add_option("--latent-std", latentStd, "std of the scaled latents (SD: 1; lower = noisier schedule)")
+        ->capture_default_str();
+    app.add_option("--high-noise-weight", highNoiseWeight,
+                   "weight the epsilon loss by clamp(1/SNR, 1, this): the caption counts where the layout forms")
         ->capture_default_str();
     app.add_option("--unet-init", unetInit, "start the text encoder + UNet from this unet.safetensors checkpoint");
     app.add_option("--unet-lr", unetLr, "text encoder + UNet learning rate (Adam)")->capture_default_str();
@@ -74,6 +78,7 @@ int main(int argc, char **argv)
         o.unetLearningRate = unetLr;
         o.offsetNoise = offsetNoise;
         o.latentStd = latentStd;
+        o.highNoiseWeight = highNoiseWeight;
         o.unetInit = unetInit;
     }
     o.seed = seed;

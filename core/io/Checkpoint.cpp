@@ -239,6 +239,10 @@ void convertFloats(StateDict &sd, std::optional<c10::ScalarType> dtype)
         at::Tensor dst = at::from_blob(
             ptr, t.sizes(), [arena](void *) {}, at::TensorOptions().dtype(*dtype));
         convertInto(dst, t);
+        // The file's copy is no longer needed: off the resident set now, so that
+        // a 2 GB checkpoint and its conversion are never resident together.
+        if (const MappedFilesScope *scope = MappedFilesScope::current())
+            scope->releasePagesOf(t);
         t = dst;
     }
 }

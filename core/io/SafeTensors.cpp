@@ -210,6 +210,31 @@ void MappedFilesScope::releaseResidentPages()
             ::madvise(map->addr, map->size, MADV_DONTNEED);
 }
 
+MappedFilesScope *MappedFilesScope::current() { return t_mappedFilesScope; }
+
+void MappedFilesScope::releasePagesOf(const at::Tensor &t) const
+{
+    if (!t.defined() || !t.has_storage() || t.nbytes() == 0)
+        return;
+    const auto begin = reinterpret_cast<std::uintptr_t>(t.data_ptr());
+    const auto end = begin + t.nbytes();
+    static const std::uintptr_t page = std::uintptr_t(::sysconf(_SC_PAGESIZE));
+    for (const auto &weak : m_mappings) {
+        const auto map = weak.lock();
+        if (!map || !map->addr)
+            continue;
+        const auto mapBegin = reinterpret_cast<std::uintptr_t>(map->addr);
+        if (begin < mapBegin || end > mapBegin + map->size)
+            continue;
+        // Whole pages only: the pages at either end may hold a neighbour's bytes
+        // (harmless to drop, but those neighbours are converted later anyway).
+        const std::uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
+        if (last > first)
+            ::madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
+        return;
+    }
+}
+
 Result<StateDict> SafeTensorsFile::loadAll(std::optional<c10::ScalarType> floatDtype,
                                            const std::string &prefix) const
 {

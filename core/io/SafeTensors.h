@@ -62,7 +62,9 @@ private:
 // the process's resident set (MADV_DONTNEED): the mappings are private and
 // unwritten, so any later access re-reads the file from the page cache.
 // openCheckpoint uses it once every tensor has been converted into its own
-// memory, which takes the 2 GB of an SD 1.5 file off the peak RSS.
+// memory, which takes the 2 GB of an SD 1.5 file off the peak RSS; the
+// conversion itself calls releasePagesOf() per tensor, so the file and its
+// converted copy are never resident together (peak = converted size).
 // Thread-safety: thread-local; one scope per thread at a time (they nest).
 class MappedFilesScope {
 public:
@@ -72,6 +74,11 @@ public:
     MappedFilesScope &operator=(const MappedFilesScope &) = delete;
 
     void releaseResidentPages();
+    // Drops the whole pages under `t`'s bytes when they lie in one of this
+    // scope's mappings; anything else (heap memory, other files) is left alone.
+    void releasePagesOf(const at::Tensor &t) const;
+    // The innermost scope on this thread, or nullptr.
+    static MappedFilesScope *current();
 
 private:
     friend class SafeTensorsFile;

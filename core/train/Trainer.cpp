@@ -348,12 +348,17 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
                 const at::Tensor noisy = a.sqrt() * latents + (1 - a).sqrt() * noise;
                 const at::Tensor context = te->encode(b.ids, 1);
                 const at::Tensor pred = unet->forward(noisy, t, context);
-                const at::Tensor loss = (pred - noise).pow(2).mean();
+                const at::Tensor mse = (pred - noise).pow(2).mean({1, 2, 3});
+                // The curve keeps the plain MSE, comparable between runs.
+                const at::Tensor loss =
+                    o.highNoiseWeight > 1.0f
+                        ? (mse * ((1 - a) / a).view({-1}).clamp(1.0, o.highNoiseWeight)).mean()
+                        : mse.mean();
                 opt.zero_grad();
                 loss.backward();
                 torch::nn::utils::clip_grad_norm_(joint.parameters(), 1.0);
                 opt.step();
-                unetState.losses.push_back(loss.item<float>());
+                unetState.losses.push_back(mse.mean().item<float>());
                 unetState.step = step + 1;
                 rep.report(step + 1, unetState.losses.back());
                 if ((step + 1) % o.checkpointEvery == 0 || step + 1 == o.unetSteps) {

@@ -58,6 +58,13 @@ struct TrainOptions {
     // (1,000 steps) and 0.12 (500 steps) did not make positions follow the
     // prompt (README), so the default stays SD's.
     float latentStd = 1.0f;
+    // Loss weight for the noisiest timesteps: each sample's epsilon MSE is
+    // weighted by clamp(1/SNR(t), 1, highNoiseWeight). The epsilon loss weights
+    // the error of the implied x_0 by SNR(t) (Ho et al. 2020, eq. 12 and
+    // Salimans & Ho 2022, sec. 4), which at t > 800 is below 1/26: the caption
+    // barely matters to the loss exactly where the sampler decides the layout.
+    // The clamp is the inverse of min-SNR-gamma (Hang et al. 2023). 1 = off.
+    float highNoiseWeight = 1.0f;
     // Optional: start the text encoder + UNet from this checkpoint
     // (a work folder's unet.safetensors) instead of random weights, with a
     // fresh optimiser and learning-rate schedule.

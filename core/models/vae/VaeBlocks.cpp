@@ -142,7 +142,9 @@ at::Tensor VaeEncoderImpl::forward(const at::Tensor &x, const VaeActivationHook 
     }
     h = m_mid->forward(h);
     rec("mid_block", h);
-    h = m_convOut->forward(at::silu(groupNormStable(m_normOut, h)));
+    h = groupNormStable(m_normOut, h);
+    at::silu_(h); // in place: the same values, one full-resolution temporary fewer
+    h = m_convOut->forward(h);
     rec("conv_out", h);
     return h;
 }
@@ -184,7 +186,9 @@ at::Tensor VaeDecoderImpl::forward(const at::Tensor &z, const VaeActivationHook 
         h = m_levels[i]->forward(h);
         rec("up_blocks." + std::to_string(i), h);
     }
-    h = m_convOut->forward(at::silu(groupNormStable(m_normOut, h)));
+    h = groupNormStable(m_normOut, h);
+    at::silu_(h); // in place: the same values, one full-resolution temporary fewer
+    h = m_convOut->forward(h);
     rec("conv_out", h);
     return h;
 }
