@@ -134,6 +134,7 @@ struct Options {
     int warmup = 1;
     int threads = 0;
     bool channelsLast = false;
+    bool vaePrepacked = false;
     bool profile = false;
     bool compare = false;
     std::string python = "/usr/bin/python3";
@@ -203,7 +204,13 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
     // After the checkpoint's dicts are gone, so the modules hold the only
     // references to their weights.
     prepareConvolutionsForInference(*m.unet);
-    prepareConvolutionsForInference(*m.vae);
+    // As Engine::load: the VAE on channels_last with plain weights (pre-packed
+    // ones would force NCHW output); --vae-prepacked measures the alternative.
+    if (o.vaePrepacked)
+        prepareConvolutionsForInference(*m.vae);
+    else
+        m.vae->setChannelsLast(true);
+    releaseCachedMemory(); // as Engine::load
     m.loadSeconds = seconds(t0, Clock::now());
     return m;
 }
@@ -439,8 +446,10 @@ void benchDtype(const Options &o, const std::string &dtypeName)
         }
         if (wants(o, "vae")) {
             const at::Tensor z = at::randn({1, 4, h, h});
+            AllocatorCacheOff noCache; // as the pipeline's decode
             auto runs = timeRuns(o.warmup, std::max(1, o.reps / 2 + 1), [&] { (void)models->vae->decode(z); });
-            report({"VAE decode (batch 1)", dtypeName, res, median(runs), runs, "VAE in float32, as in the app"});
+            report({"VAE decode (batch 1)", dtypeName, res, median(runs), runs,
+                    fmt::format("VAE in float32, as in the app, {}", o.vaePrepacked ? "NCHW pre-packed" : "channels_last")});
         }
         std::printf("  peak RSS so far: %.0f MiB\n", peakRssMiB());
     }
@@ -592,6 +601,7 @@ int main(int argc, char **argv)
     app.add_option("--warmup", o.warmup, "untimed runs before timing")->capture_default_str();
     app.add_option("--threads", o.threads, "torch threads (0: physical cores)");
     app.add_flag("--channels-last", o.channelsLast, "UNet convolutions in channels_last");
+    app.add_flag("--vae-prepacked", o.vaePrepacked, "VAE in NCHW with pre-packed weights (default: channels_last, as the app)");
     app.add_flag("--profile", o.profile, "per-operator profile of one UNet step");
     app.add_flag("--compare", o.compare, "also time diffusers (and sd.cpp with --sd-cpp)");
     app.add_option("--python", o.python, "python with torch for --compare")->capture_default_str();

@@ -86,15 +86,20 @@ int runEval(const EvalArgs &a)
                          {"object_colour", scores.rate(scores.objectColour)},
                          {"background_colour", scores.rate(scores.background)},
                          {"shape", scores.rate(scores.shape)},
-                         {"position", scores.rate(scores.position)}};
+                         {"position", scores.rate(scores.position)},
+                         {"position_row", scores.rate(scores.positionRow)},
+                         {"position_column", scores.rate(scores.positionColumn)}};
         std::printf("%s\n", j.dump(2).c_str());
     } else {
         std::printf("| attribute | accuracy (%d images: %d prompts x %d seeds, %s, %d steps, CFG %.1f) |\n"
                     "|---|---|\n| object colour | %.1f%% |\n| background colour | %.1f%% |\n"
-                    "| shape | %.1f%% |\n| position | %.1f%% |\n",
+                    "| shape | %.1f%% |\n| position | %.1f%% |\n"
+                    "| (position row: top / middle / bottom) | %.1f%% |\n"
+                    "| (position column: left / centre / right) | %.1f%% |\n",
                     scores.total, a.prompts, a.seeds, a.sampler.c_str(), a.steps, a.cfg,
                     100 * scores.rate(scores.objectColour), 100 * scores.rate(scores.background),
-                    100 * scores.rate(scores.shape), 100 * scores.rate(scores.position));
+                    100 * scores.rate(scores.shape), 100 * scores.rate(scores.position),
+                    100 * scores.rate(scores.positionRow), 100 * scores.rate(scores.positionColumn));
     }
     return 0;
 }

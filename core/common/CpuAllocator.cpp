@@ -5,6 +5,7 @@
 #include <c10/core/impl/alloc_cpu.h>
 #include <c10/util/Exception.h>
 
+#include <malloc.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -211,6 +212,39 @@ CpuAllocator *installedCpuAllocator()
 {
     std::lock_guard<std::mutex> lock(s_installMutex);
     return s_installed ? s_instance : nullptr;
+}
+
+std::size_t CpuAllocator::setCacheCap(std::size_t bytes)
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    const std::size_t old = m_options.cacheCapBytes;
+    m_options.cacheCapBytes = bytes;
+    evictLocked(0);
+    return old;
+}
+
+AllocatorCacheOff::AllocatorCacheOff()
+{
+    if (CpuAllocator *a = installedCpuAllocator()) {
+        m_savedCap = a->setCacheCap(0);
+        m_active = true;
+    }
+    ::malloc_trim(0);
+}
+
+AllocatorCacheOff::~AllocatorCacheOff()
+{
+    if (!m_active)
+        return;
+    if (CpuAllocator *a = installedCpuAllocator())
+        a->setCacheCap(m_savedCap);
+}
+
+void releaseCachedMemory()
+{
+    if (CpuAllocator *a = installedCpuAllocator())
+        a->releaseCached();
+    ::malloc_trim(0);
 }
 
 void uninstallCpuAllocator()

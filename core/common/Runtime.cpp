@@ -156,6 +156,8 @@ RuntimeInfo configureRuntime(const RuntimeOptions &options)
     if (wantAllocator) {
         CpuAllocatorOptions ao;
         ao.cacheCapBytes = options.allocatorCacheBytes ? options.allocatorCacheBytes : defaultCacheBytes();
+        if (const char *env = std::getenv("STIPPLE_ALLOCATOR_CACHE_MB"); env && *env)
+            ao.cacheCapBytes = std::size_t(std::max(0L, std::atol(env))) << 20;
         const CpuAllocator *allocator = installCpuAllocator(ao);
         info.hugePageAllocator = true;
         info.allocatorCacheBytes = allocator->options().cacheCapBytes;

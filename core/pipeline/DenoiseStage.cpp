@@ -3,6 +3,7 @@
 // CFG (Ho & Salimans 2022; diffusers): noise = uncond + g * (cond - uncond),
 // UNet batch [uncond; cond].
 #include "core/pipeline/Stages.h"
+#include "core/common/CpuAllocator.h"
 
 #include "core/image/LatentPreview.h"
 #include "core/models/unet/UNet2DConditionModel.h"
@@ -91,6 +92,10 @@ Result<DecodeResult> decodeLatents(const StageModels &models, const at::Tensor &
     AutoencoderKL &vae = *models.vae;
     DecodeResult out;
     const auto t0 = std::chrono::steady_clock::now();
+    // The decoder's 512x512 activations are a generation's memory peak; the
+    // denoising loop's cached blocks (other sizes) would sit under it, and
+    // caching the decoder's own blocks saves no time (see AllocatorCacheOff).
+    AllocatorCacheOff noCache;
     // diffusers: vae.decode(latents / scaling_factor).
     const at::Tensor z = latents / models.vaeScalingFactor;
     models.emit("vae_decode_in", z);

@@ -2,6 +2,8 @@
 // (Stages.h), turn every failure into an Error value.
 #include "core/pipeline/Engine.h"
 
+#include "core/common/CpuAllocator.h"
+
 #include "core/image/ImageTensor.h"
 #include "core/io/Checkpoint.h"
 #include "core/models/common/Conv2d.h"
@@ -142,7 +144,12 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
             return vae.error();
         loaded->vae = vae.value();
         ckpt->vae.weights.clear();
-        prepareConvolutionsForInference(*loaded->vae);
+        // channels_last activations with plain weights instead of pre-packed
+        // NCHW convolutions: 512² decode 13.6 -> 11.2 s and 350 MiB less peak
+        // (interleaved runs, docs/performance.md).
+        loaded->vae->setChannelsLast(true);
+        // Pre-packing and text-encoder set-up left freed copies in the caches.
+        releaseCachedMemory();
         progress(4);
         loaded->schedulerConfig = ckpt->schedulerConfig;
         loaded->info = ckpt->info;

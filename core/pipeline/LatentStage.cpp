@@ -8,6 +8,7 @@
 // and AUTOMATIC1111 modules/processing.py for the masked-content options and
 // the 9-channel model without a mask (whole image masked, masked image empty).
 #include "core/pipeline/Stages.h"
+#include "core/common/CpuAllocator.h"
 
 #include "core/image/ImageTensor.h"
 #include "core/image/Mask.h"
@@ -58,6 +59,7 @@ Result<at::Tensor> encodeImageLatents(const StageModels &models, const at::Tenso
     const std::int64_t lh = image.size(2) / models.vaeSpatialFactor;
     const std::int64_t lw = image.size(3) / models.vaeSpatialFactor;
     LatentDistribution dist;
+    AllocatorCacheOff noCache; // one pass over 512x512 activations, as the decode
     if (lh > kTileAboveLatent || lw > kTileAboveLatent) {
         auto tiled = encodeTiled(vae, image, tileOptions(), &cancel);
         if (!tiled)

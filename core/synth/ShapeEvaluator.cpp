@@ -200,6 +200,10 @@ void score(const SceneSpec &expected, const Reading &got, AttributeScores &s)
     s.objectColour += got.objectColour == o.colour;
     s.shape += got.shape == int(o.shape);
     s.position += got.position == int(o.position);
+    if (got.position >= 0) {
+        s.positionRow += got.position / 3 == int(o.position) / 3;
+        s.positionColumn += got.position % 3 == int(o.position) % 3;
+    }
 }
 
 std::vector<SceneSpec> evaluationScenes(int count, std::uint64_t seed)

@@ -30,6 +30,9 @@ Reading readImage(const Image &rgb);
 struct AttributeScores {
     int total = 0;
     int objectColour = 0, background = 0, shape = 0, position = 0;
+    // The position's grid row (top/middle/bottom) and column (left/centre/right)
+    // on their own: tells a model that follows one axis from one that follows none.
+    int positionRow = 0, positionColumn = 0;
     double rate(int n) const { return total ? double(n) / total : 0.0; }
 };
 

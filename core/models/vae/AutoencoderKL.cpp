@@ -61,7 +61,10 @@ LatentDistribution AutoencoderKLImpl::encode(const at::Tensor &image, Activation
         hook = [&](const std::string &n, const at::Tensor &t) {
             (*debug)["encoder." + n] = t.to(at::kFloat);
         };
-    at::Tensor h = m_encoder->forward(image.to(m_dtype), hook);
+    at::Tensor x = image.to(m_dtype);
+    if (m_channelsLast)
+        x = x.contiguous(at::MemoryFormat::ChannelsLast);
+    at::Tensor h = m_encoder->forward(x, hook).contiguous();
     at::Tensor moments = m_quantConv->forward(h);
     if (debug)
         (*debug)["quant_conv"] = moments.to(at::kFloat);
@@ -82,7 +85,9 @@ at::Tensor AutoencoderKLImpl::decode(const at::Tensor &z, ActivationMap *debug)
     at::Tensor h = m_postQuantConv->forward(z.to(m_dtype));
     if (debug)
         (*debug)["post_quant_conv"] = h.to(at::kFloat);
-    return m_decoder->forward(h, hook).to(at::kFloat);
+    if (m_channelsLast)
+        h = h.contiguous(at::MemoryFormat::ChannelsLast);
+    return m_decoder->forward(h, hook).to(at::kFloat).contiguous();
 }
 
 at::Tensor vaeImageToUnit(const at::Tensor &decoded)

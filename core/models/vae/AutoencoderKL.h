@@ -55,10 +55,17 @@ public:
 
     void toDtype(at::ScalarType dtype);
     at::ScalarType dtype() const { return m_dtype; }
+    // Runs the encoder and decoder on channels_last activations: oneDNN then
+    // reads and writes them in place instead of reordering every 512x512
+    // activation to and from its blocked layout. Needs plain (not pre-packed)
+    // convolution weights. Results agree with NCHW to float rounding.
+    void setChannelsLast(bool on) { m_channelsLast = on; }
+    bool channelsLast() const { return m_channelsLast; }
 
 private:
     VaeConfig m_config;
     at::ScalarType m_dtype = at::kFloat;
+    bool m_channelsLast = false;
     VaeEncoder m_encoder{nullptr};
     VaeDecoder m_decoder{nullptr};
     Conv2d m_quantConv{nullptr}, m_postQuantConv{nullptr};
