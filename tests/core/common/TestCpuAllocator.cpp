@@ -206,6 +206,34 @@ private Q_SLOTS:
         QCOMPARE(installCpuAllocator(), a); // same instance comes back
         uninstallCpuAllocator();
     }
+
+    // The VAE's scope: nothing cached inside it, the cap restored after it.
+    void cacheOffScope()
+    {
+        CpuAllocator *a = installCpuAllocator();
+        const std::size_t cap = a->options().cacheCapBytes;
+        QVERIFY(cap >= 8 * MiB);
+        (void)at::ones({1024, 1024}); // freed at once: 4 MiB cached
+        QVERIFY(a->stats().bytesCached >= 4 * MiB);
+        {
+            AllocatorCacheOff off;
+            QCOMPARE(a->stats().bytesCached, std::size_t(0)); // emptied on entry
+            QCOMPARE(a->options().cacheCapBytes, std::size_t(0));
+            at::Tensor t = at::ones({1024, 1024});
+            QCOMPARE(t.sum().item<double>(), 1024.0 * 1024.0);
+            t = at::Tensor();
+            QCOMPARE(a->stats().bytesCached, std::size_t(0)); // freed, not kept
+        }
+        QCOMPARE(a->options().cacheCapBytes, cap);
+        (void)at::ones({1024, 1024});
+        QVERIFY(a->stats().bytesCached >= 4 * MiB); // caching again
+        // Lowering the cap evicts down to it.
+        const std::size_t old = a->setCacheCap(0);
+        QCOMPARE(old, cap);
+        QCOMPARE(a->stats().bytesCached, std::size_t(0));
+        a->setCacheCap(cap);
+        uninstallCpuAllocator();
+    }
 };
 
 QTEST_GUILESS_MAIN(TestCpuAllocator)

@@ -45,6 +45,7 @@ private Q_SLOTS:
     void roundTrip();
     void zeroCopyKeepsMappingAlive();
     void releasedPagesReadBackFromTheFile();
+    void releasePagesOfTouchesOnlyMappedTensors();
     void conversions();
     void missingFile();
     void badFiles_data();
@@ -127,6 +128,30 @@ void TestSafeTensors::releasedPagesReadBackFromTheFile()
     // Outside a scope nothing is collected (and releasing is harmless).
     MappedFilesScope empty;
     empty.releaseResidentPages();
+    QVERIFY(MappedFilesScope::current() == &empty);
+}
+
+void TestSafeTensors::releasePagesOfTouchesOnlyMappedTensors()
+{
+    // The per-tensor release during conversion: a view of the file reads the
+    // same values afterwards, and memory the scope did not map (a converted
+    // copy on the heap) is never dropped, which would zero it.
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("p.safetensors").toStdString();
+    const at::Tensor values = at::arange(1 << 20, at::kFloat);
+    QVERIFY(writeSafeTensors(path, {{"x", values}}).ok());
+    MappedFilesScope scope;
+    QVERIFY(MappedFilesScope::current() == &scope);
+    auto file = SafeTensorsFile::open(path);
+    QVERIFY(file.ok());
+    const at::Tensor view = file->tensor("x").value();
+    const at::Tensor copy = view.clone();
+    QVERIFY(at::equal(view, values));
+    scope.releasePagesOf(view);
+    scope.releasePagesOf(copy);
+    scope.releasePagesOf(at::Tensor());
+    QVERIFY(at::equal(view, values));
+    QVERIFY(at::equal(copy, values));
 }
 
 void TestSafeTensors::conversions()
