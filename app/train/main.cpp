@@ -40,7 +40,7 @@ int main(int argc, char **argv)
     float vaeLr = defaults.vaeLearningRate, unetLr = defaults.unetLearningRate;
     float offsetNoise = defaults.offsetNoise, latentStd = defaults.latentStd,
           highNoiseWeight = defaults.highNoiseWeight;
-    std::string unetInit;
+    std::string unetInit, unetConfig;
     app.add_option("-o,--out", out, "exported diffusers folder")->capture_default_str();
     app.add_option("-w,--work", work, "checkpoints and logs (resume from here)")->capture_default_str();
     app.add_option("--vae-steps", vaeSteps)->capture_default_str();
@@ -56,6 +56,7 @@ int main(int argc, char **argv)
     app.add_option("--high-noise-weight", highNoiseWeight,
                    "weight the epsilon loss by clamp(1/SNR, 1, this): the caption counts where the layout forms")
         ->capture_default_str();
+    app.add_option("--unet-config", unetConfig, "train this diffusers UNet config.json instead of the built-in one");
     app.add_option("--unet-init", unetInit, "start the text encoder + UNet from this unet.safetensors checkpoint");
     app.add_option("--unet-lr", unetLr, "text encoder + UNet learning rate (Adam)")->capture_default_str();
     app.add_option("-t,--threads", threads, "torch threads (default: physical cores)");
@@ -80,6 +81,7 @@ int main(int argc, char **argv)
         o.latentStd = latentStd;
         o.highNoiseWeight = highNoiseWeight;
         o.unetInit = unetInit;
+        o.unetConfigPath = unetConfig;
     }
     o.seed = seed;
     o.cancel = g_cancel;

@@ -298,7 +298,14 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
 
         // 3. Text encoder + UNet.
         auto teCfg = ClipTextConfig::fromJson(builtin::textEncoderConfig(tokenizer->vocabSize()));
-        auto unetCfg = UNetConfig::fromJson(builtin::unetConfig());
+        nlohmann::json unetJson = builtin::unetConfig();
+        if (!o.unetConfigPath.empty()) {
+            std::ifstream in(o.unetConfigPath);
+            unetJson = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+            if (!in || unetJson.is_discarded())
+                return makeError(ErrorCode::InvalidArgument, "'" + o.unetConfigPath + "': not a readable JSON file");
+        }
+        auto unetCfg = UNetConfig::fromJson(unetJson);
         if (!teCfg)
             return teCfg.error();
         if (!unetCfg)
@@ -388,7 +395,7 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
         for (const char *d : {"unet", "vae", "text_encoder", "tokenizer", "scheduler"})
             fs::create_directories(o.outDir + "/" + d);
         writeJson(o.outDir + "/model_index.json", builtin::modelIndex());
-        writeJson(o.outDir + "/unet/config.json", builtin::unetConfig());
+        writeJson(o.outDir + "/unet/config.json", unetJson);
         writeJson(o.outDir + "/vae/config.json", builtin::vaeConfig(scale));
         writeJson(o.outDir + "/text_encoder/config.json", builtin::textEncoderConfig(tokenizer->vocabSize()));
         writeJson(o.outDir + "/scheduler/scheduler_config.json", builtin::schedulerConfig());

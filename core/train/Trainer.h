@@ -69,6 +69,10 @@ struct TrainOptions {
     // (a work folder's unet.safetensors) instead of random weights, with a
     // fresh optimiser and learning-rate schedule.
     std::string unetInit;
+    // Optional: a diffusers UNet config.json to train instead of the built-in
+    // spec (builtin::unetConfig()); exported as the model's unet/config.json.
+    // For architecture experiments, e.g. text attention at every level.
+    std::string unetConfigPath;
     std::uint64_t seed = 1;
     int checkpointEvery = 250;
     int imageSize = 128;
