@@ -44,5 +44,8 @@ TORCH_MODULE(ResnetBlock2D);
 // GroupNorm that runs in float32 for reduced-precision inputs (bf16/fp16
 // statistics are too coarse) and returns the input dtype.
 at::Tensor groupNormStable(const torch::nn::GroupNorm &norm, const at::Tensor &x);
+// silu(groupNormStable(norm, x)) in one float32 pass for the SiLU: bit for bit
+// the same in float32, and closer to float32 for bf16 (one rounding, not two).
+at::Tensor groupNormSilu(const torch::nn::GroupNorm &norm, const at::Tensor &x);
 
 } // namespace stipple::core

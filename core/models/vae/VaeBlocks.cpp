@@ -142,9 +142,7 @@ at::Tensor VaeEncoderImpl::forward(const at::Tensor &x, const VaeActivationHook 
     }
     h = m_mid->forward(h);
     rec("mid_block", h);
-    h = groupNormStable(m_normOut, h);
-    at::silu_(h); // in place: the same values, one full-resolution temporary fewer
-    h = m_convOut->forward(h);
+    h = m_convOut->forward(groupNormSilu(m_normOut, h));
     rec("conv_out", h);
     return h;
 }
@@ -186,9 +184,7 @@ at::Tensor VaeDecoderImpl::forward(const at::Tensor &z, const VaeActivationHook 
         h = m_levels[i]->forward(h);
         rec("up_blocks." + std::to_string(i), h);
     }
-    h = groupNormStable(m_normOut, h);
-    at::silu_(h); // in place: the same values, one full-resolution temporary fewer
-    h = m_convOut->forward(h);
+    h = m_convOut->forward(groupNormSilu(m_normOut, h));
     rec("conv_out", h);
     return h;
 }

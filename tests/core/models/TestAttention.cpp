@@ -81,7 +81,9 @@ private Q_SLOTS:
             for (int h = 0; h < 3; ++h) {
                 auto sl = [&](const at::Tensor &t) { return t[b].narrow(1, h * 4, 4).unsqueeze(0); };
                 const at::Tensor ref = scaledDotProductAttentionPlain(sl(q), sl(k), sl(v), 0.5);
-                QVERIFY(maxDiff(sl(got), ref) < 1e-6);
+                // Float noise only: the batched and the per-head GEMMs may sum in a
+                // different order (a fresh-clone CI run under load measured > 1e-6).
+                QVERIFY(maxDiff(sl(got), ref) < 1e-5);
             }
     }
 
