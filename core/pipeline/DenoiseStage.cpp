@@ -3,8 +3,8 @@
 // CFG (Ho & Salimans 2022; diffusers): noise = uncond + g * (cond - uncond),
 // UNet batch [uncond; cond].
 #include "core/pipeline/Stages.h"
-#include "core/common/CpuAllocator.h"
 
+#include "core/common/CpuAllocator.h"
 #include "core/image/LatentPreview.h"
 #include "core/models/unet/UNet2DConditionModel.h"
 #include "core/models/vae/AutoencoderKL.h"

@@ -3,7 +3,6 @@
 #include "core/pipeline/Engine.h"
 
 #include "core/common/CpuAllocator.h"
-
 #include "core/image/ImageTensor.h"
 #include "core/io/Checkpoint.h"
 #include "core/models/common/Conv2d.h"

@@ -8,8 +8,8 @@
 // and AUTOMATIC1111 modules/processing.py for the masked-content options and
 // the 9-channel model without a mask (whole image masked, masked image empty).
 #include "core/pipeline/Stages.h"
-#include "core/common/CpuAllocator.h"
 
+#include "core/common/CpuAllocator.h"
 #include "core/image/ImageTensor.h"
 #include "core/image/Mask.h"
 #include "core/models/vae/AutoencoderKL.h"

@@ -301,9 +301,11 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
         nlohmann::json unetJson = builtin::unetConfig();
         if (!o.unetConfigPath.empty()) {
             std::ifstream in(o.unetConfigPath);
+            if (!in.is_open())
+                return makeError(ErrorCode::FileNotFound, "'" + o.unetConfigPath + "': cannot open");
             unetJson = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-            if (!in || unetJson.is_discarded())
-                return makeError(ErrorCode::InvalidArgument, "'" + o.unetConfigPath + "': not a readable JSON file");
+            if (unetJson.is_discarded())
+                return makeError(ErrorCode::InvalidArgument, "'" + o.unetConfigPath + "': not valid JSON");
         }
         auto unetCfg = UNetConfig::fromJson(unetJson);
         if (!teCfg)
