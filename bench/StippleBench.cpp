@@ -447,9 +447,11 @@ void benchDtype(const Options &o, const std::string &dtypeName)
         if (wants(o, "vae")) {
             const at::Tensor z = at::randn({1, 4, h, h});
             AllocatorCacheOff noCache; // as the pipeline's decode
+            const double rssBefore = currentRssMiB();
             auto runs = timeRuns(o.warmup, std::max(1, o.reps / 2 + 1), [&] { (void)models->vae->decode(z); });
             report({"VAE decode (batch 1)", dtypeName, res, median(runs), runs,
-                    fmt::format("VAE in float32, as in the app, {}", o.vaePrepacked ? "NCHW pre-packed" : "channels_last")});
+                    fmt::format("VAE in float32, as in the app, {}, RSS before {:.0f} MiB",
+                                o.vaePrepacked ? "NCHW pre-packed" : "channels_last", rssBefore)});
         }
         std::printf("  peak RSS so far: %.0f MiB\n", peakRssMiB());
     }
