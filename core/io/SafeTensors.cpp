@@ -1,5 +1,7 @@
 #include "core/io/SafeTensors.h"
 
+#include "core/common/MemoryPages.h"
+
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
 
@@ -218,7 +220,6 @@ void MappedFilesScope::releasePagesOf(const at::Tensor &t) const
         return;
     const auto begin = reinterpret_cast<std::uintptr_t>(t.data_ptr());
     const auto end = begin + t.nbytes();
-    static const std::uintptr_t page = std::uintptr_t(::sysconf(_SC_PAGESIZE));
     for (const auto &weak : m_mappings) {
         const auto map = weak.lock();
         if (!map || !map->addr)
@@ -226,11 +227,7 @@ void MappedFilesScope::releasePagesOf(const at::Tensor &t) const
         const auto mapBegin = reinterpret_cast<std::uintptr_t>(map->addr);
         if (begin < mapBegin || end > mapBegin + map->size)
             continue;
-        // Whole pages only: the pages at either end may hold a neighbour's bytes
-        // (harmless to drop, but those neighbours are converted later anyway).
-        const std::uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
-        if (last > first)
-            ::madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
+        releaseWholePages(t.data_ptr(), t.nbytes());
         return;
     }
 }

@@ -1,6 +1,7 @@
 #include "core/models/common/Conv2d.h"
 
 #include "core/models/common/ParameterInit.h"
+#include "core/common/MemoryPages.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
@@ -9,8 +10,6 @@
 #include <cstdlib>
 #include <string>
 
-#include <sys/mman.h>
-#include <unistd.h>
 
 namespace stipple::core {
 namespace {
@@ -32,12 +31,7 @@ void releasePages(const at::Tensor &t)
 {
     if (!t.defined() || t.storage().use_count() != 1)
         return;
-    const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-    const auto begin = reinterpret_cast<std::uintptr_t>(t.data_ptr());
-    const std::uintptr_t end = begin + t.numel() * t.element_size();
-    const std::uintptr_t first = (begin + page - 1) / page * page, last = end / page * page;
-    if (last > first)
-        ::madvise(reinterpret_cast<void *>(first), last - first, MADV_DONTNEED);
+    releaseWholePages(t.data_ptr(), t.numel() * t.element_size());
 }
 
 } // namespace
