@@ -33,6 +33,26 @@ struct EvalArgs {
     bool json = false;
 };
 
+// Which shapes are read as which, and the shape rate per size: where a model's
+// shape errors come from (small objects? star read as cross?).
+void printShapeBreakdown(const core::shapes::AttributeScores &s)
+{
+    using namespace stipple::core::shapes;
+    std::printf("\nshape read as (rows: asked for):\n%-10s", "");
+    for (const char *name : kShapeNames)
+        std::printf(" %8s", name);
+    std::printf(" %8s\n", "none");
+    for (size_t i = 0; i < kShapeNames.size(); ++i) {
+        std::printf("%-10s", kShapeNames[i]);
+        for (int n : s.shapeConfusion[i])
+            std::printf(" %8d", n);
+        std::printf("\n");
+    }
+    for (size_t i = 0; i < kSizeNames.size(); ++i)
+        std::printf("shape, %s objects: %.1f%% of %d\n", kSizeNames[i],
+                    s.sizeTotal[i] ? 100.0 * s.shapeHitsBySize[i] / s.sizeTotal[i] : 0.0, s.sizeTotal[i]);
+}
+
 int runEval(const EvalArgs &a)
 {
     using namespace stipple::core;
@@ -88,7 +108,10 @@ int runEval(const EvalArgs &a)
                          {"shape", scores.rate(scores.shape)},
                          {"position", scores.rate(scores.position)},
                          {"position_row", scores.rate(scores.positionRow)},
-                         {"position_column", scores.rate(scores.positionColumn)}};
+                         {"position_column", scores.rate(scores.positionColumn)},
+                         {"shape_confusion", scores.shapeConfusion},
+                         {"size_total", scores.sizeTotal},
+                         {"shape_hits_by_size", scores.shapeHitsBySize}};
         std::printf("%s\n", j.dump(2).c_str());
     } else {
         std::printf("| attribute | accuracy (%d images: %d prompts x %d seeds, %s, %d steps, CFG %.1f) |\n"
@@ -100,6 +123,7 @@ int runEval(const EvalArgs &a)
                     100 * scores.rate(scores.objectColour), 100 * scores.rate(scores.background),
                     100 * scores.rate(scores.shape), 100 * scores.rate(scores.position),
                     100 * scores.rate(scores.positionRow), 100 * scores.rate(scores.positionColumn));
+        printShapeBreakdown(scores);
     }
     return 0;
 }

@@ -199,6 +199,10 @@ void score(const SceneSpec &expected, const Reading &got, AttributeScores &s)
     s.background += got.background == expected.background;
     s.objectColour += got.objectColour == o.colour;
     s.shape += got.shape == int(o.shape);
+    const int readShape = got.shape >= 0 && got.shape < int(Shape::Count) ? got.shape : int(Shape::Count);
+    ++s.shapeConfusion[size_t(o.shape)][size_t(readShape)];
+    ++s.sizeTotal[size_t(o.size)];
+    s.shapeHitsBySize[size_t(o.size)] += got.shape == int(o.shape);
     s.position += got.position == int(o.position);
     if (got.position >= 0) {
         s.positionRow += got.position / 3 == int(o.position) / 3;

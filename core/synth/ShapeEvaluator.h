@@ -10,6 +10,7 @@
 #include "core/image/Image.h"
 #include "core/synth/SyntheticShapes.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,12 @@ struct AttributeScores {
     // The position's grid row (top/middle/bottom) and column (left/centre/right)
     // on their own: tells a model that follows one axis from one that follows none.
     int positionRow = 0, positionColumn = 0;
+    // Shape read-outs by the asked-for shape (row) and what was read (column;
+    // the last column counts images where no shape could be read), and the
+    // shape hits by the asked-for size: tells which shapes and sizes a model
+    // confuses, where the overall rate only says how often.
+    std::array<std::array<int, int(Shape::Count) + 1>, int(Shape::Count)> shapeConfusion{};
+    std::array<int, int(Size::Count)> sizeTotal{}, shapeHitsBySize{};
     double rate(int n) const { return total ? double(n) / total : 0.0; }
 };
 
