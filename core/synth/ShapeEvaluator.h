@@ -1,9 +1,10 @@
 // Reads back what a generated image shows, to measure whether the built-in
 // model follows its prompt: the background colour (border band, nearest named
 // colour), the object (pixels far from the local background, largest
-// component), its colour (median, nearest named colour), its shape (OpenCV
-// contour features: holes, convexity defects, extent, circularity) and its
-// position (centroid on the 3x3 grid).
+// component), its colour (median, nearest named colour), its shape (the region
+// inside the object's OpenCV contour, minus its holes, matched against the six
+// outlines the data set draws, by intersection over union) and its position
+// (centroid on the 3x3 grid).
 // Thread-safety: pure functions.
 #pragma once
 

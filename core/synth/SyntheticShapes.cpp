@@ -1,5 +1,7 @@
 #include "core/synth/SyntheticShapes.h"
 
+#include "core/synth/ShapeDrawing.h"
+
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
@@ -28,63 +30,6 @@ cv::Scalar toScalar(int colour)
 bool clash(int a, int b)
 {
     return a == b;
-}
-
-std::vector<cv::Point> regularPolygon(cv::Point2f c, float r, int n, float phase)
-{
-    std::vector<cv::Point> pts;
-    for (int i = 0; i < n; ++i) {
-        const float a = phase + float(2 * M_PI) * i / n;
-        pts.emplace_back(cvRound(c.x + r * std::cos(a)), cvRound(c.y + r * std::sin(a)));
-    }
-    return pts;
-}
-
-void drawShape(cv::Mat &img, const ShapeSpec &s, cv::Point2f centre, float radius)
-{
-    const cv::Scalar col = toScalar(s.colour);
-    const int aa = cv::LINE_AA;
-    switch (s.shape) {
-    case Shape::Circle:
-        cv::circle(img, centre, cvRound(radius), col, cv::FILLED, aa);
-        break;
-    case Shape::Square: {
-        const float h = radius * 0.85f;
-        cv::rectangle(img, cv::Point(cvRound(centre.x - h), cvRound(centre.y - h)),
-                      cv::Point(cvRound(centre.x + h), cvRound(centre.y + h)), col, cv::FILLED, aa);
-        break;
-    }
-    case Shape::Triangle: {
-        // Apex up; lowered so the visual centre sits on `centre`.
-        auto pts = regularPolygon({centre.x, centre.y + radius * 0.15f}, radius * 1.1f, 3, float(-M_PI / 2));
-        cv::fillConvexPoly(img, pts, col, aa);
-        break;
-    }
-    case Shape::Star: {
-        std::vector<cv::Point> pts;
-        for (int i = 0; i < 10; ++i) {
-            const float r = (i % 2 == 0) ? radius * 1.1f : radius * 0.45f;
-            const float a = float(-M_PI / 2) + float(M_PI) * i / 5;
-            pts.emplace_back(cvRound(centre.x + r * std::cos(a)), cvRound(centre.y + r * std::sin(a)));
-        }
-        std::vector<std::vector<cv::Point>> polys{pts};
-        cv::fillPoly(img, polys, col, aa);
-        break;
-    }
-    case Shape::Ring:
-        cv::circle(img, centre, cvRound(radius * 0.72f), col, std::max(2, cvRound(radius * 0.45f)), aa);
-        break;
-    case Shape::Cross: {
-        const float l = radius, w = radius * 0.36f;
-        cv::rectangle(img, cv::Point(cvRound(centre.x - l), cvRound(centre.y - w)),
-                      cv::Point(cvRound(centre.x + l), cvRound(centre.y + w)), col, cv::FILLED, aa);
-        cv::rectangle(img, cv::Point(cvRound(centre.x - w), cvRound(centre.y - l)),
-                      cv::Point(cvRound(centre.x + w), cvRound(centre.y + l)), col, cv::FILLED, aa);
-        break;
-    }
-    case Shape::Count:
-        break;
-    }
 }
 
 } // namespace
@@ -191,7 +136,7 @@ Image SyntheticShapes::render(const SceneSpec &sc, int size, std::uint64_t jitte
         const float base = (o.size == Size::Large ? 0.2f : 0.11f) * size;
         const float radius = base * (1.0f + jitter(0.1f));
         const cv::Point2f centre(p.x * size + jitter(0.04f * size), p.y * size + jitter(0.04f * size));
-        drawShape(img, o, centre, radius);
+        drawShape(img, o.shape, centre, radius, toScalar(o.colour), cv::LINE_AA);
     }
     Image out{size, size, 3, {}};
     out.pixels.assign(img.data, img.data + out.byteSize());
