@@ -87,7 +87,7 @@ private Q_SLOTS:
     // evaluator measures its own brittleness instead of the model.
     void evaluatorReadsSoftenedGroundTruth()
     {
-        const auto scenes = evaluationScenes(270, 5);
+        const auto scenes = evaluationScenes(150, 5);
         AttributeScores s;
         for (size_t i = 0; i < scenes.size(); ++i) {
             stipple::core::Image img = SyntheticShapes::render(scenes[i], 128, i);
