@@ -29,6 +29,7 @@ struct EvalArgs {
     float cfg = 7.0f;
     std::string sampler = "Euler a";
     int size = 128;
+    std::uint64_t sceneSeed = 12345; // another value: another set of prompts
     std::string saveDir;
     bool json = false;
     // Score the data set's own pictures after the model's VAE round trip
@@ -76,7 +77,7 @@ int runEval(const EvalArgs &a)
     }
     if (!a.saveDir.empty())
         std::filesystem::create_directories(a.saveDir);
-    const auto scenes = shapes::evaluationScenes(a.prompts, 12345);
+    const auto scenes = shapes::evaluationScenes(a.prompts, a.sceneSeed);
     shapes::AttributeScores scores;
     const auto t0 = std::chrono::steady_clock::now();
     int done = 0;
@@ -154,6 +155,8 @@ void registerEvalBuiltinCommand(CLI::App &app, CommandRunner &runner)
     cmd->add_option("--cfg-scale", args->cfg)->capture_default_str();
     cmd->add_option("--sampling-method", args->sampler)->capture_default_str();
     cmd->add_option("--size", args->size)->capture_default_str();
+    cmd->add_option("--scene-seed", args->sceneSeed, "seed of the prompt grid (another value gives other prompts)")
+        ->capture_default_str();
     cmd->add_option("--save", args->saveDir, "also write every image to this folder");
     cmd->add_flag("--json", args->json);
     cmd->add_flag("--list-misses", args->listMisses, "print each image whose shape was not read as asked");

@@ -35,7 +35,7 @@ int main(int argc, char **argv)
     int threads = 0;
     stipple::core::TrainOptions defaults;
     int vaeSteps = defaults.vaeSteps, unetSteps = defaults.unetSteps, batch = defaults.batchSize,
-        vaeBatch = defaults.vaeBatchSize;
+        vaeBatch = defaults.vaeBatchSize, unetStopAt = 0;
     std::uint64_t seed = defaults.seed;
     float vaeLr = defaults.vaeLearningRate, unetLr = defaults.unetLearningRate;
     float offsetNoise = defaults.offsetNoise, latentStd = defaults.latentStd,
@@ -44,7 +44,8 @@ int main(int argc, char **argv)
     app.add_option("-o,--out", out, "exported diffusers folder")->capture_default_str();
     app.add_option("-w,--work", work, "checkpoints and logs (resume from here)")->capture_default_str();
     app.add_option("--vae-steps", vaeSteps)->capture_default_str();
-    app.add_option("--unet-steps", unetSteps)->capture_default_str();
+    app.add_option("--unet-steps", unetSteps, "UNet steps; the learning rate's cosine spans them")->capture_default_str();
+    app.add_option("--unet-stop-at", unetStopAt, "stop the UNet phase at this step, schedule unchanged (0: at --unet-steps)");
     app.add_option("--batch", batch, "UNet phase batch size")->capture_default_str();
     app.add_option("--vae-batch", vaeBatch, "VAE phase batch size")->capture_default_str();
     app.add_option("--seed", seed)->capture_default_str();
@@ -73,6 +74,7 @@ int main(int argc, char **argv)
     if (!quick) {
         o.vaeSteps = vaeSteps;
         o.unetSteps = unetSteps;
+        o.unetStopAt = unetStopAt;
         o.batchSize = batch;
         o.vaeBatchSize = vaeBatch;
         o.vaeLearningRate = vaeLr;

@@ -328,11 +328,12 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
                 return s.error();
         }
         const at::Tensor alphasCumprod = scaledLinearAlphasCumprod();
+        const int unetEnd = o.unetStopAt > 0 ? std::min(o.unetStopAt, o.unetSteps) : o.unetSteps;
         {
-            ProgressReporter rep(o, "unet", o.unetSteps, unetState.step);
+            ProgressReporter rep(o, "unet", unetEnd, unetState.step);
             te->train();
             unet->train();
-            for (int step = unetState.step; step < o.unetSteps; ++step) {
+            for (int step = unetState.step; step < unetEnd; ++step) {
                 if (o.cancel.isCancelled()) {
                     result.cancelled = true;
                     if (auto s = savePhase(o.workDir, "unet", joint, opt, unetState); !s)
@@ -370,7 +371,7 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
                 unetState.losses.push_back(mse.mean().item<float>());
                 unetState.step = step + 1;
                 rep.report(step + 1, unetState.losses.back());
-                if ((step + 1) % o.checkpointEvery == 0 || step + 1 == o.unetSteps) {
+                if ((step + 1) % o.checkpointEvery == 0 || step + 1 == unetEnd) {
                     auto s = savePhase(o.workDir, "unet", joint, opt, unetState);
                     if (!s)
                         return s.error();

@@ -38,6 +38,10 @@ struct TrainOptions {
     // (the README gives both commands and the times).
     int vaeSteps = 4000;
     int unetSteps = 4500;
+    // > 0: stop the UNet phase at this step (checkpoint, export) while the
+    // learning-rate schedule still spans unetSteps, to repeat a run that was
+    // stopped part-way and continued with another total (README).
+    int unetStopAt = 0;
     int batchSize = 16;       // UNet phase
     int vaeBatchSize = 8;     // VAE phase (full-resolution images; x4 at low resolution)
     float vaeLearningRate = 2e-3f;
@@ -64,7 +68,9 @@ struct TrainOptions {
     // Salimans & Ho 2022, sec. 4), which at t > 800 is below 1/26: the caption
     // barely matters to the loss exactly where the sampler decides the layout.
     // The clamp is the inverse of min-SNR-gamma (Hang et al. 2023). 1 = off.
-    float highNoiseWeight = 1.0f;
+    // 10 made the built-in model (with attention at every UNet level) follow
+    // positions; which of the two changes mattered is not separated (README).
+    float highNoiseWeight = 10.0f;
     // Optional: start the text encoder + UNet from this checkpoint
     // (a work folder's unet.safetensors) instead of random weights, with a
     // fresh optimiser and learning-rate schedule.

@@ -101,15 +101,21 @@ private Q_SLOTS:
     {
         // Eight prompts the evaluation grid does not use verbatim.
         const auto scenes = evaluationScenes(8, 777);
-        int colours = 0, backgrounds = 0;
+        int colours = 0, backgrounds = 0, shapes = 0, positions = 0;
         for (size_t i = 0; i < scenes.size(); ++i) {
             const Image img = generate(request(SyntheticShapes::caption(scenes[i]), 40 + std::int64_t(i)));
             const Reading got = readImage(img);
-            colours += got.objectColour == scenes[i].objects.front().colour;
+            const ShapeSpec &want = scenes[i].objects.front();
+            colours += got.objectColour == want.colour;
             backgrounds += got.background == scenes[i].background;
+            shapes += got.shape == int(want.shape);
+            positions += got.position == int(want.position);
         }
+        qInfo("of 8: colour %d, background %d, shape %d, position %d", colours, backgrounds, shapes, positions);
         QVERIFY2(colours >= 6, qPrintable(QString("object colour right in %1 of 8").arg(colours)));
         QVERIFY2(backgrounds >= 6, qPrintable(QString("background right in %1 of 8").arg(backgrounds)));
+        QVERIFY2(shapes >= 5, qPrintable(QString("shape right in %1 of 8").arg(shapes)));
+        QVERIFY2(positions >= 6, qPrintable(QString("position right in %1 of 8").arg(positions)));
     }
 
     void img2imgRecoloursTheObject()
@@ -143,6 +149,32 @@ private Q_SLOTS:
         for (int y = 0; y < 128; ++y)
             std::fill_n(mask.row(y) + 64, 64, std::uint8_t(255)); // right half
 
+        // Inside the mask: a green square, over six seeds with the default
+        // blur (reported one by one, so a change shows which seed moved).
+        int found = 0, greenSquares = 0;
+        for (std::int64_t seed = 1; seed <= 6; ++seed) {
+            GenerationRequest r = request("a green square", seed);
+            r.initImage = init;
+            r.mask = mask;
+            r.strength = 1.0f;
+            const Reading got = readImage(cropRgb(generate(r), 64, 0, 64, 128));
+            qInfo("seed %lld: %s, colour %s, shape %s", static_cast<long long>(seed), got.found ? "object" : "nothing",
+                  got.objectColour >= 0 ? kColours[size_t(got.objectColour)].name : "-",
+                  got.shape >= 0 ? kShapeNames[size_t(got.shape)] : "-");
+            found += got.found;
+            greenSquares += got.found && got.objectColour == colour("green") && got.shape == int(Shape::Square);
+        }
+        QVERIFY2(found >= 4, qPrintable(QString("something painted inside the mask for %1 of 6 seeds").arg(found)));
+        // Known failure (issue #6 stays open for it): legacy inpainting with
+        // this text-to-image model paints a square in the mask but often mixes
+        // in the red circle's colour, or leaves the mask empty because the
+        // circle already answers "a square" somewhere in the picture. Seeds
+        // 1-6: orange square, green square, green square, nothing, nothing,
+        // pink cross. XPASS fails the test, so the marker goes with a better model.
+        QEXPECT_FAIL("", "the built-in model mixes in the context's colour (issue #6)", Continue);
+        QVERIFY2(greenSquares >= 5,
+                 qPrintable(QString("a green square in the mask for %1 of 6 seeds").arg(greenSquares)));
+
         for (int blur : {0, 4}) {
             GenerationRequest r = request("a green square", 3);
             r.initImage = init;
@@ -152,20 +184,7 @@ private Q_SLOTS:
             r.composite = true;
             const Image img = generate(r);
             QCOMPARE(img.width, 128);
-
-            // Inside the mask: a green square.
-            const Reading got = readImage(cropRgb(img, 64, 0, 64, 128));
-            QVERIFY2(got.found, "nothing painted inside the mask");
-            // Known failure (issue #6 is open): this model paints the square but
-            // often takes its colour from the red circle outside the mask (legacy
-            // inpainting with a text-to-image model). Over seeds 1-12 of this scene
-            // through stipple-cli: green 4, red 5, nothing 3; the previous model
-            // (weaker at text to image) 8 / 1 / 3. XPASS fails the test, so the
-            // marker goes when a better model lands.
-            QEXPECT_FAIL("", "the built-in model copies the context's colour (issue #6)", Continue);
-            QCOMPARE(got.objectColour, colour("green"));
-            if (blur == 0)
-                QCOMPARE(got.shape, int(Shape::Square));
+            QVERIFY2(readImage(cropRgb(img, 64, 0, 64, 128)).found, "nothing painted inside the mask");
 
             // Outside: bit for bit, beyond the reach of the blur kernel
             // (A1111's Gaussian, radius 2.5 sigma).

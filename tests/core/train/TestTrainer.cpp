@@ -64,6 +64,24 @@ private Q_SLOTS:
         QCOMPARE(again->vaeLoss, r->vaeLoss);
         QCOMPARE(again->unetLoss, r->unetLoss);
     }
+
+    // --unet-stop-at ends the phase early (checkpointed, exported) and a later
+    // run carries on from there to the full count.
+    void stopAtThenContinue()
+    {
+        QTemporaryDir dir;
+        TrainOptions o = quickTrainOptions(dir.filePath("model").toStdString(), dir.filePath("work").toStdString());
+        o.unetStopAt = o.unetSteps / 2;
+        auto part = trainBuiltinModel(o);
+        QVERIFY2(part.ok(), part.ok() ? "" : part.error().message.c_str());
+        QCOMPARE(int(part->unetLoss.size()), o.unetSteps / 2);
+        QVERIFY(QFile::exists(dir.filePath("model/unet/diffusion_pytorch_model.fp16.safetensors")));
+        o.unetStopAt = 0;
+        auto rest = trainBuiltinModel(o);
+        QVERIFY2(rest.ok(), rest.ok() ? "" : rest.error().message.c_str());
+        QCOMPARE(int(rest->unetLoss.size()), o.unetSteps);
+        QVERIFY(std::equal(part->unetLoss.begin(), part->unetLoss.end(), rest->unetLoss.begin()));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestTrainer)
