@@ -648,11 +648,10 @@ void MainWindow::onModelLoaded(const ModelSummary &model)
             m_params->setImageSize(model.nativeResolution, model.nativeResolution);
         m_modelNativeSize = model.nativeResolution;
     }
-    // The built-in model knows only its caption language: start from an example.
-    // No position in it: the model does not follow position words yet (issue #6,
-    // README), and the first image should show what the prompt says.
+    // The built-in model knows only its caption language: start from an example
+    // that uses every part of it (size, colour, shape, position, background).
     if (model.builtin && m_prompt->toPlainText().trimmed().isEmpty())
-        m_prompt->setPlainText(QStringLiteral("a large red star on a blue background"));
+        m_prompt->setPlainText(QStringLiteral("a large red star in the top left on a blue background"));
     updatePlaceholder();
     updateActions();
 }
