@@ -23,6 +23,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 namespace fs = std::filesystem;
 
@@ -120,7 +121,11 @@ Result<PhaseState> loadPhase(const std::string &dir, const std::string &phase, t
         }
     }
     st.step = j.value("step", 0);
-    st.losses = j.value("losses", std::vector<float>{});
+    // JSON has no NaN: a non-finite loss was written as null. Read it back as
+    // NaN rather than refuse the whole checkpoint.
+    if (const auto it = j.find("losses"); it != j.end() && it->is_array())
+        for (const auto &v : *it)
+            st.losses.push_back(v.is_number() ? v.get<float>() : std::numeric_limits<float>::quiet_NaN());
     if (extra)
         *extra = j;
     return st;
@@ -161,6 +166,16 @@ void setLearningRate(torch::optim::Optimizer &opt, double base, int step, int to
         lr *= double(step + 1) / warmup;
     for (auto &group : opt.param_groups())
         static_cast<torch::optim::AdamOptions &>(group.options()).lr(lr);
+}
+
+// A non-finite loss means the weights are already broken: stop before they
+// overwrite the last good checkpoint, and say what to change.
+Error diverged(const char *phase, int step, const std::string &workDir)
+{
+    return makeError(ErrorCode::Internal,
+                     std::string(phase) + " training diverged at step " + std::to_string(step + 1) +
+                         " (loss is not finite); the last checkpoint in " + workDir +
+                         " is kept: resume with a lower learning rate");
 }
 
 at::Tensor scaledLinearAlphasCumprod()
@@ -268,6 +283,8 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
                 torch::nn::utils::clip_grad_norm_(vae->parameters(), 1.0);
                 vaeOpt.step();
                 vaeState.losses.push_back(l1.item<float>());
+                if (!std::isfinite(vaeState.losses.back()))
+                    return diverged("VAE", step, o.workDir);
                 vaeState.step = step + 1;
                 rep.report(step + 1, vaeState.losses.back());
                 if ((step + 1) % o.checkpointEvery == 0 || step + 1 == o.vaeSteps) {
@@ -369,6 +386,8 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
                 torch::nn::utils::clip_grad_norm_(joint.parameters(), 1.0);
                 opt.step();
                 unetState.losses.push_back(mse.mean().item<float>());
+                if (!std::isfinite(unetState.losses.back()))
+                    return diverged("UNet", step, o.workDir);
                 unetState.step = step + 1;
                 rep.report(step + 1, unetState.losses.back());
                 if ((step + 1) % o.checkpointEvery == 0 || step + 1 == unetEnd) {

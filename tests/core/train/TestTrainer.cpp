@@ -65,6 +65,18 @@ private Q_SLOTS:
         QCOMPARE(again->unetLoss, r->unetLoss);
     }
 
+    // A loss that stops being finite ends the run with an error (and keeps
+    // the last good checkpoint) instead of training on broken weights.
+    void divergenceIsAnError()
+    {
+        QTemporaryDir dir;
+        TrainOptions o = quickTrainOptions(dir.filePath("model").toStdString(), dir.filePath("work").toStdString());
+        o.vaeLearningRate = 1e30f;
+        auto r = trainBuiltinModel(o);
+        QVERIFY(!r.ok());
+        QVERIFY2(r.error().message.find("diverged") != std::string::npos, r.error().message.c_str());
+    }
+
     // --unet-stop-at ends the phase early (checkpointed, exported) and a later
     // run carries on from there to the full count.
     void stopAtThenContinue()
