@@ -39,7 +39,7 @@ int main(int argc, char **argv)
     std::uint64_t seed = defaults.seed;
     float vaeLr = defaults.vaeLearningRate, unetLr = defaults.unetLearningRate;
     float offsetNoise = defaults.offsetNoise, latentStd = defaults.latentStd,
-          highNoiseWeight = defaults.highNoiseWeight;
+          highNoiseWeight = defaults.highNoiseWeight, contextObjects = defaults.contextObjectProbability;
     std::string unetInit, unetConfig;
     app.add_option("-o,--out", out, "exported diffusers folder")->capture_default_str();
     app.add_option("-w,--work", work, "checkpoints and logs (resume from here)")->capture_default_str();
@@ -58,6 +58,9 @@ int main(int argc, char **argv)
                    "weight the epsilon loss by clamp(1/SNR, 1, this): the caption counts where the layout forms")
         ->capture_default_str();
     app.add_option("--unet-config", unetConfig, "train this diffusers UNet config.json instead of the built-in one");
+    app.add_option("--context-objects", contextObjects,
+                   "probability of a second, unmentioned object in single-object images (for inpainting)")
+        ->capture_default_str();
     app.add_option("--unet-init", unetInit, "start the text encoder + UNet from this unet.safetensors checkpoint");
     app.add_option("--unet-lr", unetLr, "text encoder + UNet learning rate (Adam)")->capture_default_str();
     app.add_option("-t,--threads", threads, "torch threads (default: physical cores)");
@@ -82,6 +85,7 @@ int main(int argc, char **argv)
         o.offsetNoise = offsetNoise;
         o.latentStd = latentStd;
         o.highNoiseWeight = highNoiseWeight;
+        o.contextObjectProbability = contextObjects;
         o.unetInit = unetInit;
         o.unetConfigPath = unetConfig;
     }

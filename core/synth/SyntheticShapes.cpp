@@ -159,6 +159,20 @@ Sample SyntheticShapes::generate(std::uint64_t index) const
         }
     }
     s.caption = caption(s.scene, parts);
+    if (m_options.contextObjectProbability > 0 && s.scene.objects.size() == 1) {
+        std::mt19937_64 rng(mix(m_seed * 0xd1b54a32d192ed03ULL + index + 29));
+        if (float(rng() % 1000000) / 1e6f < m_options.contextObjectProbability) {
+            // The second object of another scene, if it is far enough from the first
+            // and stands out from this background (the rules scene() applies to pairs).
+            const SceneSpec other = scene(index ^ 0x5bd1e995ULL);
+            const ShapeSpec &extra = other.objects.back();
+            const auto &a = kPositions[int(s.scene.objects[0].position)];
+            const auto &b = kPositions[int(extra.position)];
+            if (std::max(std::abs(a.x - b.x), std::abs(a.y - b.y)) >= 0.45f && extra.colour != s.scene.background &&
+                extra.colour != s.scene.gradientTo)
+                s.scene.objects.push_back(extra);
+        }
+    }
     s.image = render(s.scene, m_options.imageSize, mix(m_seed ^ mix(index)));
     return s;
 }

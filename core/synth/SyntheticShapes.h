@@ -50,6 +50,14 @@ struct DatasetOptions {
     float twoObjectProbability = 0.2f;
     float gradientProbability = 0.15f;
     float partialCaptionProbability = 0.0f; // then each part is left out with p = 0.5
+    // A single-object scene gets, with this probability, a second object that
+    // the caption does not mention. Inpainting asks for one object in a picture
+    // that already holds others ("a green square" next to a red circle); a model
+    // that only saw captions naming every object reads that prompt as wrong
+    // about the picture, and leaves the mask empty or borrows the other
+    // object's colour. A candidate too near the first object or in the
+    // background's colour is dropped: about 40% of draws add one.
+    float contextObjectProbability = 0.0f;
 };
 
 class SyntheticShapes {

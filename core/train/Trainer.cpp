@@ -229,7 +229,7 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
         if (!tok)
             return tok.error();
         std::shared_ptr<const Tokenizer> tokenizer = *tok;
-        TrainingData data(o.seed, o.imageSize, tokenizer);
+        TrainingData data(o.seed, o.imageSize, tokenizer, o.contextObjectProbability);
         TrainingData lowResData(o.seed, std::min(o.vaeLowResSize, o.imageSize), tokenizer);
 
         // 2. VAE.

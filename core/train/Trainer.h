@@ -71,6 +71,11 @@ struct TrainOptions {
     // 10 made the built-in model (with attention at every UNet level) follow
     // positions; which of the two changes mattered is not separated (README).
     float highNoiseWeight = 10.0f;
+    // Probability that a single-object training image gets a second object its
+    // caption does not mention (shapes::DatasetOptions::contextObjectProbability),
+    // for inpainting. 0 = the data set the built-in model's first 9,000 UNet
+    // steps saw.
+    float contextObjectProbability = 0.0f;
     // Optional: start the text encoder + UNet from this checkpoint
     // (a work folder's unet.safetensors) instead of random weights, with a
     // fresh optimiser and learning-rate schedule.

@@ -11,11 +11,13 @@
 
 namespace stipple::core {
 
-TrainingData::TrainingData(std::uint64_t seed, int imageSize, std::shared_ptr<const Tokenizer> tokenizer)
+TrainingData::TrainingData(std::uint64_t seed, int imageSize, std::shared_ptr<const Tokenizer> tokenizer,
+                           float contextObjects)
     // Mostly single objects on plain backgrounds: what prompts usually ask for and what the
     // evaluator scores; two objects and gradients stay in the mix so captions with them work.
     // A quarter of the captions leave some attributes out, for short prompts.
-    : m_shapes(seed, shapes::DatasetOptions{imageSize, 0.1f, 0.12f, 0.25f}), m_imageSize(imageSize), m_seed(seed),
+    : m_shapes(seed, shapes::DatasetOptions{imageSize, 0.1f, 0.12f, 0.25f, contextObjects}), m_imageSize(imageSize),
+      m_seed(seed),
       m_tokenizer(std::move(tokenizer))
 {
 }

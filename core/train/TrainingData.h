@@ -23,7 +23,9 @@ struct TrainingBatch {
 
 class TrainingData {
 public:
-    TrainingData(std::uint64_t seed, int imageSize, std::shared_ptr<const Tokenizer> tokenizer);
+    // contextObjects: shapes::DatasetOptions::contextObjectProbability.
+    TrainingData(std::uint64_t seed, int imageSize, std::shared_ptr<const Tokenizer> tokenizer,
+                 float contextObjects = 0.0f);
 
     // Batch number `index` (deterministic). Captions are replaced by "" with
     // probability `dropout` (classifier-free guidance training).
