@@ -4,7 +4,7 @@
 //   --sampling-method, --schedule, --steps, -s/--seed (negative = random),
 //   -W/--width, -H/--height, -b/--batch-count, --batch-size, -i/--init-img,
 //   --mask, --strength, --clip-skip, --eta, -o/--output, plus --dtype f32|bf16,
-//   --no-composite, --depth-map, --prompt-syntax a1111|diffusers, --vocab.
+//   --no-composite, --only-masked, --only-masked-padding, --depth-map, --prompt-syntax a1111|diffusers, --vocab.
 // Writes one PNG per image (output.png, output_2.png, ... as sd.cpp numbers
 // them) carrying the A1111 "parameters" text chunk; shows a progress bar on
 // stderr; Ctrl+C cancels at the next step. Exit codes: 0 ok, 1 error,
@@ -48,6 +48,8 @@ struct GenerateArgs {
     bool noComposite = false;
     std::string promptSyntax = "a1111";
     int maskBlur = 4;
+    bool onlyMasked = false;
+    int onlyMaskedPadding = 32;
     bool widthSet = false, heightSet = false;
 };
 
@@ -134,6 +136,8 @@ int runGenerate(const GenerateArgs &a)
     r.eta = a.eta;
     r.composite = !a.noComposite;
     r.maskBlur = a.maskBlur;
+    r.inpaintOnlyMasked = a.onlyMasked;
+    r.onlyMaskedPadding = a.onlyMaskedPadding;
     r.promptSyntax = a.promptSyntax == "diffusers" ? PromptSyntax::Diffusers : PromptSyntax::A1111;
     r.dtype = a.dtype == "bf16" ? ComputeDType::BFloat16 : ComputeDType::Float32;
 
@@ -244,6 +248,9 @@ void registerGenerateCommand(CLI::App &app, CommandRunner &runner)
     cmd->add_option("-o,--output", args->output, "output PNG; further images get _2, _3, ... (default output.png)");
     cmd->add_option("--dtype", args->dtype, "compute precision (default f32)")
         ->check(CLI::IsMember({"f32", "bf16"}));
+    cmd->add_flag("--only-masked", args->onlyMasked,
+                  "inpaint a crop around the mask at full size, then paste it back (A1111 'Only masked')");
+    cmd->add_option("--only-masked-padding", args->onlyMaskedPadding, "pixels around the mask's box (default 32)");
     cmd->add_flag("--no-composite", args->noComposite, "do not paste the result over the original outside the mask");
     cmd->add_option("--prompt-syntax", args->promptSyntax,
                     "a1111: (emphasis:1.2), BREAK, long prompts chunked; diffusers: literal text, 77 tokens")

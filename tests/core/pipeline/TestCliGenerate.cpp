@@ -3,6 +3,7 @@
 // with a message naming the problem.
 #include "PipelineFixtures.h"
 
+#include "core/image/ImageIO.h"
 #include "core/pipeline/Infotext.h"
 
 #include <QProcess>
@@ -88,6 +89,32 @@ private Q_SLOTS:
         QCOMPARE(info.prompt, req->prompt);
         QCOMPARE(info.get("Seed").value_or(""), std::to_string(req->seed));
         QCOMPARE(info.get("Steps").value_or(""), std::to_string(req->steps));
+    }
+
+    // --only-masked / --only-masked-padding reach the request: the PNG's
+    // parameters say so, as A1111 writes them.
+    void onlyMaskedFlags()
+    {
+        STIPPLE_REQUIRE_FIXTURES();
+        QTemporaryDir dir;
+        const std::string init = dir.filePath(QStringLiteral("init.png")).toStdString();
+        const std::string mask = dir.filePath(QStringLiteral("mask.png")).toStdString();
+        QVERIFY(writePng(init, Image::blank(64, 64, 3, 90)).ok());
+        Image m = Image::blank(64, 64, 1, 0);
+        for (int y = 40; y < 56; ++y)
+            std::fill_n(m.row(y) + 40, 16, std::uint8_t(255));
+        QVERIFY(writePng(mask, m).ok());
+        const QString out = dir.filePath(QStringLiteral("o.png"));
+        const QString model = QString::fromStdString(loadOptionsFor(QStringLiteral("tiny-sd1"), Layout::Diffusers).modelPath);
+        const CliRun run = runCli({"-m", model, "-p", "x", "-i", QString::fromStdString(init), "--mask",
+                                   QString::fromStdString(mask), "--steps", "2", "--only-masked",
+                                   "--only-masked-padding", "8", "-o", out});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.stderrText));
+        auto text = readPngTextFile(out.toStdString());
+        QVERIFY(text.ok());
+        const std::string params = findText(*text, "parameters");
+        QVERIFY2(params.find("Inpaint area: Only masked") != std::string::npos, params.c_str());
+        QVERIFY2(params.find("Masked area padding: 8") != std::string::npos, params.c_str());
     }
 
     void errorsExitNonZero()
