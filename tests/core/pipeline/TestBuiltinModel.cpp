@@ -175,6 +175,20 @@ private Q_SLOTS:
         QVERIFY2(greenSquares >= 5,
                  qPrintable(QString("a green square in the mask for %1 of 6 seeds").arg(greenSquares)));
 
+        // Saying where the new object goes is enough for this model: "a green
+        // square on the right" gives a green square in the mask for every seed.
+        int placed = 0;
+        for (std::int64_t seed = 1; seed <= 6; ++seed) {
+            GenerationRequest r = request("a green square on the right", seed);
+            r.initImage = init;
+            r.mask = mask;
+            r.strength = 1.0f;
+            const Reading got = readImage(cropRgb(generate(r), 64, 0, 64, 128));
+            placed += got.found && got.objectColour == colour("green") && got.shape == int(Shape::Square);
+        }
+        qInfo("'a green square on the right': %d of 6 seeds", placed);
+        QVERIFY2(placed >= 5, qPrintable(QString("'on the right': a green square for %1 of 6 seeds").arg(placed)));
+
         for (int blur : {0, 4}) {
             GenerationRequest r = request("a green square", 3);
             r.initImage = init;
