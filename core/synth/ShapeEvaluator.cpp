@@ -186,24 +186,13 @@ std::vector<cv::Vec3f> backgroundRows(const cv::Mat &rgb, int band)
     strip(cv::Rect(0, h - band, w, band)).setTo(255);
     const cv::Vec3f bottom = medianColour(rgb, strip);
 
+    // One row's left and right bands.
+    cv::Mat sides(1, w, CV_8U, cv::Scalar(0));
+    sides(cv::Rect(0, 0, band, 1)).setTo(255);
+    sides(cv::Rect(w - band, 0, band, 1)).setTo(255);
     std::vector<cv::Vec3f> rows(h);
-    std::vector<float> vals[3];
     for (int y = 0; y < h; ++y) {
-        for (auto &v : vals)
-            v.clear();
-        for (int x = 0; x < w; ++x) {
-            if (x >= band && x < w - band)
-                continue;
-            const auto &p = rgb.at<cv::Vec3b>(y, x);
-            for (int c = 0; c < 3; ++c)
-                vals[c].push_back(p[c]);
-        }
-        cv::Vec3f own;
-        for (int c = 0; c < 3; ++c) {
-            auto mid = vals[c].begin() + vals[c].size() / 2;
-            std::nth_element(vals[c].begin(), mid, vals[c].end());
-            own[c] = *mid;
-        }
+        const cv::Vec3f own = medianColour(rgb.row(y), sides);
         const float t = h > 1 ? float(y) / float(h - 1) : 0.0f;
         const cv::Vec3f line = top + (bottom - top) * t;
         rows[y] = cv::norm(own - line) < 40.0 ? own : line;

@@ -4,6 +4,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <set>
@@ -30,6 +31,14 @@ cv::Scalar toScalar(int colour)
 bool clash(int a, int b)
 {
     return a == b;
+}
+
+// Two objects this far apart on the 3x3 grid (a corner or edge cell away)
+// do not overlap at the small size.
+bool farApart(Position a, Position b)
+{
+    const auto &pa = kPositions[int(a)], &pb = kPositions[int(b)];
+    return std::max(std::abs(pa.x - pb.x), std::abs(pa.y - pb.y)) >= 0.45f;
 }
 
 } // namespace
@@ -68,12 +77,8 @@ SceneSpec SyntheticShapes::scene(std::uint64_t index) const
             // centre) so they never overlap.
             if (count == 2 && pos == int(Position::Centre))
                 continue;
-            if (k == 1) {
-                const auto &a = kPositions[*usedPositions.begin()];
-                const auto &b = kPositions[pos];
-                if (std::max(std::abs(a.x - b.x), std::abs(a.y - b.y)) < 0.45f)
-                    continue;
-            }
+            if (k == 1 && !farApart(Position(*usedPositions.begin()), Position(pos)))
+                continue;
             break;
         }
         usedPositions.insert(pos);
@@ -162,14 +167,13 @@ Sample SyntheticShapes::generate(std::uint64_t index) const
     if (m_options.contextObjectProbability > 0 && s.scene.objects.size() == 1) {
         std::mt19937_64 rng(mix(m_seed * 0xd1b54a32d192ed03ULL + index + 29));
         if (float(rng() % 1000000) / 1e6f < m_options.contextObjectProbability) {
-            // The second object of another scene, if it is far enough from the first
-            // and stands out from this background (the rules scene() applies to pairs).
+            // The last object of another scene, kept if it is as far from the first
+            // as scene()'s pairs and does not clash with this background. Unlike
+            // scene()'s pairs both keep their sizes, so two large ones may touch.
             const SceneSpec other = scene(index ^ 0x5bd1e995ULL);
             const ShapeSpec &extra = other.objects.back();
-            const auto &a = kPositions[int(s.scene.objects[0].position)];
-            const auto &b = kPositions[int(extra.position)];
-            if (std::max(std::abs(a.x - b.x), std::abs(a.y - b.y)) >= 0.45f && extra.colour != s.scene.background &&
-                extra.colour != s.scene.gradientTo)
+            if (farApart(s.scene.objects[0].position, extra.position) && !clash(extra.colour, s.scene.background) &&
+                !(s.scene.gradientTo >= 0 && clash(extra.colour, s.scene.gradientTo)))
                 s.scene.objects.push_back(extra);
         }
     }

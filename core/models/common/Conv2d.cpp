@@ -1,7 +1,7 @@
 #include "core/models/common/Conv2d.h"
 
-#include "core/models/common/ParameterInit.h"
 #include "core/common/MemoryPages.h"
+#include "core/models/common/ParameterInit.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
-
 
 namespace stipple::core {
 namespace {
@@ -31,7 +30,7 @@ void releasePages(const at::Tensor &t)
 {
     if (!t.defined() || t.storage().use_count() != 1)
         return;
-    releaseWholePages(t.data_ptr(), t.numel() * t.element_size());
+    releaseWholePages(t.data_ptr(), t.nbytes());
 }
 
 } // namespace

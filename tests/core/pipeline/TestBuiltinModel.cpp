@@ -149,15 +149,22 @@ private Q_SLOTS:
         for (int y = 0; y < 128; ++y)
             std::fill_n(mask.row(y) + 64, 64, std::uint8_t(255)); // right half
 
+        auto inpaint = [&](const std::string &prompt, std::int64_t seed) {
+            GenerationRequest r = request(prompt, seed);
+            r.initImage = init;
+            r.mask = mask;
+            r.strength = 1.0f;
+            return r;
+        };
+        auto readMasked = [&](const std::string &prompt, std::int64_t seed) {
+            return readImage(cropRgb(generate(inpaint(prompt, seed)), 64, 0, 64, 128));
+        };
+
         // Inside the mask: a green square, over six seeds with the default
         // blur (reported one by one, so a change shows which seed moved).
         int found = 0, greenSquares = 0;
         for (std::int64_t seed = 1; seed <= 6; ++seed) {
-            GenerationRequest r = request("a green square", seed);
-            r.initImage = init;
-            r.mask = mask;
-            r.strength = 1.0f;
-            const Reading got = readImage(cropRgb(generate(r), 64, 0, 64, 128));
+            const Reading got = readMasked("a green square", seed);
             qInfo("seed %lld: %s, colour %s, shape %s", static_cast<long long>(seed), got.found ? "object" : "nothing",
                   got.objectColour >= 0 ? kColours[size_t(got.objectColour)].name : "-",
                   got.shape >= 0 ? kShapeNames[size_t(got.shape)] : "-");
@@ -179,21 +186,14 @@ private Q_SLOTS:
         // square on the right" gives a green square in the mask for every seed.
         int placed = 0;
         for (std::int64_t seed = 1; seed <= 6; ++seed) {
-            GenerationRequest r = request("a green square on the right", seed);
-            r.initImage = init;
-            r.mask = mask;
-            r.strength = 1.0f;
-            const Reading got = readImage(cropRgb(generate(r), 64, 0, 64, 128));
+            const Reading got = readMasked("a green square on the right", seed);
             placed += got.found && got.objectColour == colour("green") && got.shape == int(Shape::Square);
         }
         qInfo("'a green square on the right': %d of 6 seeds", placed);
         QVERIFY2(placed >= 5, qPrintable(QString("'on the right': a green square for %1 of 6 seeds").arg(placed)));
 
         for (int blur : {0, 4}) {
-            GenerationRequest r = request("a green square", 3);
-            r.initImage = init;
-            r.mask = mask;
-            r.strength = 1.0f;
+            GenerationRequest r = inpaint("a green square", 3);
             r.maskBlur = blur;
             r.composite = true;
             const Image img = generate(r);
