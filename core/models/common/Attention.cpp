@@ -105,8 +105,14 @@ at::Tensor scaledDotProductAttention(const at::Tensor &q, const at::Tensor &k, c
             const at::Tensor qc = qs.narrow(0, h0, hc).narrow(1, start, c);
 
             at::Tensor &scores = reuse(s.scores, {hc, c, m}, scoreType);
-            // beta = 0: the previous contents of `scores` are ignored (diffusers
-            // get_attention_scores uses the same baddbmm form).
+            // beta = 0: BLAS ignores the previous contents of `scores` (diffusers
+            // get_attention_scores uses the same baddbmm form). libtorch 1.13's
+            // small-matrix kernel (d·rows·M < 400) does not: measured with
+            // torch 1.13 here, baddbmm(out=buf, beta=0) returns NaN where buf held
+            // NaN, and reused scratch holds whatever earlier calls left. Small
+            // blocks are zeroed first; the memset is free at that size.
+            if (qc.size(2) * c * m < 4096)
+                scores.zero_();
             at::baddbmm_out(scores, scores, qc, kh, /*beta=*/0.0, /*alpha=*/scale);
 
             at::Tensor probsV;
