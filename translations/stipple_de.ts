@@ -584,8 +584,8 @@ Modelle in %1 werden automatisch aufgelistet.</translation>
         <translation>%1 geladen (%2).</translation>
     </message>
     <message>
-        <source>This is an inpainting model: use the Inpaint mode.</source>
-        <translation>Dies ist ein Inpainting-Modell: Verwenden Sie den Inpaint-Modus.</translation>
+        <source>This is an inpainting model: it paints best in the Inpaint mode.</source>
+        <translation>Dies ist ein Inpainting-Modell: Am besten malt es im Inpaint-Modus.</translation>
     </message>
     <message>
         <source>Model not loaded</source>

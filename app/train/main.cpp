@@ -31,7 +31,7 @@ int main(int argc, char **argv)
     stipple::core::prepareProcessEnvironment(argc, argv);
     CLI::App app{"stipple-train: train Stipple's built-in model from the synthetic shapes data set"};
     std::string out = "resources/builtin-model", work = "build/train-work";
-    bool quick = false;
+    bool quick = false, inpainting = false;
     int threads = 0;
     stipple::core::TrainOptions defaults;
     int vaeSteps = defaults.vaeSteps, unetSteps = defaults.unetSteps, batch = defaults.batchSize,
@@ -64,6 +64,8 @@ int main(int argc, char **argv)
     app.add_option("--unet-init", unetInit, "start the text encoder + UNet from this unet.safetensors checkpoint");
     app.add_option("--unet-lr", unetLr, "text encoder + UNet learning rate (Adam)")->capture_default_str();
     app.add_option("-t,--threads", threads, "torch threads (default: physical cores)");
+    app.add_flag("--inpainting", inpainting,
+                 "train a 9-channel inpainting UNet (with --unet-init: widen a 4-channel one)");
     app.add_flag("--quick", quick, "a few steps at 64 px, for CI");
     CLI11_PARSE(app, argc, argv);
 
@@ -90,6 +92,7 @@ int main(int argc, char **argv)
         o.unetConfigPath = unetConfig;
     }
     o.seed = seed;
+    o.inpainting = inpainting;
     o.cancel = g_cancel;
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);

@@ -134,17 +134,31 @@ Image SyntheticShapes::render(const SceneSpec &sc, int size, std::uint64_t jitte
     } else {
         img.setTo(toScalar(sc.background));
     }
-    std::mt19937_64 rng(mix(jitterSeed));
-    auto jitter = [&rng](float amp) { return (float(rng() % 2001) / 1000.0f - 1.0f) * amp; };
-    for (const auto &o : sc.objects) {
-        const auto &p = kPositions[int(o.position)];
-        const float base = (o.size == Size::Large ? 0.2f : 0.11f) * size;
-        const float radius = base * (1.0f + jitter(0.1f));
-        const cv::Point2f centre(p.x * size + jitter(0.04f * size), p.y * size + jitter(0.04f * size));
-        drawShape(img, o.shape, centre, radius, toScalar(o.colour), cv::LINE_AA);
+    const auto where = placements(sc, size, jitterSeed);
+    for (size_t i = 0; i < sc.objects.size(); ++i) {
+        const auto &o = sc.objects[i];
+        drawShape(img, o.shape, cv::Point2f(where[i].x, where[i].y), where[i].radius, toScalar(o.colour),
+                  cv::LINE_AA);
     }
     Image out{size, size, 3, {}};
     out.pixels.assign(img.data, img.data + out.byteSize());
+    return out;
+}
+
+std::vector<ObjectPlacement> SyntheticShapes::placements(const SceneSpec &sc, int size, std::uint64_t jitterSeed)
+{
+    std::mt19937_64 rng(mix(jitterSeed));
+    auto jitter = [&rng](float amp) { return (float(rng() % 2001) / 1000.0f - 1.0f) * amp; };
+    std::vector<ObjectPlacement> out;
+    for (const auto &o : sc.objects) {
+        const auto &p = kPositions[int(o.position)];
+        const float base = (o.size == Size::Large ? 0.2f : 0.11f) * size;
+        ObjectPlacement pl;
+        pl.radius = base * (1.0f + jitter(0.1f));
+        pl.x = p.x * size + jitter(0.04f * size);
+        pl.y = p.y * size + jitter(0.04f * size);
+        out.push_back(pl);
+    }
     return out;
 }
 
@@ -178,6 +192,7 @@ Sample SyntheticShapes::generate(std::uint64_t index) const
         }
     }
     s.image = render(s.scene, m_options.imageSize, mix(m_seed ^ mix(index)));
+    s.placements = placements(s.scene, m_options.imageSize, mix(m_seed ^ mix(index)));
     return s;
 }
 

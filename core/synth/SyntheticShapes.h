@@ -39,10 +39,17 @@ struct CaptionParts {
     bool americanSpelling = false; // "center" for "centre"
 };
 
+// Where render() drew an object: its centre and the radius of the circle
+// that holds it, in pixels.
+struct ObjectPlacement {
+    float x = 0, y = 0, radius = 0;
+};
+
 struct Sample {
     SceneSpec scene;
     std::string caption;
     Image image; // RGB
+    std::vector<ObjectPlacement> placements; // one per scene object, same order
 };
 
 struct DatasetOptions {
@@ -70,6 +77,8 @@ public:
 
     static std::string caption(const SceneSpec &scene, CaptionParts parts = {});
     static Image render(const SceneSpec &scene, int imageSize, std::uint64_t jitterSeed);
+    // The jittered centres and radii render() uses for the same arguments.
+    static std::vector<ObjectPlacement> placements(const SceneSpec &scene, int imageSize, std::uint64_t jitterSeed);
 
     // Every caption word, for the sentencepiece training corpus and README.
     static std::vector<std::string> vocabularyWords();

@@ -1,6 +1,7 @@
 #include "core/train/Trainer.h"
 
 #include "core/common/Log.h"
+#include "core/image/Mask.h"
 #include "core/io/SafeTensors.h"
 #include "core/models/clip/ClipTextConfig.h"
 #include "core/models/clip/ClipTextModel.h"
@@ -89,7 +90,13 @@ Status savePhase(const std::string &dir, const std::string &phase, torch::nn::Mo
 
 // Loaded strictly; WeightTransfer::Copy copies into the module's own
 // storage, so the training weights never alias the mapped file.
-Status loadWeightsFile(const std::string &path, torch::nn::Module &model, const std::string &what)
+// unetInChannels > 0: a 4-channel "unet.conv_in.weight" is widened to that
+// many input channels, the new ones zero, so a text-to-image UNet starts an
+// inpainting one computing exactly what it did (runwayml's
+// stable-diffusion-inpainting model card: "5 additional input channels ...
+// whose weights were zero-initialized after restoring the non-inpainting checkpoint").
+Status loadWeightsFile(const std::string &path, torch::nn::Module &model, const std::string &what,
+                       std::int64_t unetInChannels = 0)
 {
     auto file = SafeTensorsFile::open(path);
     if (!file)
@@ -97,6 +104,13 @@ Status loadWeightsFile(const std::string &path, torch::nn::Module &model, const 
     auto sd = file->loadAll(at::kFloat);
     if (!sd)
         return sd.error();
+    if (auto it = sd->find("unet.conv_in.weight");
+        unetInChannels > 0 && it != sd->end() && it->second.dim() == 4 && it->second.size(1) < unetInChannels) {
+        const at::Tensor old = it->second;
+        at::Tensor wide = at::zeros({old.size(0), unetInChannels, old.size(2), old.size(3)}, old.options());
+        wide.narrow(1, 0, old.size(1)).copy_(old);
+        it->second = wide;
+    }
     return loadWeightsStrict(model, *sd, what);
 }
 
@@ -229,7 +243,7 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
         if (!tok)
             return tok.error();
         std::shared_ptr<const Tokenizer> tokenizer = *tok;
-        TrainingData data(o.seed, o.imageSize, tokenizer, o.contextObjectProbability);
+        TrainingData data(o.seed, o.imageSize, tokenizer, o.contextObjectProbability, o.inpainting);
         TrainingData lowResData(o.seed, std::min(o.vaeLowResSize, o.imageSize), tokenizer);
 
         // 2. VAE.
@@ -324,6 +338,8 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
             if (unetJson.is_discarded())
                 return makeError(ErrorCode::InvalidArgument, "'" + o.unetConfigPath + "': not valid JSON");
         }
+        if (o.inpainting)
+            unetJson["in_channels"] = 9;
         auto unetCfg = UNetConfig::fromJson(unetJson);
         if (!teCfg)
             return teCfg.error();
@@ -341,7 +357,7 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
             return ust.error();
         PhaseState unetState = *ust;
         if (unetState.step == 0 && !o.unetInit.empty()) {
-            if (auto s = loadWeightsFile(o.unetInit, joint, "unet init"); !s)
+            if (auto s = loadWeightsFile(o.unetInit, joint, "unet init", unetCfg->inChannels); !s)
                 return s.error();
         }
         const at::Tensor alphasCumprod = scaledLinearAlphasCumprod();
@@ -359,11 +375,23 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
                 }
                 const auto b = data.batch(o.fixedBatch ? 0 : step, o.batchSize, o.captionDropout);
                 setLearningRate(opt, o.unetLearningRate, step, o.unetSteps);
-                at::Tensor latents;
+                at::Tensor latents, extra;
                 {
                     torch::NoGradGuard ng;
-                    auto post = vae->encode(b.images);
-                    latents = (post.mean + post.std * at::randn_like(post.mean)) * scale;
+                    auto sample = [&](const at::Tensor &images) {
+                        auto post = vae->encode(images);
+                        return (post.mean + post.std * at::randn_like(post.mean)) * scale;
+                    };
+                    latents = sample(b.images);
+                    if (o.inpainting) {
+                        // The engine's 9-channel input (core/pipeline/LatentStage.cpp):
+                        // the mask sampled down to the latent grid, then the latents
+                        // of image * (mask < 0.5).
+                        const at::Tensor keep = (b.masks < 0.5f).to(at::kFloat);
+                        const at::Tensor latentMask = downsampleMask(b.masks, int(latents.size(2)),
+                                                                     int(latents.size(3)), MaskSampling::Interpolate);
+                        extra = at::cat({latentMask, sample(b.images * keep)}, 1);
+                    }
                 }
                 // DDPM training (Ho et al. 2020, Algorithm 1) on the scaled-linear
                 // schedule: x_t = sqrt(a_t) x_0 + sqrt(1 - a_t) eps, predict eps (with offset noise).
@@ -374,7 +402,7 @@ Result<TrainResult> trainBuiltinModel(const TrainOptions &o)
                     noise = noise + o.offsetNoise * at::randn({latents.size(0), latents.size(1), 1, 1});
                 const at::Tensor noisy = a.sqrt() * latents + (1 - a).sqrt() * noise;
                 const at::Tensor context = te->encode(b.ids, 1);
-                const at::Tensor pred = unet->forward(noisy, t, context);
+                const at::Tensor pred = unet->forward(extra.defined() ? at::cat({noisy, extra}, 1) : noisy, t, context);
                 const at::Tensor mse = (pred - noise).pow(2).mean({1, 2, 3});
                 // The curve keeps the plain MSE, comparable between runs.
                 const at::Tensor loss =

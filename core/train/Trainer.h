@@ -76,6 +76,10 @@ struct TrainOptions {
     // for inpainting. 0 = the data set the built-in model's first 9,000 UNet
     // steps saw.
     float contextObjectProbability = 0.0f;
+    // Train a 9-channel inpainting UNet (noisy latents + mask + masked-image
+    // latents) on core/train/InpaintingExamples' masks and captions. With
+    // unetInit, a 4-channel checkpoint's conv_in is widened with zero weights.
+    bool inpainting = false;
     // Optional: start the text encoder + UNet from this checkpoint
     // (a work folder's unet.safetensors) instead of random weights, with a
     // fresh optimiser and learning-rate schedule.

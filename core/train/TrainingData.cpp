@@ -1,6 +1,7 @@
 #include "core/train/TrainingData.h"
 
 #include "core/synth/SyntheticShapes.h"
+#include "core/train/InpaintingExamples.h"
 
 #include <ATen/ATen.h>
 
@@ -12,13 +13,13 @@
 namespace stipple::core {
 
 TrainingData::TrainingData(std::uint64_t seed, int imageSize, std::shared_ptr<const Tokenizer> tokenizer,
-                           float contextObjects)
+                           float contextObjects, bool inpainting)
     // Mostly single objects on plain backgrounds: what prompts usually ask for and what the
     // evaluator scores; two objects and gradients stay in the mix so captions with them work.
-    // A quarter of the captions leave some attributes out, for short prompts.
-    : m_shapes(seed, shapes::DatasetOptions{imageSize, 0.1f, 0.12f, 0.25f, contextObjects}), m_imageSize(imageSize),
-      m_seed(seed),
-      m_tokenizer(std::move(tokenizer))
+    // A quarter of the captions leave some attributes out, for short prompts. Inpainting
+    // data has more two-object pictures: one object masked, the other one left as context.
+    : m_shapes(seed, shapes::DatasetOptions{imageSize, inpainting ? 0.35f : 0.1f, 0.12f, 0.25f, contextObjects}),
+      m_imageSize(imageSize), m_seed(seed), m_inpainting(inpainting), m_tokenizer(std::move(tokenizer))
 {
 }
 
@@ -52,12 +53,22 @@ TrainingBatch TrainingData::batch(std::uint64_t index, int batchSize, float drop
     b.images = at::empty({batchSize, 3, s, s}, at::kFloat);
     std::mt19937_64 rng(m_seed * 1000003ULL + index);
     std::uniform_real_distribution<float> u(0.f, 1.f);
+    if (m_inpainting)
+        b.masks = at::empty({batchSize, 1, s, s}, at::kFloat);
     for (int i = 0; i < batchSize; ++i) {
-        const auto sample = m_shapes.generate(index * std::uint64_t(batchSize) + i);
+        const std::uint64_t sampleIndex = index * std::uint64_t(batchSize) + i;
+        const auto sample = m_shapes.generate(sampleIndex);
         // HWC uint8 -> CHW [-1,1]
         at::Tensor hwc = at::from_blob(const_cast<std::uint8_t *>(sample.image.pixels.data()), {s, s, 3}, at::kByte);
         b.images[i].copy_(hwc.permute({2, 0, 1}).to(at::kFloat).div(127.5).sub(1.0));
-        b.captions.push_back(u(rng) < dropout ? std::string() : sample.caption);
+        std::string caption = sample.caption;
+        if (m_inpainting) {
+            const InpaintingExample ex = inpaintingExample(sample, s, m_seed ^ (sampleIndex * 0x2545f4914f6cdd1dULL));
+            at::Tensor m = at::from_blob(const_cast<std::uint8_t *>(ex.mask.pixels.data()), {1, s, s}, at::kByte);
+            b.masks[i].copy_(m.to(at::kFloat).div(255.0));
+            caption = ex.caption;
+        }
+        b.captions.push_back(u(rng) < dropout ? std::string() : caption);
     }
     b.ids = tokenize(b.captions);
     return b;

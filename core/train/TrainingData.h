@@ -19,13 +19,15 @@ struct TrainingBatch {
     at::Tensor images; // [B,3,S,S] float in [-1,1]
     at::Tensor ids;    // [B,77] int64
     std::vector<std::string> captions;
+    at::Tensor masks;  // inpainting data only: [B,1,S,S] float, 1 = repaint
 };
 
 class TrainingData {
 public:
     // contextObjects: shapes::DatasetOptions::contextObjectProbability.
+    // inpainting: batches carry masks and the captions of inpaintingExample().
     TrainingData(std::uint64_t seed, int imageSize, std::shared_ptr<const Tokenizer> tokenizer,
-                 float contextObjects = 0.0f);
+                 float contextObjects = 0.0f, bool inpainting = false);
 
     // Batch number `index` (deterministic). Captions are replaced by "" with
     // probability `dropout` (classifier-free guidance training).
@@ -37,6 +39,7 @@ private:
     shapes::SyntheticShapes m_shapes;
     int m_imageSize;
     std::uint64_t m_seed;
+    bool m_inpainting;
     std::shared_ptr<const Tokenizer> m_tokenizer;
 };
 

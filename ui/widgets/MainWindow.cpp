@@ -638,8 +638,10 @@ void MainWindow::onModelLoaded(const ModelSummary &model)
     m_settings->setValue(Settings::Key::LastModel, model.path);
     m_progress->showIdle(tr("Model loaded"));
     showMessage(tr("Loaded %1 (%2).").arg(model.displayName, model.describe()));
-    if (mode() != GenerationMode::Inpaint && model.inpaint)
-        statusBar()->showMessage(tr("This is an inpainting model: use the Inpaint mode."), 8000);
+    // A 9-channel model also draws whole pictures (the engine masks all of it,
+    // as AUTOMATIC1111 does); the built-in model is one and is meant for every mode.
+    if (mode() != GenerationMode::Inpaint && model.inpaint && !model.builtin)
+        statusBar()->showMessage(tr("This is an inpainting model: it paints best in the Inpaint mode."), 8000);
     // The size follows the model's training resolution unless the user chose
     // another: the 128-pixel built-in model asked for 512 pixels repeats
     // shapes across the canvas, an SD 1.x model asked for 128 draws mush.

@@ -5,6 +5,8 @@
 #include "core/io/Checkpoint.h"
 #include "core/text/TextConditioner.h"
 
+#include <QDir>
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -88,6 +90,33 @@ private Q_SLOTS:
         QVERIFY(again.ok());
         QCOMPARE(again->vaeLoss, r->vaeLoss);
         QCOMPARE(again->unetLoss, r->unetLoss);
+    }
+
+    // --inpainting --unet-init: a text-to-image checkpoint becomes a 9-channel
+    // inpainting UNet (conv_in widened), which trains and exports as one.
+    void inpaintingFineTune()
+    {
+        QTemporaryDir dir;
+        const std::string work = dir.filePath("work").toStdString();
+        TrainOptions base = quickTrainOptions(dir.filePath("base").toStdString(), work);
+        base.unetSteps = 4;
+        QVERIFY(trainBuiltinModel(base).ok());
+
+        // The fine-tune's work folder starts with the base run's tokenizer and VAE.
+        const QString work9 = dir.filePath("work9");
+        QVERIFY(QDir().mkpath(work9));
+        for (const char *f : {"spm.model", "vae.json", "vae.safetensors", "vae.optim.pt"})
+            QVERIFY(QFile::copy(dir.filePath(QString("work/") + f), work9 + "/" + f));
+        TrainOptions o = quickTrainOptions(dir.filePath("model").toStdString(), work9.toStdString());
+        o.inpainting = true;
+        o.unetInit = work + "/unet.safetensors";
+        auto r = trainBuiltinModel(o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().message.c_str());
+        QCOMPARE(int(r->unetLoss.size()), o.unetSteps);
+        QVERIFY(meanOf(r->unetLoss, o.unetSteps - 5, o.unetSteps) < meanOf(r->unetLoss, 0, 5));
+        auto ckpt = openCheckpoint(dir.filePath("model").toStdString());
+        QVERIFY2(ckpt.ok(), ckpt.ok() ? "" : ckpt.error().message.c_str());
+        QCOMPARE(int(ckpt->info.variant), int(ModelVariant::Inpaint));
     }
 
     // A loss that stops being finite ends the run with an error (and keeps
