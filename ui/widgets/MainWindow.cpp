@@ -432,6 +432,11 @@ void MainWindow::setMode(GenerationMode mode)
         && !m_canvas->maskLayer()->isNull())
         m_savedMask = m_canvas->maskLayer()->image().copy();
     m_params->setMode(mode);
+    // Generate, then switch to Image to image or Inpaint: rework the picture
+    // on the canvas (what "Use result as input" does) rather than open on an
+    // empty canvas. An init image the user chose is kept.
+    if (mode != GenerationMode::TextToImage && m_initImage.isNull() && !m_lastResult.isNull())
+        setInitImage(m_lastResult, tr("last result"));
     const bool inpaint = mode == GenerationMode::Inpaint;
     m_maskTools->setVisible(inpaint);
     m_canvas->setMaskEditing(inpaint);

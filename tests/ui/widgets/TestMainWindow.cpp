@@ -230,6 +230,12 @@ void TestMainWindow::generateLandsInGallery()
     QVERIFY2(entry.parameters.contains(QStringLiteral("Sampler: Euler")), qPrintable(entry.parameters));
     // The canvas shows the result.
     QCOMPARE(m_window->canvas()->image().size(), QSize(64, 64));
+    // Switching to Inpaint reworks that result: it becomes the init image and
+    // the mask covers its size.
+    QVERIFY(m_window->initImage().isNull());
+    m_window->setMode(GenerationMode::Inpaint);
+    QCOMPARE(m_window->initImage().size(), QSize(64, 64));
+    QCOMPARE(m_window->canvas()->maskLayer()->size(), QSize(64, 64));
 }
 
 QTEST_MAIN(TestMainWindow)
