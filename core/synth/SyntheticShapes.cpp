@@ -187,8 +187,10 @@ Sample SyntheticShapes::generate(std::uint64_t index) const
             const SceneSpec other = scene(index ^ 0x5bd1e995ULL);
             const ShapeSpec &extra = other.objects.back();
             if (farApart(s.scene.objects[0].position, extra.position) && !clash(extra.colour, s.scene.background) &&
-                !(s.scene.gradientTo >= 0 && clash(extra.colour, s.scene.gradientTo)))
+                !(s.scene.gradientTo >= 0 && clash(extra.colour, s.scene.gradientTo))) {
                 s.scene.objects.push_back(extra);
+                s.contextObject = true;
+            }
         }
     }
     s.image = render(s.scene, m_options.imageSize, mix(m_seed ^ mix(index)));

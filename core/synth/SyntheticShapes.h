@@ -50,6 +50,7 @@ struct Sample {
     std::string caption;
     Image image; // RGB
     std::vector<ObjectPlacement> placements; // one per scene object, same order
+    bool contextObject = false; // the last object is one the caption does not name
 };
 
 struct DatasetOptions {

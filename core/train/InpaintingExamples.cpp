@@ -39,11 +39,14 @@ InpaintingExample inpaintingExample(const shapes::Sample &sample, int size, std:
     auto chance = [&](float p) { return uniform() < p; };
     auto between = [&](int lo, int hi) { return lo + int(rng() % std::uint64_t(std::max(1, hi - lo + 1))); };
 
+    // Whole-picture captions name every object, a context object too.
+    const std::string wholeCaption =
+        sample.contextObject ? shapes::SyntheticShapes::caption(sample.scene) : sample.caption;
     InpaintingExample ex;
     const float mode = uniform();
     if (mode < 0.25f || sample.scene.objects.empty()) {
         ex.mask = maskOf({0, 0, size, size}, size);
-        ex.caption = sample.caption;
+        ex.caption = wholeCaption;
         return ex;
     }
     if (mode < 0.85f) {
@@ -81,7 +84,7 @@ InpaintingExample inpaintingExample(const shapes::Sample &sample, int size, std:
     const int w = between(size / 4, size * 3 / 4), hgt = between(size / 4, size * 3 / 4);
     const int x0 = between(0, size - w), y0 = between(0, size - hgt);
     ex.mask = maskOf({x0, y0, x0 + w, y0 + hgt}, size);
-    ex.caption = sample.caption;
+    ex.caption = wholeCaption;
     return ex;
 }
 

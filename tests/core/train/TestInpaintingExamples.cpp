@@ -49,6 +49,27 @@ private Q_SLOTS:
         QVERIFY(checked > 60);
     }
 
+    // A context object (drawn, not named in the data set's caption) is named
+    // whenever the whole picture is the example: a caption names what is drawn.
+    void wholePictureCaptionsNameContextObjects()
+    {
+        SyntheticShapes ds(9, DatasetOptions{128, 0.0f, 0.0f, 0.0f, 1.0f});
+        int checked = 0;
+        for (std::uint64_t i = 0; i < 300; ++i) {
+            const Sample s = ds.generate(i);
+            if (!s.contextObject)
+                continue;
+            QCOMPARE(s.scene.objects.size(), size_t(2));
+            QVERIFY(s.caption.find(" and a ") == std::string::npos);
+            const InpaintingExample ex = inpaintingExample(s, 128, i);
+            if (allMasked(ex.mask)) {
+                QVERIFY2(ex.caption.find(nameOf(s.scene.objects[1])) != std::string::npos, ex.caption.c_str());
+                ++checked;
+            }
+        }
+        QVERIFY(checked > 10);
+    }
+
     void masksAndCaptions()
     {
         SyntheticShapes ds(5, DatasetOptions{128, 0.35f, 0.12f, 0.25f, 0.0f});
