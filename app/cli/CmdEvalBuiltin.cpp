@@ -40,6 +40,7 @@ struct EvalArgs {
     bool listMisses = false;
     // Inpainting instead of txt2img (see InpaintingCase).
     bool inpainting = false;
+    bool largeContext = false; // the object beside the mask is large, not small
 };
 
 // Issue #6's inpainting check, over many pictures: a picture with one small
@@ -52,7 +53,7 @@ struct InpaintingCase {
     int maskX0 = 0; // the masked half: columns [maskX0, maskX0 + size/2)
 };
 
-InpaintingCase inpaintingCase(const core::shapes::SceneSpec &asked, std::size_t index, int size)
+InpaintingCase inpaintingCase(const core::shapes::SceneSpec &asked, std::size_t index, int size, bool largeContext)
 {
     using namespace stipple::core::shapes;
     const ShapeSpec &want = asked.objects.front();
@@ -64,7 +65,7 @@ InpaintingCase inpaintingCase(const core::shapes::SceneSpec &asked, std::size_t 
     other.colour = int(index * 7 % kColours.size());
     while (other.colour == asked.background || other.colour == want.colour)
         other.colour = (other.colour + 1) % int(kColours.size());
-    other.size = Size::Small;
+    other.size = largeContext ? Size::Large : Size::Small;
     other.position = maskRight ? Position::Left : Position::Right;
     context.objects.push_back(other);
     InpaintingCase c;
@@ -160,7 +161,7 @@ int runEval(const EvalArgs &a)
             }
             InpaintingCase inpaint;
             if (a.inpainting) {
-                inpaint = inpaintingCase(scenes[i], i, a.size);
+                inpaint = inpaintingCase(scenes[i], i, a.size, a.largeContext);
                 r.prompt = inpaint.prompt;
                 r.initImage = inpaint.init;
                 r.mask = inpaint.mask;
@@ -252,6 +253,7 @@ void registerEvalBuiltinCommand(CLI::App &app, CommandRunner &runner)
     cmd->add_flag("--inpainting", args->inpainting,
                   "inpaint half of a picture that holds another object, prompt \"a <colour> <shape>\", "
                   "and score what the mask holds");
+    cmd->add_flag("--large-context", args->largeContext, "with --inpainting: the object beside the mask is large");
     cmd->callback([args, &runner] { runner = [args] { return runEval(*args); }; });
 }
 
