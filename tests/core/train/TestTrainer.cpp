@@ -26,7 +26,12 @@ double meanOf(const std::vector<float> &v, size_t from, size_t to)
 class TestTrainer : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    void initTestCase() { at::set_num_threads(2); }
+    // One thread: quick runs have diverged (non-finite loss) only with two
+    // threads under ctest's parallel load, also in the first test of the
+    // process (fresh-clone CI, session 6), which points at an order- or
+    // race-dependent kernel rather than at memory an earlier test freed.
+    // Open defect; the long trainings (2 threads, hours) never diverged.
+    void initTestCase() { at::set_num_threads(1); }
 
     // Runs first. Known defect (open): a quick UNet run that is not the
     // first training in this process sometimes ends with a non-finite loss
