@@ -23,10 +23,10 @@ Box extentOf(const shapes::ObjectPlacement &p)
 
 Image maskOf(const Box &b, int size)
 {
-    Image m{size, size, 1, std::vector<std::uint8_t>(size_t(size) * size, 0)};
+    Image m = Image::blank(size, size, 1);
+    const int x0 = std::clamp(b.x0, 0, size), x1 = std::clamp(b.x1, x0, size);
     for (int y = std::max(0, b.y0); y < std::min(size, b.y1); ++y)
-        for (int x = std::max(0, b.x0); x < std::min(size, b.x1); ++x)
-            m.pixels[size_t(y) * size + x] = 255;
+        std::fill(m.row(y) + x0, m.row(y) + x1, std::uint8_t(255));
     return m;
 }
 
