@@ -28,12 +28,13 @@ Upsample2DImpl::Upsample2DImpl(std::int64_t channels, std::int64_t outChannels)
                              Conv2d(nn::Conv2dOptions(channels, outChannels, 3).padding(1)));
 }
 
-at::Tensor Upsample2DImpl::forward(const at::Tensor &x, const std::vector<std::int64_t> &size)
+at::Tensor Upsample2DImpl::forward(at::Tensor x, const std::vector<std::int64_t> &size)
 {
     const std::vector<std::int64_t> target =
         size.empty() ? std::vector<std::int64_t>{x.size(2) * 2, x.size(3) * 2} : size;
     // Nearest-neighbour copies values, so any dtype gives identical results.
     at::Tensor up = at::upsample_nearest2d(x, target);
+    x.reset(); // the VAE's last upsampler: 64 MiB that need not live through a 256 MiB conv
     return m_conv->forward(up);
 }
 

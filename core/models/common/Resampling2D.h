@@ -30,8 +30,9 @@ TORCH_MODULE(Downsample2D);
 class Upsample2DImpl : public torch::nn::Module {
 public:
     Upsample2DImpl(std::int64_t channels, std::int64_t outChannels);
-    // size: target [h, w]; empty = twice the input size.
-    at::Tensor forward(const at::Tensor &x, const std::vector<std::int64_t> &size = {});
+    // size: target [h, w]; empty = twice the input size. x handed over with
+    // std::move is released before the convolution runs.
+    at::Tensor forward(at::Tensor x, const std::vector<std::int64_t> &size = {});
 
 private:
     Conv2d m_conv{nullptr};

@@ -8,37 +8,6 @@ namespace stipple::core {
 
 namespace nn = torch::nn;
 
-namespace {
-
-// GroupNorm computed in float32 (or the input's float64); the caller converts back.
-at::Tensor groupNormWide(const nn::GroupNorm &norm, const at::Tensor &x)
-{
-    const auto &o = norm->options;
-    if (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble)
-        return at::group_norm(x, o.num_groups(), norm->weight, norm->bias, o.eps());
-    at::Tensor w = norm->weight.defined() ? norm->weight.to(at::kFloat) : at::Tensor();
-    at::Tensor b = norm->bias.defined() ? norm->bias.to(at::kFloat) : at::Tensor();
-    return at::group_norm(x.to(at::kFloat), o.num_groups(), w, b, o.eps());
-}
-
-} // namespace
-
-at::Tensor groupNormStable(const nn::GroupNorm &norm, const at::Tensor &x)
-{
-    return groupNormWide(norm, x).to(x.scalar_type());
-}
-
-at::Tensor groupNormSilu(const nn::GroupNorm &norm, const at::Tensor &x)
-{
-    // SiLU on the float32 GroupNorm output, in place, before the conversion:
-    // torch 1.13's bfloat16 SiLU runs at a third of float32's speed (5.05 vs
-    // 1.76 + 0.55 ms for convert on 2.6 M elements, docs/performance.md).
-    // float32 inputs get exactly GroupNorm then SiLU.
-    at::Tensor y = groupNormWide(norm, x);
-    at::silu_(y);
-    return y.to(x.scalar_type());
-}
-
 ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetBlock2DOptions &opt)
 {
     m_norm1 = register_module(
@@ -56,20 +25,33 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetBlock2DOptions &opt)
             "conv_shortcut", Conv2d(nn::Conv2dOptions(opt.inChannels, opt.outChannels, 1)));
 }
 
-at::Tensor ResnetBlock2DImpl::forward(const at::Tensor &x, const at::Tensor &temb)
+at::Tensor ResnetBlock2DImpl::forward(at::Tensor x, const at::Tensor &temb)
 {
     // The same operations as diffusers' ResnetBlock2D, with SiLU and the adds
     // done in place on tensors this block owns: in float32 the results are bit
     // for bit the same, and at the VAE's 512x512 levels each in-place step
     // saves a 128-256 MB temporary (and the memory traffic of writing it).
-    at::Tensor h = m_conv1->forward(groupNormSilu(m_norm1, x));
+    at::Tensor residual;
+    at::Tensor h;
+    if (m_shortcut && static_cast<std::int64_t>(x.nbytes()) >= kInPlaceGroupNormBytes && canOverwrite(x)) {
+        // A large input handed over (the VAE decoder's first block of a
+        // level): shortcut first, then normalise x in place, so the input, a
+        // normalised copy and the conv output are never alive together
+        // (256 + 256 + 128 MiB at 512x512 in float32 -> 256 + 128 + 128).
+        residual = m_shortcut->forward(x);
+        h = m_conv1->forward(groupNormSiluConsuming(m_norm1, std::move(x)));
+    } else {
+        h = m_conv1->forward(groupNormSilu(m_norm1, x));
+        residual = m_shortcut ? m_shortcut->forward(x) : x;
+        x.reset();
+    }
     if (m_timeProj && temb.defined()) {
         at::Tensor t = m_timeProj->forward(at::silu(temb));
         h.add_(t.unsqueeze(-1).unsqueeze(-1));
     }
-    h = m_conv2->forward(groupNormSilu(m_norm2, h));
+    h = m_conv2->forward(groupNormSiluConsuming(m_norm2, std::move(h)));
     // shortcut + h: float addition commutes, so adding into h is identical.
-    return h.add_(m_shortcut ? m_shortcut->forward(x) : x);
+    return h.add_(residual);
 }
 
 } // namespace stipple::core

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "core/models/common/Conv2d.h"
+#include "core/models/common/GroupNorm.h"
 #include "core/models/common/Linear.h"
 
 #include <torch/nn/module.h>
@@ -31,8 +32,9 @@ class ResnetBlock2DImpl : public torch::nn::Module {
 public:
     explicit ResnetBlock2DImpl(const ResnetBlock2DOptions &options);
     // temb: [B, tembChannels] (already the time-embedding MLP output; SiLU is
-    // applied here) or undefined when tembChannels == 0.
-    at::Tensor forward(const at::Tensor &x, const at::Tensor &temb = {});
+    // applied here) or undefined when tembChannels == 0. A large x handed over
+    // with std::move is reused as scratch (see forward); otherwise x is untouched.
+    at::Tensor forward(at::Tensor x, const at::Tensor &temb = {});
 
 private:
     torch::nn::GroupNorm m_norm1{nullptr}, m_norm2{nullptr};
@@ -40,12 +42,5 @@ private:
     Linear m_timeProj{nullptr};
 };
 TORCH_MODULE(ResnetBlock2D);
-
-// GroupNorm that runs in float32 for reduced-precision inputs (bf16/fp16
-// statistics are too coarse) and returns the input dtype.
-at::Tensor groupNormStable(const torch::nn::GroupNorm &norm, const at::Tensor &x);
-// silu(groupNormStable(norm, x)) in one float32 pass for the SiLU: bit for bit
-// the same in float32, and closer to float32 for bf16 (one rounding, not two).
-at::Tensor groupNormSilu(const torch::nn::GroupNorm &norm, const at::Tensor &x);
 
 } // namespace stipple::core

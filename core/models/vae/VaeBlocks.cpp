@@ -92,16 +92,17 @@ VaeLevelImpl::VaeLevelImpl(std::int64_t in, std::int64_t out, std::int64_t layer
     }
 }
 
-at::Tensor VaeLevelImpl::forward(const at::Tensor &x)
+at::Tensor VaeLevelImpl::forward(at::Tensor x)
 {
-    at::Tensor h = x;
+    // Each activation is handed to the next block, so the decoder's 512x512
+    // levels never hold a spent input next to the new one.
     for (auto &r : m_resnets)
-        h = r->forward(h);
+        x = r->forward(std::move(x));
     if (m_down)
-        h = m_down->forward(h);
+        x = m_down->forward(x);
     if (m_up)
-        h = m_up->forward(h);
-    return h;
+        x = m_up->forward(std::move(x));
+    return x;
 }
 
 VaeEncoderImpl::VaeEncoderImpl(const VaeConfig &c)
@@ -137,7 +138,7 @@ at::Tensor VaeEncoderImpl::forward(const at::Tensor &x, const VaeActivationHook 
     at::Tensor h = m_convIn->forward(x);
     rec("conv_in", h);
     for (std::size_t i = 0; i < m_levels.size(); ++i) {
-        h = m_levels[i]->forward(h);
+        h = m_levels[i]->forward(std::move(h));
         rec("down_blocks." + std::to_string(i), h);
     }
     h = m_mid->forward(h);
@@ -181,10 +182,10 @@ at::Tensor VaeDecoderImpl::forward(const at::Tensor &z, const VaeActivationHook 
     h = m_mid->forward(h);
     rec("mid_block", h);
     for (std::size_t i = 0; i < m_levels.size(); ++i) {
-        h = m_levels[i]->forward(h);
+        h = m_levels[i]->forward(std::move(h));
         rec("up_blocks." + std::to_string(i), h);
     }
-    h = m_convOut->forward(groupNormSilu(m_normOut, h));
+    h = m_convOut->forward(groupNormSiluConsuming(m_normOut, std::move(h)));
     rec("conv_out", h);
     return h;
 }

@@ -57,7 +57,8 @@ class VaeLevelImpl : public torch::nn::Module {
 public:
     VaeLevelImpl(std::int64_t in, std::int64_t out, std::int64_t layers, std::int64_t groups,
                  bool down, bool resample);
-    at::Tensor forward(const at::Tensor &x);
+    // x handed over with std::move is released (or reused) as soon as it is consumed.
+    at::Tensor forward(at::Tensor x);
 
 private:
     std::vector<ResnetBlock2D> m_resnets;

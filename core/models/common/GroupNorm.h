@@ -1,0 +1,42 @@
+// GroupNorm helpers shared by the UNet and the VAE: statistics in float32 for
+// reduced-precision activations, GroupNorm+SiLU in one float32 pass, and an
+// in-place variant for large activations the caller hands over.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <torch/nn/modules/normalization.h>
+
+#include <cstdint>
+
+namespace stipple::core {
+
+// GroupNorm that runs in float32 for reduced-precision inputs (bf16/fp16
+// statistics are too coarse) and returns the input dtype.
+at::Tensor groupNormStable(const torch::nn::GroupNorm &norm, const at::Tensor &x);
+
+// silu(groupNormStable(norm, x)) in one float32 pass for the SiLU: bit for bit
+// the same in float32, and closer to float32 for bf16 (one rounding, not two).
+at::Tensor groupNormSilu(const torch::nn::GroupNorm &norm, const at::Tensor &x);
+
+// Activations at least this large are normalised in place when the caller
+// hands them over (the VAE's 512x512 levels: 128-256 MiB each); smaller ones
+// keep the exact at::group_norm path, so the small fixtures stay bit-exact.
+inline constexpr std::int64_t kInPlaceGroupNormBytes = std::int64_t(64) << 20;
+
+// True when writing into x can be seen by no one else: no autograd, and x is
+// the only handle on its TensorImpl and its storage (no views, no copies
+// kept by a caller or an activation hook).
+bool canOverwrite(const at::Tensor &x);
+
+// groupNormSilu on x, written into x. float32 NCHW or channels_last: one pass
+// for per-channel sums of x and x^2 (in double), then the affine map and SiLU
+// band by band; within float rounding of groupNormSilu, and about as fast.
+// Other dtypes or layouts: whole groups a few at a time through groupNormSilu.
+void groupNormSiluInPlace(const torch::nn::GroupNorm &norm, at::Tensor &x);
+
+// groupNormSilu that takes x over: in place when canOverwrite(x) and x holds
+// at least minInPlaceBytes, otherwise the plain path. Pass std::move(tensor).
+at::Tensor groupNormSiluConsuming(const torch::nn::GroupNorm &norm, at::Tensor x,
+                                  std::int64_t minInPlaceBytes = kInPlaceGroupNormBytes);
+
+} // namespace stipple::core
