@@ -299,6 +299,25 @@ void benchAttention(const Options &o, const std::string &dtypeName)
             runs = timeRuns(o.warmup, o.reps, [&] { (void)scaledDotProductAttention(q, k, v, scale, ao); });
             report({fmt::format("attention L1 chunked ({} MiB)", mib), dtypeName, res, median(runs), runs, ""});
         }
+        if (dtype == at::kFloat) {
+            // Interleaved A/B: heads spread over the threads (the default) against
+            // every call split between the threads.
+            AttentionOptions byHead, byCall;
+            byCall.parallelHeads = false;
+            std::vector<double> a, b;
+            for (int i = 0; i < std::max(3, o.reps); ++i) {
+                b.push_back(timeRuns(0, 1, [&] { (void)scaledDotProductAttention(q, k, v, scale, byCall); })[0]);
+                a.push_back(timeRuns(0, 1, [&] { (void)scaledDotProductAttention(q, k, v, scale, byHead); })[0]);
+            }
+            const double diff = (scaledDotProductAttention(q, k, v, scale, byHead)
+                                 - scaledDotProductAttention(q, k, v, scale, byCall))
+                                    .abs()
+                                    .max()
+                                    .item<double>();
+            report({"A/B: heads over threads", dtypeName, res, median(a), a,
+                    fmt::format("{:.2f}x vs calls split between threads, max diff {:.2g}", median(b) / median(a), diff)});
+            report({"A/B: calls split between threads", dtypeName, res, median(b), b, ""});
+        }
         if (dtype != at::kFloat) {
             // Interleaved A/B: softmax in the score dtype (the default) against the float32 round trip.
             AttentionOptions direct, roundTrip;

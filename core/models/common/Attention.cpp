@@ -6,7 +6,10 @@
 #include <ATen/ATen.h>
 #include <torch/version.h>
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
+#include <vector>
 
 namespace stipple::core {
 
@@ -20,7 +23,10 @@ struct Scratch {
     at::Tensor out;         // one chunk of the output
 };
 
-thread_local Scratch t_scratch;
+// One Scratch per worker of the calling thread's parallel_for (index
+// at::get_thread_num()), owned by the calling (inference) thread so that
+// releaseAttentionScratch() frees them all.
+thread_local std::vector<Scratch> t_scratch;
 
 // Resizes `buf` to `sizes` reusing its storage when it is large enough.
 at::Tensor &reuse(at::Tensor &buf, at::IntArrayRef sizes, at::ScalarType dtype)
@@ -31,9 +37,64 @@ at::Tensor &reuse(at::Tensor &buf, at::IntArrayRef sizes, at::ScalarType dtype)
     return buf;
 }
 
+// Attention for heads [h0, h0 + hc): query rows `rows` at a time through the
+// scratch buffers in `s`, written into out[h0 : h0 + hc].
+void attendHeadBlock(Scratch &s, const at::Tensor &qs, const at::Tensor &kt, const at::Tensor &vc, at::Tensor &out,
+                     std::int64_t h0, std::int64_t hc, std::int64_t rows, double scale, at::ScalarType scoreType,
+                     const AttentionOptions &options)
+{
+    const std::int64_t n = qs.size(1), m = kt.size(2), dv = vc.size(2);
+    const at::ScalarType outType = out.scalar_type();
+    const at::Tensor kh = kt.narrow(0, h0, hc);
+    const at::Tensor vh = vc.narrow(0, h0, hc);
+    at::Tensor outH = out.narrow(0, h0, hc);
+    for (std::int64_t start = 0; start < n; start += rows) {
+        const std::int64_t c = std::min(rows, n - start);
+        const at::Tensor qc = qs.narrow(0, h0, hc).narrow(1, start, c);
+
+        at::Tensor &scores = reuse(s.scores, {hc, c, m}, scoreType);
+        // beta = 0: BLAS ignores the previous contents of `scores` (diffusers
+        // get_attention_scores uses the same baddbmm form). libtorch 1.13's
+        // small-matrix kernel (d·rows·M < 400) does not: measured with
+        // torch 1.13 here, baddbmm(out=buf, beta=0) returns NaN where buf held
+        // NaN, and reused scratch holds whatever earlier calls left. Small
+        // blocks are zeroed first; the memset is free at that size.
+        if (qc.size(2) * c * m < 4096)
+            scores.zero_();
+        at::baddbmm_out(scores, scores, qc, kh, /*beta=*/0.0, /*alpha=*/scale);
+
+        at::Tensor probsV;
+        if (options.softmaxInScoreDtype && scoreType != at::kFloat && vc.scalar_type() == scoreType) {
+            // Straight into the score dtype (ATen accumulates in float inside).
+            probsV = reuse(s.probsCast, {hc, c, m}, scoreType);
+            at::_softmax_out(probsV, scores, -1, false);
+        } else {
+            at::Tensor floatScores = scores;
+            if (scoreType != at::kFloat) {
+                floatScores = reuse(s.scoresFloat, {hc, c, m}, at::kFloat);
+                floatScores.copy_(scores);
+            }
+            at::Tensor &probs = reuse(s.probs, {hc, c, m}, at::kFloat);
+            at::_softmax_out(probs, floatScores, -1, false);
+            probsV = probs;
+            if (vc.scalar_type() != at::kFloat) {
+                probsV = reuse(s.probsCast, {hc, c, m}, vc.scalar_type());
+                probsV.copy_(probs);
+            }
+        }
+        if (c == n && vc.scalar_type() == outType) {
+            at::bmm_out(outH, probsV, vh);
+        } else {
+            at::Tensor &chunk = reuse(s.out, {hc, c, dv}, vc.scalar_type());
+            at::bmm_out(chunk, probsV, vh);
+            outH.narrow(1, start, c).copy_(chunk);
+        }
+    }
+}
+
 } // namespace
 
-void releaseAttentionScratch() { t_scratch = Scratch{}; }
+void releaseAttentionScratch() { t_scratch = {}; }
 
 at::Tensor scaledDotProductAttentionPlain(const at::Tensor &q, const at::Tensor &k,
                                           const at::Tensor &v, double scale, bool upcastAttention)
@@ -94,55 +155,22 @@ at::Tensor scaledDotProductAttention(const at::Tensor &q, const at::Tensor &k, c
     }
 
     at::Tensor out = at::empty({bh, n, dv}, q.options().dtype(outType));
-    Scratch &s = t_scratch;
-    for (std::int64_t h0 = 0; h0 < bh; h0 += headsPerBlock) {
-        const std::int64_t hc = std::min(headsPerBlock, bh - h0);
-        const at::Tensor kh = kt.narrow(0, h0, hc);
-        const at::Tensor vh = vc.narrow(0, h0, hc);
-        at::Tensor outH = out.narrow(0, h0, hc);
-        for (std::int64_t start = 0; start < n; start += rows) {
-            const std::int64_t c = std::min(rows, n - start);
-            const at::Tensor qc = qs.narrow(0, h0, hc).narrow(1, start, c);
-
-            at::Tensor &scores = reuse(s.scores, {hc, c, m}, scoreType);
-            // beta = 0: BLAS ignores the previous contents of `scores` (diffusers
-            // get_attention_scores uses the same baddbmm form). libtorch 1.13's
-            // small-matrix kernel (d·rows·M < 400) does not: measured with
-            // torch 1.13 here, baddbmm(out=buf, beta=0) returns NaN where buf held
-            // NaN, and reused scratch holds whatever earlier calls left. Small
-            // blocks are zeroed first; the memset is free at that size.
-            if (qc.size(2) * c * m < 4096)
-                scores.zero_();
-            at::baddbmm_out(scores, scores, qc, kh, /*beta=*/0.0, /*alpha=*/scale);
-
-            at::Tensor probsV;
-            if (options.softmaxInScoreDtype && scoreType != at::kFloat && vc.scalar_type() == scoreType) {
-                // Straight into the score dtype (ATen accumulates in float inside).
-                probsV = reuse(s.probsCast, {hc, c, m}, scoreType);
-                at::_softmax_out(probsV, scores, -1, false);
-            } else {
-                at::Tensor floatScores = scores;
-                if (scoreType != at::kFloat) {
-                    floatScores = reuse(s.scoresFloat, {hc, c, m}, at::kFloat);
-                    floatScores.copy_(scores);
-                }
-                at::Tensor &probs = reuse(s.probs, {hc, c, m}, at::kFloat);
-                at::_softmax_out(probs, floatScores, -1, false);
-                probsV = probs;
-                if (vc.scalar_type() != at::kFloat) {
-                    probsV = reuse(s.probsCast, {hc, c, m}, vc.scalar_type());
-                    probsV.copy_(probs);
-                }
-            }
-            if (c == n && vc.scalar_type() == outType) {
-                at::bmm_out(outH, probsV, vh);
-            } else {
-                at::Tensor &chunk = reuse(s.out, {hc, c, dv}, vc.scalar_type());
-                at::bmm_out(chunk, probsV, vh);
-                outH.narrow(1, start, c).copy_(chunk);
-            }
-        }
-    }
+    const std::int64_t headBlocks = (bh + headsPerBlock - 1) / headsPerBlock;
+    t_scratch.resize(std::max<std::size_t>(t_scratch.size(), std::max(1, at::get_num_threads())));
+    auto runHeadBlocks = [&](std::int64_t firstBlock, std::int64_t endBlock) {
+        Scratch &s = t_scratch.at(static_cast<std::size_t>(at::get_thread_num()));
+        for (std::int64_t h0 = firstBlock * headsPerBlock; h0 < std::min(bh, endBlock * headsPerBlock);
+             h0 += headsPerBlock)
+            attendHeadBlock(s, qs, kt, vc, out, h0, std::min(headsPerBlock, bh - h0), rows, scale, scoreType,
+                            options);
+    };
+    // float32 blocks are one head each: the workers take whole heads, so each
+    // GEMM and softmax runs single-threaded on its own block instead of both
+    // threads meeting at a barrier after every ~20 MFLOP call.
+    if (perHead && options.parallelHeads && headBlocks > 1 && at::get_num_threads() > 1)
+        at::parallel_for(0, headBlocks, 1, runHeadBlocks);
+    else
+        runHeadBlocks(0, headBlocks);
     return out;
 }
 

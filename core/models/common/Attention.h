@@ -37,6 +37,10 @@ struct AttentionOptions {
     // 1.30-1.37x faster on SD 1.5's level-1 self-attention in bf16
     // (stipple-bench --stages attention, interleaved A/B, 256² and 512²).
     bool softmaxInScoreDtype = true;
+    // float32 (one head per block): the torch threads take whole heads, each
+    // running its GEMMs and softmax single-threaded, instead of splitting
+    // every small call between the threads (see Attention.cpp).
+    bool parallelHeads = true;
 };
 
 // q [BH, N, d], k [BH, M, d], v [BH, M, dv] -> [BH, N, dv] in q's dtype.

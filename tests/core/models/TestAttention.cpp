@@ -72,6 +72,22 @@ private Q_SLOTS:
         QVERIFY(maxDiff(got, scaledDotProductAttentionPlain(q, k, v, 0.5)) < 1e-6);
     }
 
+    void headsOverThreadsGiveTheSameBits()
+    {
+        // float32 blocks spread over the two threads by head, each with its own
+        // scratch: the same bits as every call split between the threads, and
+        // several query chunks per head (64 rows of 4096 bytes in 256 KiB).
+        QCOMPARE(at::get_num_threads(), 2);
+        torch::manual_seed(9);
+        const at::Tensor q = at::randn({6, 300, 16}), k = at::randn({6, 1024, 16}), v = at::randn({6, 1024, 8});
+        AttentionOptions byHead, byCall;
+        byHead.chunkBytes = byCall.chunkBytes = 256 << 10;
+        byCall.parallelHeads = false;
+        const at::Tensor a = scaledDotProductAttention(q, k, v, 0.25, byHead);
+        QVERIFY(at::equal(a, scaledDotProductAttention(q, k, v, 0.25, byCall)));
+        QVERIFY(maxDiff(a, scaledDotProductAttentionPlain(q, k, v, 0.25)) < 1e-6);
+    }
+
     void bf16()
     {
         torch::manual_seed(2);
