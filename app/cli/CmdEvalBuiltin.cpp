@@ -7,6 +7,7 @@
 
 #include "core/common/Paths.h"
 #include "core/image/ImageIO.h"
+#include "core/image/ImageResize.h"
 #include "core/pipeline/Engine.h"
 #include "core/synth/ShapeEvaluator.h"
 #include "core/synth/SyntheticShapes.h"
@@ -76,14 +77,6 @@ InpaintingCase inpaintingCase(const core::shapes::SceneSpec &asked, std::size_t 
         std::fill_n(c.mask.row(y) + c.maskX0, size / 2, std::uint8_t(255));
     c.prompt = std::string("a ") + kColours[size_t(want.colour)].name + " " + kShapeNames[size_t(want.shape)];
     return c;
-}
-
-core::Image cropColumns(const core::Image &img, int x0, int w)
-{
-    core::Image out = core::Image::blank(w, img.height, img.channels);
-    for (int y = 0; y < img.height; ++y)
-        std::copy_n(img.row(y) + x0 * img.channels, w * img.channels, out.row(y));
-    return out;
 }
 
 // Values outside the mask that differ from the original, beyond the reach of
@@ -174,7 +167,7 @@ int runEval(const EvalArgs &a)
             }
             const Image &img = out->images.front().image;
             const shapes::Reading reading =
-                shapes::readImage(a.inpainting ? cropColumns(img, inpaint.maskX0, a.size / 2) : img);
+                shapes::readImage(a.inpainting ? core::cropImage(img, inpaint.maskX0, 0, a.size / 2, img.height) : img);
             shapes::score(scenes[i], reading, scores);
             if (a.inpainting) {
                 found += reading.found;
@@ -192,6 +185,18 @@ int runEval(const EvalArgs &a)
         }
     }
     std::fprintf(stderr, "\n");
+    if (a.inpainting && a.json) {
+        nlohmann::json j{{"model", modelPath},
+                         {"mode", a.largeContext ? "inpainting, large context" : "inpainting"},
+                         {"images", scores.total},
+                         {"object_found", scores.rate(found)},
+                         {"object_colour", scores.rate(scores.objectColour)},
+                         {"shape", scores.rate(scores.shape)},
+                         {"background_colour", scores.rate(scores.background)},
+                         {"outside_unchanged", scores.rate(unchangedOutside)}};
+        std::printf("%s\n", j.dump(2).c_str());
+        return 0;
+    }
     if (a.inpainting) {
         // Positions and sizes are not asked for: only what the mask holds.
         std::printf("| inside the mask (%d images: %d prompts x %d seeds, %s, %d steps, CFG %.1f) | |\n|---|---|\n"

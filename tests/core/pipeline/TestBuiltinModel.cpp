@@ -4,6 +4,7 @@
 // compositing keeps every pixel outside it. Read back with the same
 // evaluator as `stipple-cli eval-builtin` (core/synth/ShapeEvaluator).
 #include "core/common/Paths.h"
+#include "core/image/ImageResize.h"
 #include "core/pipeline/Engine.h"
 #include "core/synth/ShapeEvaluator.h"
 #include "core/synth/SyntheticShapes.h"
@@ -45,14 +46,6 @@ Image renderScene(int background, ShapeSpec object, std::uint64_t jitterSeed)
     scene.background = background;
     scene.objects.push_back(object);
     return SyntheticShapes::render(scene, 128, jitterSeed);
-}
-
-Image cropRgb(const Image &img, int x0, int y0, int w, int h)
-{
-    Image out = Image::blank(w, h, img.channels);
-    for (int y = 0; y < h; ++y)
-        std::copy_n(img.row(y0 + y) + x0 * img.channels, w * img.channels, out.row(y));
-    return out;
 }
 
 } // namespace
@@ -157,7 +150,7 @@ private Q_SLOTS:
             return r;
         };
         auto readMasked = [&](const std::string &prompt, std::int64_t seed) {
-            return readImage(cropRgb(generate(inpaint(prompt, seed)), 64, 0, 64, 128));
+            return readImage(cropImage(generate(inpaint(prompt, seed)), 64, 0, 64, 128));
         };
 
         // Inside the mask: a green square, over six seeds with the default
@@ -194,7 +187,7 @@ private Q_SLOTS:
             r.composite = true;
             const Image img = generate(r);
             QCOMPARE(img.width, 128);
-            QVERIFY2(readImage(cropRgb(img, 64, 0, 64, 128)).found, "nothing painted inside the mask");
+            QVERIFY2(readImage(cropImage(img, 64, 0, 64, 128)).found, "nothing painted inside the mask");
 
             // Outside: bit for bit, beyond the reach of the blur kernel
             // (A1111's Gaussian, radius 2.5 sigma).
