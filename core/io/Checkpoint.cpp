@@ -1,13 +1,13 @@
 #include "core/io/Checkpoint.h"
 
 #include "core/common/Log.h"
+#include "core/common/ParallelRange.h"
 #include "core/io/ArchitectureSpec.h"
 #include "core/io/ConfigSynthesis.h"
 #include "core/io/LdmKeyMap.h"
 #include "core/io/SafeTensors.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 
 #include <algorithm>
@@ -194,7 +194,9 @@ void convertInto(at::Tensor &dst, const at::Tensor &src)
         const auto *in = static_cast<const std::uint16_t *>(src.data_ptr());
         auto *out = dst.data_ptr<float>();
         const bool half = src.scalar_type() == at::kHalf;
-        at::parallel_for(0, src.numel(), std::int64_t(1) << 16, [&](std::int64_t b, std::int64_t e) {
+        // parallelRange, not at::parallel_for (serial in files built without
+        // OpenMP, see ParallelRange.h).
+        parallelRange(0, src.numel(), std::int64_t(1) << 16, [&](std::int64_t b, std::int64_t e, int) {
             if (half)
                 halfToFloatF16c(in + b, out + b, e - b);
             else

@@ -37,10 +37,13 @@ struct AttentionOptions {
     // 1.30-1.37x faster on SD 1.5's level-1 self-attention in bf16
     // (stipple-bench --stages attention, interleaved A/B, 256² and 512²).
     bool softmaxInScoreDtype = true;
-    // float32 (one head per block): the torch threads take whole heads, each
-    // running its GEMMs and softmax single-threaded, instead of splitting
-    // every small call between the threads (see Attention.cpp).
-    bool parallelHeads = true;
+    // float32 attention whose score matrix has at least this many elements per
+    // head (n·m) runs the fused AVX-512 kernel (AttentionKernelAvx512.h) on
+    // CPUs that have AVX-512F; smaller ones, other dtypes and head dims over
+    // 160 take the three-op path (so the small fixtures stay bit-exact).
+    // The default 2^20 starts at SD's level-1 self-attention at 256².
+    // A negative value switches the kernel off.
+    std::int64_t fusedMinScores = std::int64_t(1) << 20;
 };
 
 // q [BH, N, d], k [BH, M, d], v [BH, M, dv] -> [BH, N, dv] in q's dtype.

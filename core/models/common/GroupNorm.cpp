@@ -1,10 +1,11 @@
 // GroupNorm helpers (see GroupNorm.h).
 #include "core/models/common/GroupNorm.h"
 
+#include "core/common/ParallelRange.h"
+
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
-#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
@@ -70,7 +71,7 @@ std::vector<double> channelMoments(const at::Tensor &x, bool channelsLast)
     const float *data = x.data_ptr<float>();
     constexpr std::int64_t kParts = 16;
     std::vector<double> partial(static_cast<std::size_t>(kParts * n * c * 2), 0.0);
-    at::parallel_for(0, kParts, 1, [&](std::int64_t p0, std::int64_t p1) {
+    parallelRange(0, kParts, 1, [&](std::int64_t p0, std::int64_t p1, int) {
         for (std::int64_t p = p0; p < p1; ++p) {
             double *acc = partial.data() + p * n * c * 2;
             for (std::int64_t s = 0; s < n; ++s) {

@@ -72,20 +72,69 @@ private Q_SLOTS:
         QVERIFY(maxDiff(got, scaledDotProductAttentionPlain(q, k, v, 0.5)) < 1e-6);
     }
 
-    void headsOverThreadsGiveTheSameBits()
+    void fusedKernelMatchesThreeOps_data()
     {
-        // float32 blocks spread over the two threads by head, each with its own
-        // scratch: the same bits as every call split between the threads, and
-        // several query chunks per head (64 rows of 4096 bytes in 256 KiB).
-        QCOMPARE(at::get_num_threads(), 2);
-        torch::manual_seed(9);
-        const at::Tensor q = at::randn({6, 300, 16}), k = at::randn({6, 1024, 16}), v = at::randn({6, 1024, 8});
-        AttentionOptions byHead, byCall;
-        byHead.chunkBytes = byCall.chunkBytes = 256 << 10;
-        byCall.parallelHeads = false;
-        const at::Tensor a = scaledDotProductAttention(q, k, v, 0.25, byHead);
-        QVERIFY(at::equal(a, scaledDotProductAttention(q, k, v, 0.25, byCall)));
-        QVERIFY(maxDiff(a, scaledDotProductAttentionPlain(q, k, v, 0.25)) < 1e-6);
+        // SD 1.5 head dims 40/80/160, SD 2's 64, key counts off the 64-key
+        // panels and query counts off the 24-row blocks.
+        QTest::addColumn<int>("heads");
+        QTest::addColumn<int>("queries");
+        QTest::addColumn<int>("keys");
+        QTest::addColumn<int>("dim");
+        QTest::addColumn<int>("valueDim");
+        QTest::newRow("SD 1.5 level 1 at 256²") << 4 << 1024 << 1024 << 40 << 40;
+        QTest::newRow("d 80, odd sizes") << 3 << 1001 << 1037 << 80 << 80;
+        QTest::newRow("d 160") << 2 << 70 << 1100 << 160 << 160;
+        QTest::newRow("d 64 (SD 2)") << 2 << 500 << 333 << 64 << 64;
+        QTest::newRow("d 16, dv 8, one query") << 5 << 1 << 200 << 16 << 8;
+        QTest::newRow("dv 120 (8 vectors)") << 2 << 49 << 130 << 24 << 120;
+    }
+    void fusedKernelMatchesThreeOps()
+    {
+        QFETCH(int, heads);
+        QFETCH(int, queries);
+        QFETCH(int, keys);
+        QFETCH(int, dim);
+        QFETCH(int, valueDim);
+        if (!__builtin_cpu_supports("avx512f"))
+            QSKIP("this CPU has no AVX-512F: the fused kernel is never used here");
+        torch::manual_seed(21);
+        // Spread-out scores (scale 0.5 on N(0, 1.5²) inputs) so the softmax is
+        // far from uniform and exp sees a wide range.
+        const at::Tensor q = at::randn({heads, queries, dim}) * 1.5, k = at::randn({heads, keys, dim}) * 1.5,
+                         v = at::randn({heads, keys, valueDim});
+        AttentionOptions fused, threeOps;
+        fused.fusedMinScores = 0;
+        threeOps.fusedMinScores = -1;
+        const at::Tensor got = scaledDotProductAttention(q, k, v, 0.5, fused);
+        // Reference in float64; both float32 paths must be as close to it.
+        const at::Tensor qd = q.to(at::kDouble), kd = k.to(at::kDouble), vd = v.to(at::kDouble);
+        const at::Tensor exact = at::bmm(at::softmax(at::bmm(qd, kd.transpose(1, 2)) * 0.5, -1), vd);
+        QCOMPARE(got.sizes(), exact.sizes());
+        QVERIFY(got.isfinite().all().item<bool>());
+        const double fusedError = maxDiff(got.to(at::kDouble), exact);
+        const double threeOpError = maxDiff(scaledDotProductAttention(q, k, v, 0.5, threeOps).to(at::kDouble), exact);
+        qInfo("largest error against float64: fused %.3g, baddbmm/softmax/bmm %.3g", fusedError, threeOpError);
+        QVERIFY2(fusedError < 5e-5 && fusedError < 4 * threeOpError + 2e-6,
+                 qPrintable(QString("fused %1, three ops %2").arg(fusedError).arg(threeOpError)));
+        // Reused scratch (second call, other shape first) gives the same bits.
+        (void)scaledDotProductAttention(q.narrow(1, 0, 1), k, v, 0.5, fused);
+        QVERIFY(at::equal(scaledDotProductAttention(q, k, v, 0.5, fused), got));
+    }
+
+    void fusedKernelOnlyWhereItApplies()
+    {
+        // Below the size threshold, for bf16 and for head dims over 160 the
+        // three-op path runs: its results are bit-identical to forcing it.
+        torch::manual_seed(4);
+        const at::Tensor q = at::randn({2, 64, 40}), k = at::randn({2, 64, 40}), v = at::randn({2, 64, 40});
+        AttentionOptions off;
+        off.fusedMinScores = -1;
+        QVERIFY(at::equal(scaledDotProductAttention(q, k, v, 0.3), scaledDotProductAttention(q, k, v, 0.3, off)));
+        const at::Tensor wide = at::randn({1, 64, 192});
+        AttentionOptions always;
+        always.fusedMinScores = 0;
+        QVERIFY(at::equal(scaledDotProductAttention(wide, wide, wide, 0.1, always),
+                          scaledDotProductAttention(wide, wide, wide, 0.1, off)));
     }
 
     void bf16()
