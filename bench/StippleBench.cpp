@@ -300,8 +300,8 @@ void benchAttention(const Options &o, const std::string &dtypeName)
             report({fmt::format("attention L1 chunked ({} MiB)", mib), dtypeName, res, median(runs), runs, ""});
         }
         if (dtype == at::kFloat) {
-            // Interleaved A/B: the fused AVX-512 kernel (the default) against the
-            // three-op path with its heads spread over the threads.
+            // Interleaved A/B: the fused AVX-512 kernel (the default for
+            // float32) against the three-op path.
             {
                 AttentionOptions fused, threeOps;
                 threeOps.fusedMinScores = -1;
@@ -311,8 +311,10 @@ void benchAttention(const Options &o, const std::string &dtypeName)
                     a.push_back(timeRuns(0, 1, [&] { (void)scaledDotProductAttention(q, k, v, scale, fused); })[0]);
                 }
                 const at::Tensor ref = scaledDotProductAttention(q, k, v, scale, threeOps);
-                const double diff =
-                    (scaledDotProductAttention(q, k, v, scale, fused) - ref).abs().max().item<double>();
+                const double diff = (scaledDotProductAttention(q, k, v, scale, fused).to(at::kFloat) - ref.to(at::kFloat))
+                                        .abs()
+                                        .max()
+                                        .item<double>();
                 report({"A/B: fused AVX-512 kernel", dtypeName, res, median(a), a,
                         fmt::format("{:.2f}x vs baddbmm/softmax/bmm, max diff {:.2g} (outputs up to {:.2g})",
                                     median(b) / median(a), diff, ref.abs().max().item<double>())});
@@ -322,6 +324,7 @@ void benchAttention(const Options &o, const std::string &dtypeName)
         if (dtype != at::kFloat) {
             // Interleaved A/B: softmax in the score dtype (the default) against the float32 round trip.
             AttentionOptions direct, roundTrip;
+            direct.fusedMinScores = roundTrip.fusedMinScores = -1;
             roundTrip.softmaxInScoreDtype = false;
             std::vector<double> a, b;
             for (int i = 0; i < std::max(3, o.reps); ++i) {

@@ -1,17 +1,16 @@
 // Chunked CPU attention (see Attention.h).
 #include "core/models/common/Attention.h"
 
-#include "core/common/ParallelRange.h"
-#include "core/models/common/AttentionKernelAvx512.h"
+#include "core/models/common/FusedAttention.h"
 
 #include <ATen/core/grad_mode.h>
 
 #include <ATen/ATen.h>
 #include <torch/version.h>
 
-#include <ATen/Parallel.h>
+
 #include <algorithm>
-#include <vector>
+
 
 namespace stipple::core {
 
@@ -25,17 +24,7 @@ struct Scratch {
     at::Tensor out;         // one chunk of the output
 };
 
-// One Scratch per worker of the fused kernel's parallelRange (worker 0 is the
-// calling thread, which also uses it for the three-op path), owned by the
-// calling (inference) thread so that releaseAttentionScratch() frees them all.
-thread_local std::vector<Scratch> t_scratch;
-
-std::vector<Scratch> &callerScratch(std::size_t workers)
-{
-    if (t_scratch.size() < workers)
-        t_scratch.resize(workers);
-    return t_scratch;
-}
+thread_local Scratch t_scratch;
 
 // Resizes `buf` to `sizes` reusing its storage when it is large enough.
 at::Tensor &reuse(at::Tensor &buf, at::IntArrayRef sizes, at::ScalarType dtype)
@@ -101,69 +90,13 @@ void attendHeadBlock(Scratch &s, const at::Tensor &qs, const at::Tensor &kt, con
     }
 }
 
-bool cpuHasAvx512()
-{
-    static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-    return has;
-}
-
-bool takesFusedKernel(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const AttentionOptions &options)
-{
-    return options.fusedMinScores >= 0 && q.scalar_type() == at::kFloat && k.scalar_type() == at::kFloat &&
-           v.scalar_type() == at::kFloat && q.size(2) <= kernels::kAttentionMaxHeadDim &&
-           v.size(2) <= kernels::kAttentionMaxHeadDim && q.size(1) * k.size(1) >= options.fusedMinScores &&
-           cpuHasAvx512();
-}
-
-// float32 attention through the fused kernel: kᵀ packed once per call, then
-// (head, 24-row block) items spread over the torch threads with parallelRange
-// (at::parallel_for would run them all on this thread, see ParallelRange.h),
-// each worker with its own score scratch.
-at::Tensor fusedAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale)
-{
-    namespace kn = kernels;
-    const at::Tensor qc = q.contiguous(), vc = v.contiguous();
-    const std::int64_t bh = q.size(0), n = q.size(1), d = q.size(2), m = k.size(1), dv = v.size(2);
-    const std::int64_t keysPadded = (m + kn::kAttentionKeyStep - 1) / kn::kAttentionKeyStep * kn::kAttentionKeyStep;
-    // kᵀ in panels of 64 keys: [bh, keysPadded / 64, d, 64], zero past m.
-    at::Tensor kPadded = at::zeros({bh, keysPadded, d}, q.options());
-    kPadded.narrow(1, 0, m).copy_(k);
-    const at::Tensor kt =
-        kPadded.view({bh, keysPadded / kn::kAttentionKeyStep, kn::kAttentionKeyStep, d}).transpose(2, 3).contiguous();
-    at::Tensor out = at::empty({bh, n, dv}, q.options());
-    const std::int64_t blocks = (n + kn::kAttentionRowBlock - 1) / kn::kAttentionRowBlock;
-    const int workers = std::max(1, at::get_num_threads());
-    std::vector<Scratch> &scratch = callerScratch(static_cast<std::size_t>(workers));
-    for (Scratch &s : scratch) // sized here, on the calling thread: tasks allocate nothing
-        reuse(s.scores, {kn::attentionScratchFloats(keysPadded)}, at::kFloat);
-    const float *qp = qc.data_ptr<float>(), *ktp = kt.data_ptr<float>(), *vp = vc.data_ptr<float>();
-    float *op = out.data_ptr<float>();
-    const std::int64_t items = bh * blocks;
-    parallelRange(0, items, 1, [&](std::int64_t first, std::int64_t end, int part) {
-        float *scores = scratch.at(static_cast<std::size_t>(part)).scores.data_ptr<float>();
-        for (std::int64_t item = first; item < end; ++item) {
-            const std::int64_t h = item / blocks, r0 = item % blocks * kn::kAttentionRowBlock;
-            kn::AttentionRowsArgs a;
-            a.q = qp + (h * n + r0) * d;
-            a.kt = ktp + h * d * keysPadded;
-            a.v = vp + h * m * dv;
-            a.out = op + (h * n + r0) * dv;
-            a.scores = scores;
-            a.rows = std::min(kn::kAttentionRowBlock, n - r0);
-            a.d = d;
-            a.dv = dv;
-            a.keys = m;
-            a.keysPadded = keysPadded;
-            a.scale = static_cast<float>(scale);
-            kn::attendRowsAvx512(a);
-        }
-    }, workers);
-    return out;
-}
-
 } // namespace
 
-void releaseAttentionScratch() { t_scratch = {}; }
+void releaseAttentionScratch()
+{
+    t_scratch = {};
+    releaseFusedAttentionScratch();
+}
 
 at::Tensor scaledDotProductAttentionPlain(const at::Tensor &q, const at::Tensor &k,
                                           const at::Tensor &v, double scale, bool upcastAttention)
@@ -197,7 +130,8 @@ at::Tensor scaledDotProductAttention(const at::Tensor &q, const at::Tensor &k, c
             .squeeze(0);
 #endif
 
-    if (takesFusedKernel(q, k, v, options))
+    if (options.fusedMinScores >= 0 && q.size(1) * k.size(1) >= options.fusedMinScores &&
+        fusedAttentionApplies(q, k, v))
         return fusedAttention(q, k, v, scale);
 
     const std::int64_t bh = q.size(0), n = q.size(1), m = k.size(1), dv = v.size(2);
@@ -227,7 +161,7 @@ at::Tensor scaledDotProductAttention(const at::Tensor &q, const at::Tensor &k, c
     }
 
     at::Tensor out = at::empty({bh, n, dv}, q.options().dtype(outType));
-    Scratch &s = callerScratch(1).front();
+    Scratch &s = t_scratch;
     for (std::int64_t h0 = 0; h0 < bh; h0 += headsPerBlock)
         attendHeadBlock(s, qs, kt, vc, out, h0, std::min(headsPerBlock, bh - h0), rows, scale, scoreType, options);
     return out;

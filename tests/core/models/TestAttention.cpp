@@ -125,6 +125,11 @@ private Q_SLOTS:
     {
         // Below the size threshold, for bf16 and for head dims over 160 the
         // three-op path runs: its results are bit-identical to forcing it.
+        const at::Tensor b = at::randn({2, 64, 40}).to(at::kBFloat16);
+        AttentionOptions anySize, never;
+        anySize.fusedMinScores = 0;
+        never.fusedMinScores = -1;
+        QVERIFY(at::equal(scaledDotProductAttention(b, b, b, 0.3, anySize), scaledDotProductAttention(b, b, b, 0.3, never)));
         torch::manual_seed(4);
         const at::Tensor q = at::randn({2, 64, 40}), k = at::randn({2, 64, 40}), v = at::randn({2, 64, 40});
         AttentionOptions off;

@@ -1,0 +1,28 @@
+// float32 attention through the fused AVX-512 kernel (AttentionKernelAvx512.h)
+// on CPUs with AVX-512F: packs kᵀ once per call and spreads (head, 24-row
+// block) items over the torch threads with parallelRange.
+// scaledDotProductAttention (Attention.h) decides when to call it.
+//
+// No bfloat16 kernel: AVX512_BF16's vdpbf16ps runs at 77 GFLOP/s per core on
+// this VM against 171 for float32 FMAs (micro-benchmark, docs/performance.md),
+// and a vdpbf16ps version of this kernel took 0.39 s where the float32 one
+// takes 0.23 s (8 heads of 4096² x 40, one thread); bf16 attention keeps
+// oneDNN's matmuls.
+// Thread-safety: one call at a time per calling thread (per-thread scratch).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+namespace stipple::core {
+
+// True when q, k, v are all float32 with head dims at most
+// kernels::kAttentionMaxHeadDim and the CPU has AVX-512F.
+bool fusedAttentionApplies(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v);
+
+// softmax(scale · q·kᵀ) · v for q [BH, N, d], k [BH, M, d], v [BH, M, dv].
+at::Tensor fusedAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale);
+
+// Frees the calling thread's score scratch (releaseAttentionScratch calls it).
+void releaseFusedAttentionScratch();
+
+} // namespace stipple::core
