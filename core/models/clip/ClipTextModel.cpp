@@ -3,6 +3,7 @@
 #include "core/models/clip/ClipTextModel.h"
 
 #include "core/models/common/DiffusersFolder.h"
+#include "core/models/common/Normalization.h"
 #include "core/models/common/ParameterInit.h"
 #include "core/models/common/WeightLoading.h"
 
@@ -89,8 +90,8 @@ ClipEncoderLayerImpl::ClipEncoderLayerImpl(const ClipTextConfig &c)
 
 at::Tensor ClipEncoderLayerImpl::forward(const at::Tensor &x, const at::Tensor &mask)
 {
-    auto h = x + self_attn->forward(layer_norm1->forward(x), mask);
-    return h + mlp->forward(layer_norm2->forward(h));
+    auto h = x + self_attn->forward(layerNormStable(layer_norm1, x), mask);
+    return h + mlp->forward(layerNormStable(layer_norm2, h));
 }
 
 ClipEncoderImpl::ClipEncoderImpl(const ClipTextConfig &c)
@@ -142,7 +143,7 @@ ClipTextOutput ClipTextModelImpl::forward(const at::Tensor &ids, int layers, boo
         if (keepHiddenStates)
             out.hiddenStates.push_back(h);
     }
-    out.lastHiddenState = text_model->final_layer_norm->forward(h);
+    out.lastHiddenState = layerNormStable(text_model->final_layer_norm, h);
     // transformers 4.30: pooled = last_hidden_state[arange(B), input_ids.argmax(-1)]
     const auto eosIndex = ids.to(at::kLong).argmax(-1);
     out.pooled = out.lastHiddenState.index(
