@@ -72,7 +72,7 @@ std::string OpProfiler::categoryOf(const std::string &op)
     auto has = [&](const char *s) { return op.find(s) != std::string::npos; };
     if (has("conv") || has("mkldnn_convolution"))
         return "convolution";
-    if (has("bmm") || has("softmax"))
+    if (has("bmm") || has("softmax") || has("fused_attention"))
         return "attention (q·kT, softmax, p·v)";
     if (has("linear") || has("addmm") || has("matmul") || op == "aten::mm")
         return "linear / matmul";

@@ -6,6 +6,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 
 #include <algorithm>
 #include <vector>
@@ -33,6 +34,8 @@ void releaseFusedAttentionScratch() { t_scores = {}; }
 
 at::Tensor fusedAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale)
 {
+    // Seen by RecordFunction observers (stipple-bench --profile) like an ATen op.
+    RECORD_FUNCTION("stipple::fused_attention", std::vector<c10::IValue>());
     const at::Tensor qc = q.contiguous(), vc = v.contiguous();
     const std::int64_t bh = q.size(0), n = q.size(1), d = q.size(2), m = k.size(1), dv = v.size(2);
     const std::int64_t step = kn::kAttentionKeyStep;
