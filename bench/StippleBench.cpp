@@ -281,6 +281,29 @@ at::Tensor attentionHeadBlocked(const at::Tensor &q, const at::Tensor &k, const 
     return out;
 }
 
+// Interleaved A/B of two attention variants on the same inputs: one run of
+// each in turn, so the VM's drift hits both alike; prints both medians, the
+// ratio and the largest difference of the outputs.
+struct ABNames {
+    const char *a, *b, *versus;
+};
+void attentionAB(const Options &o, const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale,
+                 const AttentionOptions &a, const AttentionOptions &b, const std::string &dtypeName, int res,
+                 const ABNames &names)
+{
+    std::vector<double> ta, tb;
+    for (int i = 0; i < std::max(3, o.reps); ++i) {
+        tb.push_back(timeRuns(0, 1, [&] { (void)scaledDotProductAttention(q, k, v, scale, b); })[0]);
+        ta.push_back(timeRuns(0, 1, [&] { (void)scaledDotProductAttention(q, k, v, scale, a); })[0]);
+    }
+    const at::Tensor ref = scaledDotProductAttention(q, k, v, scale, b).to(at::kFloat);
+    const double diff = (scaledDotProductAttention(q, k, v, scale, a).to(at::kFloat) - ref).abs().max().item<double>();
+    report({names.a, dtypeName, res, median(ta), ta,
+            fmt::format("{:.2f}x vs {}, max diff {:.2g} (outputs up to {:.2g})", median(tb) / median(ta), names.versus,
+                        diff, ref.abs().max().item<double>())});
+    report({names.b, dtypeName, res, median(tb), tb, ""});
+}
+
 // SD 1.5 first-level self-attention: 8 heads x 40 dims, CFG batch 2.
 void benchAttention(const Options &o, const std::string &dtypeName)
 {
@@ -300,45 +323,18 @@ void benchAttention(const Options &o, const std::string &dtypeName)
             report({fmt::format("attention L1 chunked ({} MiB)", mib), dtypeName, res, median(runs), runs, ""});
         }
         if (dtype == at::kFloat) {
-            // Interleaved A/B: the fused AVX-512 kernel (the default for
-            // float32) against the three-op path.
-            {
-                AttentionOptions fused, threeOps;
-                threeOps.fusedMinScores = -1;
-                std::vector<double> a, b;
-                for (int i = 0; i < std::max(3, o.reps); ++i) {
-                    b.push_back(timeRuns(0, 1, [&] { (void)scaledDotProductAttention(q, k, v, scale, threeOps); })[0]);
-                    a.push_back(timeRuns(0, 1, [&] { (void)scaledDotProductAttention(q, k, v, scale, fused); })[0]);
-                }
-                const at::Tensor ref = scaledDotProductAttention(q, k, v, scale, threeOps);
-                const double diff = (scaledDotProductAttention(q, k, v, scale, fused).to(at::kFloat) - ref.to(at::kFloat))
-                                        .abs()
-                                        .max()
-                                        .item<double>();
-                report({"A/B: fused AVX-512 kernel", dtypeName, res, median(a), a,
-                        fmt::format("{:.2f}x vs baddbmm/softmax/bmm, max diff {:.2g} (outputs up to {:.2g})",
-                                    median(b) / median(a), diff, ref.abs().max().item<double>())});
-                report({"A/B: baddbmm, softmax, bmm", dtypeName, res, median(b), b, ""});
-            }
-        }
-        if (dtype != at::kFloat) {
-            // Interleaved A/B: softmax in the score dtype (the default) against the float32 round trip.
+            // The fused AVX-512 kernel (the default for float32) against the three-op path.
+            AttentionOptions fused, threeOps;
+            threeOps.fusedMinScores = -1;
+            attentionAB(o, q, k, v, scale, fused, threeOps, dtypeName, res,
+                        {"A/B: fused AVX-512 kernel", "A/B: baddbmm, softmax, bmm", "baddbmm/softmax/bmm"});
+        } else {
+            // Softmax in the score dtype (the default) against the float32 round trip.
             AttentionOptions direct, roundTrip;
             direct.fusedMinScores = roundTrip.fusedMinScores = -1;
             roundTrip.softmaxInScoreDtype = false;
-            std::vector<double> a, b;
-            for (int i = 0; i < std::max(3, o.reps); ++i) {
-                b.push_back(timeRuns(0, 1, [&] { (void)scaledDotProductAttention(q, k, v, scale, roundTrip); })[0]);
-                a.push_back(timeRuns(0, 1, [&] { (void)scaledDotProductAttention(q, k, v, scale, direct); })[0]);
-            }
-            const at::Tensor ref = scaledDotProductAttention(q, k, v, scale, roundTrip);
-            const double diff = (scaledDotProductAttention(q, k, v, scale, direct).to(at::kFloat) - ref.to(at::kFloat))
-                                    .abs()
-                                    .max()
-                                    .item<double>();
-            report({"A/B: softmax in score dtype", dtypeName, res, median(a), a,
-                    fmt::format("{:.2f}x vs the float32 round trip, max diff {:.2g}", median(b) / median(a), diff)});
-            report({"A/B: float32 softmax round trip", dtypeName, res, median(b), b, ""});
+            attentionAB(o, q, k, v, scale, direct, roundTrip, dtypeName, res,
+                        {"A/B: softmax in score dtype", "A/B: float32 softmax round trip", "the float32 round trip"});
         }
         if (res <= 256) { // 512²: 2 GiB of scores and probabilities
             runs = timeRuns(o.warmup, o.reps, [&] { (void)scaledDotProductAttentionPlain(q, k, v, scale); });
