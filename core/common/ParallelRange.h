@@ -9,7 +9,9 @@
 // 16 heads through at::parallel_for with 2 threads, 0.22 s on two threads).
 //
 // parallelRange runs the first part on the calling thread and the others as
-// tasks on libtorch's inter-op pool (at::launch), then waits for them. Use it
+// tasks on libtorch's inter-op pool (at::launch), then waits for them. It uses
+// at most get_num_interop_threads() + 1 parts; configureRuntime sizes the
+// pool to the torch thread count minus one. Use it
 // for loops of plain C++ only: an ATen op called inside a task would start an
 // OpenMP team of its own on that pool thread and oversubscribe the cores.
 // Thread-safety: reentrant; `fn` must be safe to call concurrently on

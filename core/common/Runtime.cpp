@@ -149,7 +149,10 @@ RuntimeInfo configureRuntime(const RuntimeOptions &options)
     }
     info.threads = threads > 0 ? threads : physicalCoreCount();
     at::set_num_threads(info.threads);
-    at::set_num_interop_threads(1);
+    // The inter-op pool runs parallelRange's workers (ParallelRange.h) beside
+    // the calling thread: threads - 1 of them, idle while ATen's own (OpenMP)
+    // threads work, so the two never compete for the cores.
+    at::set_num_interop_threads(std::max(1, info.threads - 1));
     info.blasName = detectBlas(info.referenceBlas);
     const int allocatorEnv = envSwitch("STIPPLE_HUGEPAGE_ALLOCATOR");
     const bool wantAllocator = allocatorEnv >= 0 ? allocatorEnv == 1 : options.hugePageAllocator;

@@ -78,7 +78,8 @@ void attendRowsAvx512(const AttentionRowsArgs &a)
     const std::int64_t sStride = a.keysPadded + kAttentionScoreRowPad;
     // q·kᵀ: panel by panel, all row tiles of the block per panel, so the
     // panel (d x 64 floats) stays in L1 (1.1x over rows-outer). Rows past
-    // a.rows are zero and land in scratch rows nobody reads.
+    // a.rows are zero; their scores, and scratch rows below the last tile,
+    // go through p·v tiles whose results for those rows are not stored.
     float qRows[kAttentionRowBlock * kAttentionMaxHeadDim];
     const std::int64_t tiles = (a.rows + kQkRows - 1) / kQkRows;
     for (std::int64_t i = 0; i < tiles * kQkRows * a.d; ++i)

@@ -24,12 +24,14 @@ constexpr int pvTileRows(int vectors)
 // exp(x) for x <= 0 (scores minus their row maximum). Cody-Waite reduction:
 // n = round(x · log2 e), r = x - n·ln 2 with ln 2 split into 0.693359375 and
 // -2.12194440e-4 (the Cephes constants), so |r| <= ln 2 / 2; e^r by its
-// Taylor series to r^6 (truncation below 1.2e-7 relative); 2^n with scalef.
+// Taylor series to r^6 (truncation error at most 1.2e-7 absolute, 1.7e-7 relative); 2^n with scalef.
 // Below -87 the result would leave the normal range: clamped there (e^-87 is
 // 1.6e-38, nothing next to the row maximum's e^0 = 1).
 __m512 expNonPositive(__m512 x)
 {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+    // max(-87, x), in this operand order: vmaxps returns its second operand
+    // when one is NaN, so a NaN score stays NaN and poisons its row as in ATen.
+    x = _mm512_max_ps(_mm512_set1_ps(-87.0f), x);
     const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);

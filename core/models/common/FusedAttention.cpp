@@ -27,6 +27,7 @@ bool fusedAttentionApplies(const at::Tensor &q, const at::Tensor &k, const at::T
 {
     static const bool cpuHasKernel = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
     return q.scalar_type() == at::kFloat && k.scalar_type() == at::kFloat && v.scalar_type() == at::kFloat &&
+           q.size(1) >= 1 && k.size(1) >= 1 && q.size(2) >= 1 && v.size(2) >= 1 &&
            q.size(2) <= kn::kAttentionMaxHeadDim && v.size(2) <= kn::kAttentionMaxHeadDim && cpuHasKernel;
 }
 
@@ -53,9 +54,11 @@ at::Tensor fusedAttention(const at::Tensor &q, const at::Tensor &k, const at::Te
     if (scratch.size() < static_cast<std::size_t>(workers))
         scratch.resize(static_cast<std::size_t>(workers));
     const std::int64_t scratchCount = kn::attentionScratchFloats(keysPadded);
+    // Zeroed when allocated: rows below a short block's last tile are read
+    // (and their results dropped) by the p·v tiles, and must hold numbers.
     for (at::Tensor &buf : scratch)
         if (!buf.defined() || buf.numel() < scratchCount)
-            buf = at::empty({scratchCount}, at::TensorOptions().dtype(at::kFloat));
+            buf = at::zeros({scratchCount}, at::TensorOptions().dtype(at::kFloat));
     const float *qp = qc.data_ptr<float>(), *ktp = kt.data_ptr<float>(), *vp = vc.data_ptr<float>();
     float *op = out.data_ptr<float>();
     // The (head, row block) loop of plain C++: parallelRange, because

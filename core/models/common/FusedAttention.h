@@ -15,8 +15,8 @@
 
 namespace stipple::core {
 
-// True when q, k, v are all float32 with head dims at most
-// kernels::kAttentionMaxHeadDim and the CPU has AVX-512F.
+// True when q, k, v are all float32, none empty, with head dims at most
+// kernels::kAttentionMaxHeadDim, and the CPU has AVX-512F.
 bool fusedAttentionApplies(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v);
 
 // softmax(scale · q·kᵀ) · v for q [BH, N, d], k [BH, M, d], v [BH, M, dv].

@@ -33,7 +33,9 @@ inline constexpr std::int64_t kInPlaceGroupNormBytes = std::int64_t(64) << 20;
 
 // True when writing into x can be seen by no one else: no autograd, and x is
 // the only handle on its TensorImpl and its storage (no views, no copies
-// kept by a caller or an activation hook).
+// kept by a caller or an activation hook). It cannot see memory shared
+// through a second storage (from_blob over the same bytes): callers hand it
+// only tensors that ATen allocated.
 bool canOverwrite(const at::Tensor &x);
 
 // groupNormSilu on x, written into x. float32 NCHW or channels_last: one pass

@@ -121,6 +121,31 @@ private Q_SLOTS:
         QVERIFY(at::equal(scaledDotProductAttention(q, k, v, 0.5, fused), got));
     }
 
+    void fusedKernelKeepsNaNAndEmptyShapes()
+    {
+        if (!__builtin_cpu_supports("avx512f"))
+            QSKIP("this CPU has no AVX-512F: the fused kernel is never used here");
+        AttentionOptions fused, threeOps;
+        fused.fusedMinScores = 0;
+        threeOps.fusedMinScores = -1;
+        torch::manual_seed(6);
+        // A NaN in one key poisons every row, as in ATen (a diverging model
+        // must show, not be hidden by the exp's clamp).
+        at::Tensor k = at::randn({2, 100, 40});
+        k[1][37][5] = NAN;
+        const at::Tensor q = at::randn({2, 30, 40}), v = at::randn({2, 100, 40});
+        const at::Tensor got = scaledDotProductAttention(q, k, v, 0.2, fused);
+        QVERIFY(got[0].isfinite().all().item<bool>());
+        QVERIFY(got[1].isnan().all().item<bool>());
+        QVERIFY(scaledDotProductAttention(q, k, v, 0.2, threeOps)[1].isnan().all().item<bool>());
+        // No keys or no value channels: not the kernel's case, same result as the three ops.
+        const at::Tensor none = at::randn({2, 0, 40});
+        QVERIFY(at::equal(scaledDotProductAttention(q, none, at::randn({2, 0, 40}), 0.2, fused),
+                          scaledDotProductAttention(q, none, at::randn({2, 0, 40}), 0.2, threeOps)));
+        const at::Tensor flat = at::randn({2, 100, 0});
+        QCOMPARE(scaledDotProductAttention(q, k, flat, 0.2, fused).sizes(), (at::IntArrayRef{2, 30, 0}));
+    }
+
     void fusedKernelOnlyWhereItApplies()
     {
         // Below the size threshold, for bf16 and for head dims over 160 the

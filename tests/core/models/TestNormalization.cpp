@@ -1,4 +1,4 @@
-// GroupNorm helpers (core/models/common/GroupNorm): the in-place GroupNorm+SiLU
+// GroupNorm helpers (core/models/common/Normalization): the in-place GroupNorm+SiLU
 // used for the VAE's large activations agrees with the plain path in both
 // layouts, runs in place only on tensors nobody else can see, and a
 // ResnetBlock2D given its input with std::move computes the same result.
