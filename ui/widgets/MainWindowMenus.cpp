@@ -52,9 +52,7 @@ void MainWindow::buildMenus()
             showMessage(tr("There is no result yet."), true);
             return;
         }
-        if (mode() == GenerationMode::TextToImage)
-            setMode(GenerationMode::ImageToImage);
-        setInitImage(m_lastResult, tr("last result"));
+        setInitImage(m_lastResult, tr("last result")); // leaves Text to image itself
     });
 
     QMenu *generateMenu = menuBar()->addMenu(tr("&Generate"));

@@ -8,9 +8,7 @@
 #include <ATen/ATen.h>
 #include <torch/version.h>
 
-
 #include <algorithm>
-
 
 namespace stipple::core {
 

@@ -42,9 +42,10 @@ at::Tensor fusedAttention(const at::Tensor &q, const at::Tensor &k, const at::Te
     const std::int64_t step = kn::kAttentionKeyStep;
     const std::int64_t keysPadded = (m + step - 1) / step * step;
     // kᵀ in panels of 64 keys, [bh, keysPadded / 64, d, 64], zero past m.
-    at::Tensor kPadded = at::zeros({bh, keysPadded, d}, k.options());
-    kPadded.narrow(1, 0, m).copy_(k);
-    const at::Tensor kt = kPadded.view({bh, keysPadded / step, step, d}).transpose(2, 3).contiguous();
+    const at::Tensor kt = at::constant_pad_nd(k, {0, 0, 0, keysPadded - m}, 0.0)
+                              .view({bh, keysPadded / step, step, d})
+                              .transpose(2, 3)
+                              .contiguous();
     at::Tensor out = at::empty({bh, n, dv}, q.options());
     const std::int64_t blocks = (n + kn::kAttentionRowBlock - 1) / kn::kAttentionRowBlock;
     const int workers = std::max(1, at::get_num_threads());

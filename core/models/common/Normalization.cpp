@@ -6,7 +6,6 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -17,15 +16,18 @@ namespace nn = torch::nn;
 
 namespace {
 
+bool isWide(const at::Tensor &x) { return x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble; }
+
+// An optional affine parameter in float32 (undefined stays undefined).
+at::Tensor asFloat(const at::Tensor &t) { return t.defined() ? t.to(at::kFloat) : at::Tensor(); }
+
 // GroupNorm computed in float32 (or the input's float64); the caller converts back.
 at::Tensor groupNormWide(const at::Tensor &x, std::int64_t groups, const at::Tensor &weight,
                          const at::Tensor &bias, double eps)
 {
-    if (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble)
+    if (isWide(x))
         return at::group_norm(x, groups, weight, bias, eps);
-    at::Tensor w = weight.defined() ? weight.to(at::kFloat) : at::Tensor();
-    at::Tensor b = bias.defined() ? bias.to(at::kFloat) : at::Tensor();
-    return at::group_norm(x.to(at::kFloat), groups, w, b, eps);
+    return at::group_norm(x.to(at::kFloat), groups, asFloat(weight), asFloat(bias), eps);
 }
 
 at::Tensor narrowed(const at::Tensor &t, std::int64_t start, std::int64_t length)
@@ -38,11 +40,10 @@ at::Tensor narrowed(const at::Tensor &t, std::int64_t start, std::int64_t length
 at::Tensor layerNormStable(const nn::LayerNorm &norm, const at::Tensor &x)
 {
     const auto &o = norm->options;
-    if (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble)
+    if (isWide(x))
         return at::layer_norm(x, o.normalized_shape(), norm->weight, norm->bias, o.eps());
-    const at::Tensor w = norm->weight.defined() ? norm->weight.to(at::kFloat) : at::Tensor();
-    const at::Tensor b = norm->bias.defined() ? norm->bias.to(at::kFloat) : at::Tensor();
-    return at::layer_norm(x.to(at::kFloat), o.normalized_shape(), w, b, o.eps()).to(x.scalar_type());
+    return at::layer_norm(x.to(at::kFloat), o.normalized_shape(), asFloat(norm->weight), asFloat(norm->bias), o.eps())
+        .to(x.scalar_type());
 }
 
 at::Tensor groupNormStable(const nn::GroupNorm &norm, const at::Tensor &x)
@@ -202,9 +203,14 @@ void groupNormSiluInPlace(const nn::GroupNorm &norm, at::Tensor &x)
     }
 }
 
+bool normalisesInPlace(const at::Tensor &x, std::int64_t minInPlaceBytes)
+{
+    return x.defined() && static_cast<std::int64_t>(x.nbytes()) >= minInPlaceBytes && canOverwrite(x);
+}
+
 at::Tensor groupNormSiluConsuming(const nn::GroupNorm &norm, at::Tensor x, std::int64_t minInPlaceBytes)
 {
-    if (static_cast<std::int64_t>(x.nbytes()) < minInPlaceBytes || !canOverwrite(x))
+    if (!normalisesInPlace(x, minInPlaceBytes))
         return groupNormSilu(norm, x);
     groupNormSiluInPlace(norm, x);
     return x;

@@ -44,8 +44,12 @@ bool canOverwrite(const at::Tensor &x);
 // Other dtypes or layouts: whole groups a few at a time through groupNormSilu.
 void groupNormSiluInPlace(const torch::nn::GroupNorm &norm, at::Tensor &x);
 
-// groupNormSilu that takes x over: in place when canOverwrite(x) and x holds
-// at least minInPlaceBytes, otherwise the plain path. Pass std::move(tensor).
+// True when groupNormSiluConsuming would normalise x in place: x holds at
+// least minInPlaceBytes and canOverwrite(x).
+bool normalisesInPlace(const at::Tensor &x, std::int64_t minInPlaceBytes = kInPlaceGroupNormBytes);
+
+// groupNormSilu that takes x over: in place when normalisesInPlace(x),
+// otherwise the plain path. Pass std::move(tensor).
 at::Tensor groupNormSiluConsuming(const torch::nn::GroupNorm &norm, at::Tensor x,
                                   std::int64_t minInPlaceBytes = kInPlaceGroupNormBytes);
 

@@ -33,7 +33,7 @@ at::Tensor ResnetBlock2DImpl::forward(at::Tensor x, const at::Tensor &temb)
     // saves a 128-256 MB temporary (and the memory traffic of writing it).
     at::Tensor residual;
     at::Tensor h;
-    if (m_shortcut && static_cast<std::int64_t>(x.nbytes()) >= kInPlaceGroupNormBytes && canOverwrite(x)) {
+    if (m_shortcut && normalisesInPlace(x)) {
         // A large input handed over (the VAE decoder's first block of a
         // level): shortcut first, then normalise x in place, so the input, a
         // normalised copy and the conv output are never alive together
