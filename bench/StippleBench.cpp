@@ -254,33 +254,6 @@ bool wants(const Options &o, const std::string &stage)
     return std::find(o.stages.begin(), o.stages.end(), stage) != o.stages.end();
 }
 
-// Experimental variant for the profile study: the same baddbmm -> softmax ->
-// bmm as scaledDotProductAttention, but blocked over heads as well as query
-// rows so one block's scores ([heads, rows, M], ~1 MiB) stay in the L2
-// cache between the three passes. Float32 only.
-at::Tensor attentionHeadBlocked(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale,
-                                std::int64_t blockBytes)
-{
-    const std::int64_t bh = q.size(0), n = q.size(1), m = k.size(1);
-    const at::Tensor kt = k.transpose(1, 2);
-    at::Tensor out = at::empty({bh, n, v.size(2)}, q.options());
-    const std::int64_t rows = std::clamp<std::int64_t>(blockBytes / (m * 4), 1, n);
-    at::Tensor scores = at::empty({1, rows, m}, q.options());
-    at::Tensor probs = at::empty({1, rows, m}, q.options());
-    at::Tensor chunk = at::empty({1, rows, v.size(2)}, q.options());
-    for (std::int64_t h = 0; h < bh; ++h) {
-        for (std::int64_t s = 0; s < n; s += rows) {
-            const std::int64_t c = std::min(rows, n - s);
-            at::Tensor sc = scores.narrow(1, 0, c), pr = probs.narrow(1, 0, c), ch = chunk.narrow(1, 0, c);
-            at::baddbmm_out(sc, sc, q.narrow(0, h, 1).narrow(1, s, c), kt.narrow(0, h, 1), 0.0, scale);
-            at::_softmax_out(pr, sc, -1, false);
-            at::bmm_out(ch, pr, v.narrow(0, h, 1));
-            out.narrow(0, h, 1).narrow(1, s, c).copy_(ch);
-        }
-    }
-    return out;
-}
-
 // Interleaved A/B of two attention variants on the same inputs: one run of
 // each in turn, so the VM's drift hits both alike; prints both medians, the
 // ratio and the largest difference of the outputs.
@@ -317,8 +290,9 @@ void benchAttention(const Options &o, const std::string &dtypeName)
         auto runs = timeRuns(o.warmup, o.reps, [&] { (void)scaledDotProductAttention(q, k, v, scale); });
         report({"attention L1 default options", dtypeName, res, median(runs), runs, "core/models/common/Attention"});
         for (std::int64_t mib : {4, 64}) {
-            AttentionOptions ao;
+            AttentionOptions ao; // the three-op path's chunking (the fused kernel has none)
             ao.chunkBytes = mib << 20;
+            ao.fusedMinScores = -1;
             runs = timeRuns(o.warmup, o.reps, [&] { (void)scaledDotProductAttention(q, k, v, scale, ao); });
             report({fmt::format("attention L1 chunked ({} MiB)", mib), dtypeName, res, median(runs), runs, ""});
         }
@@ -331,7 +305,6 @@ void benchAttention(const Options &o, const std::string &dtypeName)
         } else {
             // Softmax in the score dtype (the default) against the float32 round trip.
             AttentionOptions direct, roundTrip;
-            direct.fusedMinScores = roundTrip.fusedMinScores = -1;
             roundTrip.softmaxInScoreDtype = false;
             attentionAB(o, q, k, v, scale, direct, roundTrip, dtypeName, res,
                         {"A/B: softmax in score dtype", "A/B: float32 softmax round trip", "the float32 round trip"});
@@ -339,12 +312,6 @@ void benchAttention(const Options &o, const std::string &dtypeName)
         if (res <= 256) { // 512²: 2 GiB of scores and probabilities
             runs = timeRuns(o.warmup, o.reps, [&] { (void)scaledDotProductAttentionPlain(q, k, v, scale); });
             report({"attention L1 plain (full scores)", dtypeName, res, median(runs), runs, ""});
-        }
-        if (dtype == at::kFloat) {
-            for (std::int64_t kib : {256, 1024}) {
-                runs = timeRuns(o.warmup, o.reps, [&] { (void)attentionHeadBlocked(q, k, v, scale, kib << 10); });
-                report({fmt::format("attention L1 head-blocked {}K", kib), dtypeName, res, median(runs), runs, "experiment"});
-            }
         }
     }
 }
