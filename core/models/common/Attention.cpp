@@ -33,6 +33,23 @@ at::Tensor &reuse(at::Tensor &buf, at::IntArrayRef sizes, at::ScalarType dtype)
     return buf;
 }
 
+// Scores are alpha·q·kᵀ through baddbmm with beta = 0 into a buffer (the form
+// of diffusers' get_attention_scores). BLAS ignores the buffer at beta = 0;
+// libtorch 1.13's own small-matrix kernel (d·rows·M < 400 per matrix) does
+// not: it computes beta·C from the old contents, so NaN left there survives
+// (measured with torch 1.13 here). Reused scratch and fresh memory can both
+// hold NaN. 4096 leaves a margin over 400.
+bool smallBaddbmm(std::int64_t d, std::int64_t rows, std::int64_t m) { return d * rows * m < 4096; }
+
+// Zeroes a score buffer that the small-matrix kernel would read (the memset
+// is free at that size).
+at::Tensor &clearedForBaddbmm(at::Tensor &scores, std::int64_t d)
+{
+    if (smallBaddbmm(d, scores.size(1), scores.size(2)))
+        scores.zero_();
+    return scores;
+}
+
 // Attention for heads [h0, h0 + hc): query rows `rows` at a time through the
 // scratch buffers in `s`, written into out[h0 : h0 + hc].
 void attendHeadBlock(Scratch &s, const at::Tensor &qs, const at::Tensor &kt, const at::Tensor &vc, at::Tensor &out,
@@ -48,15 +65,7 @@ void attendHeadBlock(Scratch &s, const at::Tensor &qs, const at::Tensor &kt, con
         const std::int64_t c = std::min(rows, n - start);
         const at::Tensor qc = qs.narrow(0, h0, hc).narrow(1, start, c);
 
-        at::Tensor &scores = reuse(s.scores, {hc, c, m}, scoreType);
-        // beta = 0: BLAS ignores the previous contents of `scores` (diffusers
-        // get_attention_scores uses the same baddbmm form). libtorch 1.13's
-        // small-matrix kernel (d·rows·M < 400) does not: measured with
-        // torch 1.13 here, baddbmm(out=buf, beta=0) returns NaN where buf held
-        // NaN, and reused scratch holds whatever earlier calls left. Small
-        // blocks are zeroed first; the memset is free at that size.
-        if (qc.size(2) * c * m < 4096)
-            scores.zero_();
+        at::Tensor &scores = clearedForBaddbmm(reuse(s.scores, {hc, c, m}, scoreType), qc.size(2));
         at::baddbmm_out(scores, scores, qc, kh, /*beta=*/0.0, /*alpha=*/scale);
 
         at::Tensor probsV;
@@ -101,8 +110,13 @@ at::Tensor scaledDotProductAttentionPlain(const at::Tensor &q, const at::Tensor 
 {
     const at::Tensor qs = upcastAttention ? q.to(at::kFloat) : q;
     const at::Tensor ks = upcastAttention ? k.to(at::kFloat) : k;
-    at::Tensor scores = at::baddbmm(at::empty({q.size(0), q.size(1), k.size(1)}, qs.options()), qs,
-                                    ks.transpose(1, 2), /*beta=*/0.0, /*alpha=*/scale);
+    // The functional baddbmm makes its own result buffer, which the small-matrix
+    // kernel reads as well (see smallBaddbmm); those products go through bmm
+    // and a scale instead: alpha·acc rounded once, as that kernel computes it.
+    at::Tensor scores = smallBaddbmm(q.size(2), q.size(1), k.size(1))
+                            ? at::bmm(qs, ks.transpose(1, 2)).mul_(scale)
+                            : at::baddbmm(at::empty({q.size(0), q.size(1), k.size(1)}, qs.options()), qs,
+                                          ks.transpose(1, 2), /*beta=*/0.0, /*alpha=*/scale);
     at::Tensor probs = at::softmax(scores.to(at::kFloat), -1).to(v.scalar_type());
     return at::bmm(probs, v).to(q.scalar_type());
 }
