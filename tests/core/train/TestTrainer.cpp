@@ -26,26 +26,16 @@ double meanOf(const std::vector<float> &v, size_t from, size_t to)
 class TestTrainer : public QObject {
     Q_OBJECT
 private Q_SLOTS:
-    // One thread: quick runs have diverged (non-finite loss) only with two
-    // threads under ctest's parallel load, also in the first test of the
-    // process (fresh-clone CI, session 6), which points at an order- or
-    // race-dependent kernel rather than at memory an earlier test freed.
-    // Open defect; the long trainings (2 threads, hours) never diverged.
-    // Reproduced in session 7 with `stipple-train --quick -t 2` beside a busy
-    // loop (`while true; do :; done`), 20 runs each, divergence at steps 1-19:
-    // as shipped 5 of 20 (and 1 of 6), OPENBLAS_NUM_THREADS=1 2 of 16, the
-    // huge-page allocator off 1 of 20, ATEN_CPU_CAPABILITY=avx2 0 of 20. So
-    // neither OpenBLAS's threads nor Stipple's allocator; an ATen AVX-512
-    // kernel racing under contention is the lead (not yet confirmed).
-    void initTestCase() { at::set_num_threads(1); }
+    // Two threads, as the app and CI run. Quick runs used to diverge now and
+    // then (non-finite loss) with two threads under load: libtorch 1.13's
+    // small-matrix baddbmm reads its result buffer at beta = 0, and the
+    // attention reference path handed it at::empty memory (fixed in
+    // Attention.cpp, tested by test_attention plainPathIgnoresGarbage). With
+    // `stipple-train --quick -t 2` beside a busy loop: 5 of 20 runs diverged
+    // before the fix, 0 of 20 after.
+    void initTestCase() { at::set_num_threads(2); }
 
-    // Runs first. Known defect (open): a quick UNet run that is not the
-    // first training in this process sometimes ends with a non-finite loss
-    // under ctest's parallel load (3 of about 8 runs of this test when it ran
-    // last; never alone, with CPU hogs beside it, or as the first test; a
-    // 3e-4 learning rate did not help), which points at a value read from
-    // memory an earlier test freed rather than at the optimisation. Until that
-    // is found, the test that checks stop-and-resume runs in a fresh process state.
+    // Runs first, so that it also covers a training in a fresh process.
     // --unet-stop-at ends the phase early (checkpointed, exported) and a later
     // run carries on from there to the full count.
     void stopAtThenContinue()
