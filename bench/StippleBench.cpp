@@ -16,6 +16,7 @@
 #include "core/common/Runtime.h"
 #include "core/image/LatentPreview.h"
 #include "core/io/Checkpoint.h"
+#include "core/io/SafeTensors.h"
 #include "core/models/clip/ClipTextModel.h"
 #include "core/models/common/Attention.h"
 #include "core/models/common/Conv2d.h"
@@ -135,6 +136,7 @@ struct Options {
     int threads = 0;
     bool channelsLast = false;
     bool vaePrepacked = false;
+    bool convertBeforePacking = false; // the UNet's convolutions through the arena first (before session 8)
     bool profile = false;
     bool compare = false;
     std::string python = "/usr/bin/python3";
@@ -162,17 +164,21 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
     const auto t0 = Clock::now();
     if (!o.checkpoint.empty() && access(o.checkpoint.c_str(), R_OK) == 0) {
         // As Engine::load: UNet and text encoder in `dtype`, the VAE in float32,
-        // convolutions packed for inference.
+        // the UNet's convolutions converted as they are packed.
+        MappedFilesScope mapped;
         OpenOptions oo;
         oo.dtype = dtype;
         oo.vaeDtype = at::kFloat;
+        oo.deferUnetConvWeights = !o.convertBeforePacking;
         auto ck = openCheckpoint(o.checkpoint, oo);
         if (!ck.ok()) {
             error = ck.error().message;
             return std::nullopt;
         }
         m.openSeconds = seconds(t0, Clock::now());
-        auto unet = loadUNet(ck->unet, dtype);
+        // --convert-before-packing: the path before session 8 (a plain
+        // converted copy of every convolution, packed after the dicts go).
+        auto unet = o.convertBeforePacking ? loadUNet(ck->unet, dtype) : loadUNetForInference(ck->unet, dtype);
         auto vae = loadVae(ck->vae, at::kFloat);
         auto clipConfig = ClipTextConfig::fromJson(ck->textEncoder.config);
         if (!unet.ok() || !vae.ok() || !clipConfig.ok()) {
@@ -202,7 +208,8 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
         m.source = "random modules from UNetConfig::sd15(), VaeConfig::sd15(), ClipTextConfig{}";
     }
     // After the checkpoint's dicts are gone, so the modules hold the only
-    // references to their weights.
+    // references to their weights (a no-op for a checkpoint's UNet, packed
+    // while loading; random modules are packed here).
     prepareConvolutionsForInference(*m.unet);
     // As Engine::load: the VAE on channels_last with plain weights (pre-packed
     // ones would force NCHW output); --vae-prepacked measures the alternative.
@@ -590,6 +597,8 @@ int main(int argc, char **argv)
     app.add_option("--threads", o.threads, "torch threads (0: physical cores)");
     app.add_flag("--channels-last", o.channelsLast, "UNet convolutions in channels_last");
     app.add_flag("--vae-prepacked", o.vaePrepacked, "VAE in NCHW with pre-packed weights (default: channels_last, as the app)");
+    app.add_flag("--convert-before-packing", o.convertBeforePacking,
+                 "load: convert the UNet's convolutions with the rest, then pack them (default: converted as packed, as the app)");
     app.add_flag("--profile", o.profile, "per-operator profile of one UNet step");
     app.add_flag("--compare", o.compare, "also time diffusers (and sd.cpp with --sd-cpp)");
     app.add_option("--python", o.python, "python with torch for --compare")->capture_default_str();

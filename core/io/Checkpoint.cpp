@@ -1,7 +1,7 @@
 #include "core/io/Checkpoint.h"
 
 #include "core/common/Log.h"
-#include "core/common/ParallelRange.h"
+#include "core/common/FloatConversion.h"
 #include "core/io/ArchitectureSpec.h"
 #include "core/io/ConfigSynthesis.h"
 #include "core/io/LdmKeyMap.h"
@@ -20,8 +20,6 @@
 #include <set>
 #include <sstream>
 
-#include <cpuid.h>
-#include <immintrin.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -163,65 +161,27 @@ std::int64_t parameterCount(const StateDict &sd)
     return n;
 }
 
-// F16 -> F32 with F16C (8 values per instruction), parallel over chunks;
-// ATen 1.13's copy_ converts Half element by element.
-__attribute__((target("avx,f16c"))) void halfToFloatF16c(const std::uint16_t *src, float *dst, std::int64_t n)
-{
-    std::int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i *>(src + i));
-        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
-    }
-    for (; i < n; ++i)
-        dst[i] = _cvtsh_ss(src[i]);
-}
-
-void bfloat16ToFloat(const std::uint16_t *src, float *dst, std::int64_t n)
-{
-    auto *out = reinterpret_cast<std::uint32_t *>(dst);
-    for (std::int64_t i = 0; i < n; ++i)
-        out[i] = static_cast<std::uint32_t>(src[i]) << 16; // bf16 is the top half of an f32
-}
-
-void convertInto(at::Tensor &dst, const at::Tensor &src)
-{
-    static const bool f16c = [] {
-        unsigned a = 0, b = 0, c = 0, d = 0;
-        return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) && (c & (1u << 28)); // F16C, AVX
-    }();
-    const bool toFloat = dst.scalar_type() == at::kFloat && src.is_contiguous();
-    if (toFloat && ((src.scalar_type() == at::kHalf && f16c) || src.scalar_type() == at::kBFloat16)) {
-        const auto *in = static_cast<const std::uint16_t *>(src.data_ptr());
-        auto *out = dst.data_ptr<float>();
-        const bool half = src.scalar_type() == at::kHalf;
-        // parallelRange, not at::parallel_for (serial in files built without
-        // OpenMP, see ParallelRange.h).
-        parallelRange(0, src.numel(), std::int64_t(1) << 16, [&](std::int64_t b, std::int64_t e, int) {
-            if (half)
-                halfToFloatF16c(in + b, out + b, e - b);
-            else
-                bfloat16ToFloat(in + b, out + b, e - b);
-        });
-        return;
-    }
-    dst.copy_(src);
-}
-
 // Converts floating tensors to `dtype` into one arena per component, backed
 // by transparent huge pages: first-touch page faults on fresh 4 KiB pages run
 // at ~0.26 GB/s on this class of VM (shared/docs/toolchain.md, pitfall 4),
 // 2 MiB pages make the conversion memory-bandwidth bound. The arena lives
 // while any of its tensors does.
-void convertFloats(StateDict &sd, std::optional<c10::ScalarType> dtype)
+bool isConvWeight(const at::Tensor &t) { return t.dim() == 4; }
+
+// `keepConvWeights`: 4-D tensors stay as they are (OpenOptions::deferUnetConvWeights).
+void convertFloats(StateDict &sd, std::optional<c10::ScalarType> dtype, bool keepConvWeights)
 {
     if (!dtype)
         return;
+    const auto converts = [&](const at::Tensor &t) {
+        return t.is_floating_point() && t.scalar_type() != *dtype && !(keepConvWeights && isConvWeight(t));
+    };
     constexpr std::size_t kAlign = 64;
     constexpr std::size_t kHuge = std::size_t(2) << 20;
     const std::size_t item = c10::elementSize(*dtype);
     std::size_t total = 0;
     for (const auto &kv : sd)
-        if (kv.second.is_floating_point() && kv.second.scalar_type() != *dtype)
+        if (converts(kv.second))
             total += (static_cast<std::size_t>(kv.second.numel()) * item + kAlign - 1) / kAlign * kAlign;
     if (total == 0)
         return;
@@ -234,7 +194,7 @@ void convertFloats(StateDict &sd, std::optional<c10::ScalarType> dtype)
     std::size_t offset = 0;
     for (auto &kv : sd) {
         at::Tensor &t = kv.second;
-        if (!t.is_floating_point() || t.scalar_type() == *dtype)
+        if (!converts(t))
             continue;
         char *ptr = static_cast<char *>(raw) + offset;
         offset += (static_cast<std::size_t>(t.numel()) * item + kAlign - 1) / kAlign * kAlign;
@@ -594,7 +554,8 @@ Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &op
             if (auto s = validate(*comp, name); !s)
                 return s.error();
             ck.info.components.push_back({name, parameterCount(comp->weights), storedDtypeOf(comp->weights), comp->source});
-            convertFloats(comp->weights, comp == &ck.vae && options.vaeDtype ? options.vaeDtype : options.dtype);
+            convertFloats(comp->weights, comp == &ck.vae && options.vaeDtype ? options.vaeDtype : options.dtype,
+                          comp == &ck.unet && options.deferUnetConvWeights);
         }
         // Native resolution: the UNet's latent sample_size times the VAE's
         // downscale, 2^(levels - 1) (diffusers' vae_scale_factor).
@@ -605,8 +566,9 @@ Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &op
             ck.info.nativeResolution = ss->get<int>() << (boc->size() - 1);
         // Every float tensor now lives in the conversion arenas: the file's
         // pages need not stay resident (they come back from the page cache
-        // if an unconverted tensor is read).
-        if (options.dtype)
+        // if an unconverted tensor is read). Deferred views stay: the caller
+        // reads them next and releases them one by one.
+        if (options.dtype && !options.deferUnetConvWeights)
             mapped.releaseResidentPages();
         ck.info.loadSeconds += secondsSince(t0);
         return ck;

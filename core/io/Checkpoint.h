@@ -34,6 +34,13 @@ struct OpenOptions {
     std::string vaePath;                   // standalone VAE overriding the checkpoint's
     std::optional<c10::ScalarType> dtype;  // floats converted to this; nullopt = as stored
     std::optional<c10::ScalarType> vaeDtype; // the VAE's floats, when it runs in another dtype
+    // The UNet's 4-D float weights (its convolutions) stay unconverted views
+    // of the file, for a caller that converts each one while packing it
+    // (loadUNetForInference): their plain converted copy, 2.25 GB of fresh
+    // memory in float32 for SD 1.5, is then never written. Hold a
+    // MappedFilesScope around the open and the packing so that each view's
+    // pages can be released once packed.
+    bool deferUnetConvWeights = false;
 };
 
 struct Checkpoint {

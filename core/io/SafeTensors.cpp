@@ -122,8 +122,10 @@ Result<SafeTensorsFile> SafeTensorsFile::open(const std::string &path)
         return makeError(ErrorCode::IoError, "'" + path + "': mmap failed: " + std::strerror(mapErrno));
     }
 
-    if (t_mappedFilesScope)
-        t_mappedFilesScope->m_mappings.push_back(map);
+    // Every enclosing scope learns of the mapping, so that a caller's scope
+    // can release views that an inner one (openCheckpoint's) left mapped.
+    for (MappedFilesScope *scope = t_mappedFilesScope; scope; scope = scope->m_outer)
+        scope->m_mappings.push_back(map);
 
     auto header = parseSafeTensorsPrefix(static_cast<const std::uint8_t *>(map->addr), map->size,
                                          fileSize, path);

@@ -58,13 +58,16 @@ private:
 };
 
 // Collects the mappings that SafeTensorsFile::open makes on this thread
-// while the scope lives. releaseResidentPages() then drops their pages from
-// the process's resident set (MADV_DONTNEED): the mappings are private and
-// unwritten, so any later access re-reads the file from the page cache.
-// openCheckpoint uses it once every tensor has been converted into its own
-// memory, which takes the 2 GB of an SD 1.5 file off the peak RSS; the
-// conversion itself calls releasePagesOf() per tensor, so the file and its
-// converted copy are never resident together (peak = converted size).
+// while the scope lives, including those made inside nested scopes.
+// releaseResidentPages() then drops their pages from the process's resident
+// set (MADV_DONTNEED): the mappings are private and unwritten, so any later
+// access re-reads the file from the page cache. openCheckpoint uses it once
+// every tensor has been converted into its own memory, which takes the 2 GB
+// of an SD 1.5 file off the peak RSS; the conversion itself calls
+// releasePagesOf() per tensor, so the file and its converted copy are never
+// resident together (peak = converted size). A caller that converts some
+// views later (OpenOptions::deferUnetConvWeights) holds its own scope around
+// the open and the conversion, and releases each view as it goes.
 // Thread-safety: thread-local; one scope per thread at a time (they nest).
 class MappedFilesScope {
 public:

@@ -5,7 +5,7 @@
 #include "core/common/CpuAllocator.h"
 #include "core/image/ImageTensor.h"
 #include "core/io/Checkpoint.h"
-#include "core/models/common/Conv2d.h"
+#include "core/io/SafeTensors.h"
 #include "core/models/unet/UNet2DConditionModel.h"
 #include "core/models/vae/AutoencoderKL.h"
 #include "core/pipeline/ErrorBoundary.h"
@@ -100,9 +100,14 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         OpenOptions open;
         open.vaePath = options.vaePath;
         // Converted once, straight to the compute dtype (fp16 files go to
-        // bf16 without a float32 copy); the modules adopt these tensors.
+        // bf16 without a float32 copy); the modules adopt these tensors. The
+        // UNet's convolutions are converted as they are packed instead
+        // (loadUNetForInference): their plain copy in `dtype` is never made,
+        // and `mapped` lets each packed layer's file pages go.
+        MappedFilesScope mapped;
         open.dtype = dtype;
         open.vaeDtype = at::kFloat;
+        open.deferUnetConvWeights = true;
         auto ckpt = openCheckpoint(options.modelPath, open);
         if (!ckpt)
             return ckpt.error();
@@ -123,15 +128,11 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         loaded->text = std::move(text.value());
         ckpt->textEncoder.weights.clear();
         progress(2);
-        auto unetConfig = UNetConfig::fromJson(ckpt->unet.config);
-        if (!unetConfig)
-            return unetConfig.error();
-        auto unet = loadUNet(*unetConfig, ckpt->unet.weights, dtype);
+        auto unet = loadUNetForInference(ckpt->unet, dtype);
         if (!unet)
             return unet.error();
         loaded->unet = unet.value();
         ckpt->unet.weights.clear(); // the module now holds the only references
-        prepareConvolutionsForInference(*loaded->unet);
         progress(3);
         auto vaeConfig = VaeConfig::fromJson(ckpt->vae.config);
         if (!vaeConfig)

@@ -1,14 +1,18 @@
 #include "core/models/common/Conv2d.h"
 
+#include "core/common/FloatConversion.h"
 #include "core/common/MemoryPages.h"
+#include "core/io/SafeTensors.h"
 #include "core/models/common/ParameterInit.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace stipple::core {
 namespace {
@@ -53,19 +57,39 @@ void Conv2dImpl::reset()
     initLikeTorch(weight, bias); // torch's draws (training); skipped when loading
 }
 
-bool Conv2dImpl::prepareForInference()
+bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Tensor *scratch)
 {
     if (m_packed.defined())
         return true;
-    if (!prepackAllowed() || !weight.defined() || weight.dim() != 4 ||
-        (weight.scalar_type() != at::kFloat && weight.scalar_type() != at::kBFloat16))
+    const at::ScalarType target = dtype.value_or(weight.defined() ? weight.scalar_type() : at::kFloat);
+    if (!prepackAllowed() || !weight.defined() || weight.dim() != 4 || !weight.is_floating_point() ||
+        (target != at::kFloat && target != at::kBFloat16))
         return false;
     torch::NoGradGuard noGrad;
+    // A weight in another dtype (a float16 view of the file, see
+    // OpenOptions::deferUnetConvWeights) is converted into `scratch`, memory
+    // already touched by the previous layer, so the packed copy is the only
+    // fresh memory this layer writes (fresh pages cost their zeroing too).
+    at::Tensor plain = weight;
+    if (weight.scalar_type() != target) {
+        const std::int64_t n = weight.numel();
+        at::Tensor local;
+        at::Tensor &buffer = scratch ? *scratch : local;
+        if (!buffer.defined() || buffer.scalar_type() != target || buffer.numel() < n)
+            buffer = at::empty({n}, weight.options().dtype(target));
+        plain = buffer.narrow(0, 0, n).view(weight.sizes());
+        convertInto(plain, weight.contiguous());
+    }
     const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
-    m_packed = at::mkldnn_reorder_conv2d_weight(weight.to_mkldnn(), *pad, *options.stride(), *options.dilation(),
+    m_packed = at::mkldnn_reorder_conv2d_weight(plain.to_mkldnn(), *pad, *options.stride(), *options.dilation(),
                                                 options.groups());
+    plain = at::Tensor();
+    if (const MappedFilesScope *scope = MappedFilesScope::current())
+        scope->releasePagesOf(weight); // a file view: re-read from the page cache if ever needed
     releasePages(weight);
-    weight.set_data(at::empty({0}, weight.options()));
+    weight.set_data(at::empty({0}, weight.options().dtype(target)));
+    if (bias.defined() && bias.scalar_type() != target)
+        bias.set_data(bias.to(target));
     return true;
 }
 
@@ -82,15 +106,26 @@ at::Tensor Conv2dImpl::forward(const at::Tensor &x)
                                   *pad, *options.stride(), *options.dilation(), options.groups());
 }
 
-int prepareConvolutionsForInference(torch::nn::Module &module)
+int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype)
 {
     // include_self=false: `module` need not be held by a shared_ptr.
-    int prepared = 0;
+    std::vector<Conv2dImpl *> convs;
     if (auto *self = module.as<Conv2dImpl>())
-        prepared += self->prepareForInference() ? 1 : 0;
+        convs.push_back(self);
     for (const auto &m : module.modules(/*include_self=*/false))
         if (auto *conv = m->as<Conv2dImpl>())
-            prepared += conv->prepareForInference() ? 1 : 0;
+            convs.push_back(conv);
+    // One conversion buffer for all, sized for the largest weight up front.
+    std::int64_t largest = 0;
+    for (const Conv2dImpl *conv : convs)
+        if (conv->weight.defined())
+            largest = std::max(largest, conv->weight.numel());
+    at::Tensor scratch;
+    if (dtype && largest > 0)
+        scratch = at::empty({largest}, at::TensorOptions().dtype(*dtype));
+    int prepared = 0;
+    for (Conv2dImpl *conv : convs)
+        prepared += conv->prepareForInference(dtype, &scratch) ? 1 : 0;
     return prepared;
 }
 

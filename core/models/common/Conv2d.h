@@ -20,6 +20,8 @@
 #include <torch/nn/options/conv.h>
 #include <torch/nn/pimpl.h>
 
+#include <optional>
+
 namespace stipple::core {
 
 class Conv2dImpl : public torch::nn::Cloneable<Conv2dImpl> {
@@ -28,10 +30,13 @@ public:
     void reset() override;
     at::Tensor forward(const at::Tensor &x);
 
-    // Packs the weight (float32 or bfloat16) and releases the plain one;
-    // `weight` becomes an empty tensor. No-op when oneDNN is unavailable or
-    // STIPPLE_CONV_PREPACK=0. Returns whether the module was prepared.
-    bool prepareForInference();
+    // Packs the weight for `dtype` (float32 or bfloat16; default: the
+    // weight's own), converting it on the way, and releases the plain one
+    // (a mapped file view's pages too, under a MappedFilesScope); `weight`
+    // becomes an empty tensor and the bias is converted. No-op when oneDNN is
+    // unavailable or STIPPLE_CONV_PREPACK=0. Returns whether it was prepared.
+    // `scratch`: a conversion buffer shared across layers (grown as needed).
+    bool prepareForInference(std::optional<at::ScalarType> dtype = std::nullopt, at::Tensor *scratch = nullptr);
     bool preparedForInference() const { return m_packed.defined(); }
 
     torch::nn::Conv2dOptions options;
@@ -43,7 +48,7 @@ private:
 };
 TORCH_MODULE(Conv2d);
 
-// prepareForInference() on every Conv2d inside `module`; returns how many.
-int prepareConvolutionsForInference(torch::nn::Module &module);
+// prepareForInference(dtype) on every Conv2d inside `module`; returns how many.
+int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype = std::nullopt);
 
 } // namespace stipple::core

@@ -6,6 +6,7 @@
 
 #include "core/common/Result.h"
 #include "core/io/StateDict.h"
+#include "core/models/common/Conv2d.h"
 #include "core/models/common/DiffusersFolder.h"
 #include "core/models/common/ParameterInit.h"
 #include "core/models/common/WeightLoading.h"
@@ -17,18 +18,28 @@
 
 namespace stipple::core {
 
+enum class ConvPacking {
+    None,
+    ForInference, // prepareConvolutionsForInference(dtype) before the dtype conversion
+};
+
 // Builds Holder(config) without random initialisation, adopts `weights`
 // strictly (WeightTransfer::Adopt: they must be made for this build, as
 // openCheckpoint's are), converts to `dtype`, switches to eval mode.
+// ConvPacking::ForInference packs the convolutions first, each converted on
+// its way into the packed layout, so a weight the dict holds in another
+// dtype never gets a plain copy in `dtype` (OpenOptions::deferUnetConvWeights).
 // torch failures become ErrorCode::Internal.
 template <typename Holder, typename Config>
 Result<Holder> buildModule(const Config &config, const StateDict &weights, at::ScalarType dtype,
-                           const std::string &component)
+                           const std::string &component, ConvPacking packing = ConvPacking::None)
 {
     try {
         Holder model = buildWithoutInit<Holder>(config); // every value comes from `weights`
         if (auto st = loadWeightsStrict(*model, weights, component, nullptr, WeightTransfer::Adopt); !st)
             return st.error();
+        if (packing == ConvPacking::ForInference)
+            prepareConvolutionsForInference(*model, dtype);
         model->toDtype(dtype);
         model->eval();
         return model;
@@ -41,12 +52,12 @@ Result<Holder> buildModule(const Config &config, const StateDict &weights, at::S
 // Same, from a config document (diffusers config.json content).
 template <typename Holder, typename Config>
 Result<Holder> buildModule(const nlohmann::json &configJson, const StateDict &weights, at::ScalarType dtype,
-                           const std::string &component)
+                           const std::string &component, ConvPacking packing = ConvPacking::None)
 {
     auto config = Config::fromJson(configJson);
     if (!config)
         return config.error();
-    return buildModule<Holder, Config>(*config, weights, dtype, component);
+    return buildModule<Holder, Config>(*config, weights, dtype, component, packing);
 }
 
 // Same, from a diffusers component folder: config.json + *.safetensors.

@@ -198,4 +198,10 @@ Result<UNet2DConditionModel> loadUNet(const ComponentWeights &component, at::Sca
     return buildModule<UNet2DConditionModel, UNetConfig>(component.config, component.weights, dtype, "unet");
 }
 
+Result<UNet2DConditionModel> loadUNetForInference(const ComponentWeights &component, at::ScalarType dtype)
+{
+    return buildModule<UNet2DConditionModel, UNetConfig>(component.config, component.weights, dtype, "unet",
+                                                         ConvPacking::ForInference);
+}
+
 } // namespace stipple::core

@@ -97,6 +97,12 @@ Result<UNet2DConditionModel> loadUNet(const UNetConfig &config, const StateDict 
 // the config is parsed from component.config, then loaded strictly.
 Result<UNet2DConditionModel> loadUNet(const ComponentWeights &component, at::ScalarType dtype = at::kFloat);
 
+// As above, for inference: the convolutions are packed for `dtype`
+// (Conv2d.h) before anything else is converted, straight from the weights
+// as given, so that OpenOptions::deferUnetConvWeights saves their plain
+// copy. The model is for inference in `dtype` only.
+Result<UNet2DConditionModel> loadUNetForInference(const ComponentWeights &component, at::ScalarType dtype);
+
 // From a diffusers folder: <dir>/config.json + diffusion_pytorch_model.safetensors.
 Result<UNet2DConditionModel> loadUNetFromDiffusersDir(const std::string &dir,
                                                       at::ScalarType dtype = at::kFloat);

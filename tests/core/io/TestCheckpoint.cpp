@@ -62,6 +62,7 @@ private Q_SLOTS:
     void detection();
     void heuristicWithoutYaml();
     void dtypeConversion();
+    void deferredUnetConvWeights();
     void vaeOverride();
     void refusesPickles();
     void refusesOtherFamilies_data();
@@ -189,6 +190,30 @@ void TestCheckpoint::dtypeConversion()
         QCOMPARE(t.scalar_type(), at::kFloat);
         QVERIFY(at::equal(t, f16->unet.weights.at(name).to(at::kFloat)));
     }
+}
+
+void TestCheckpoint::deferredUnetConvWeights()
+{
+    // deferUnetConvWeights: the UNet's 4-D weights stay float16 views of the
+    // file (converted later, as they are packed); everything else converts.
+    STIPPLE_REQUIRE_FIXTURES();
+    OpenOptions opt;
+    opt.dtype = at::kFloat;
+    opt.deferUnetConvWeights = true;
+    auto ck = openCheckpoint(modelPath(QStringLiteral("tiny-sd2.safetensors")), opt);
+    auto f16 = openCheckpoint(modelPath(QStringLiteral("tiny-sd2.safetensors")));
+    QVERIFY(ck.ok() && f16.ok());
+    int deferred = 0;
+    for (const auto &[name, t] : ck->unet.weights) {
+        const at::Tensor &stored = f16->unet.weights.at(name);
+        QCOMPARE(t.scalar_type(), t.dim() == 4 ? at::kHalf : at::kFloat);
+        QVERIFY(at::equal(t.to(at::kFloat), stored.to(at::kFloat)));
+        deferred += t.dim() == 4 ? 1 : 0;
+    }
+    QVERIFY(deferred > 10);
+    for (const auto *component : {&ck->vae, &ck->textEncoder})
+        for (const auto &[name, t] : component->weights)
+            QVERIFY2(!t.is_floating_point() || t.scalar_type() == at::kFloat, name.c_str());
 }
 
 void TestCheckpoint::vaeOverride()

@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -46,6 +47,7 @@ private Q_SLOTS:
     void zeroCopyKeepsMappingAlive();
     void releasedPagesReadBackFromTheFile();
     void releasePagesOfTouchesOnlyMappedTensors();
+    void outerScopeReleasesInnerMappings();
     void conversions();
     void missingFile();
     void badFiles_data();
@@ -152,6 +154,55 @@ void TestSafeTensors::releasePagesOfTouchesOnlyMappedTensors()
     scope.releasePagesOf(at::Tensor());
     QVERIFY(at::equal(view, values));
     QVERIFY(at::equal(copy, values));
+}
+
+namespace {
+// Resident kB of the mapping that contains `addr` (/proc/self/smaps), -1 if none.
+long residentKbOfMappingAt(const void *addr)
+{
+    QFile smaps(QStringLiteral("/proc/self/smaps"));
+    if (!smaps.open(QIODevice::ReadOnly | QIODevice::Text))
+        return -1;
+    const auto a = reinterpret_cast<quintptr>(addr);
+    bool inside = false;
+    for (const QByteArray &line : smaps.readAll().split('\n')) {
+        const int dash = line.indexOf('-');
+        const int space = line.indexOf(' ');
+        if (dash > 0 && space > dash) { // "begin-end perms offset dev inode path" header
+            inside = line.left(dash).toULongLong(nullptr, 16) <= a && a < line.mid(dash + 1, space - dash - 1).toULongLong(nullptr, 16);
+        } else if (inside && line.startsWith("Rss:")) {
+            return line.mid(4).trimmed().split(' ').first().toLong();
+        }
+    }
+    return -1;
+}
+} // namespace
+
+void TestSafeTensors::outerScopeReleasesInnerMappings()
+{
+    // Engine::load holds a scope around openCheckpoint's own: views that the
+    // inner scope left mapped (deferred conversions) are released through the
+    // outer one, and still read the file afterwards.
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("n.safetensors").toStdString();
+    const at::Tensor values = at::arange(1 << 22, at::kFloat); // 16 MiB
+    QVERIFY(writeSafeTensors(path, {{"x", values}}).ok());
+    MappedFilesScope outer;
+    at::Tensor view;
+    {
+        MappedFilesScope inner;
+        auto file = SafeTensorsFile::open(path);
+        QVERIFY(file.ok());
+        view = file->tensor("x").value();
+    }
+    QVERIFY(MappedFilesScope::current() == &outer);
+    QVERIFY(at::equal(view, values)); // every page resident now
+    const long before = residentKbOfMappingAt(view.data_ptr());
+    QVERIFY2(before >= 15 * 1024, qPrintable(QString::number(before)));
+    outer.releasePagesOf(view);
+    const long after = residentKbOfMappingAt(view.data_ptr());
+    QVERIFY2(after >= 0 && after < 1024, qPrintable(QString::number(after)));
+    QVERIFY(at::equal(view, values));
 }
 
 void TestSafeTensors::conversions()

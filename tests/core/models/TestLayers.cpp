@@ -61,6 +61,39 @@ private Q_SLOTS:
         const at::Tensor xb = x.to(at::kBFloat16);
         QVERIFY(at::equal(oursB->forward(xb), refB->forward(xb)));
 
+        // Packed for another dtype straight from a float16 weight (a file
+        // view when loading), through one shared conversion buffer: the same
+        // as converting first. Two sizes, the larger second, so the buffer grows.
+        if (at::hasMKLDNN()) {
+            struct Pair : torch::nn::Module {
+                Pair(Conv2d a, Conv2d b)
+                {
+                    register_module("a", a);
+                    register_module("b", b);
+                }
+            };
+            at::manual_seed(11);
+            Conv2d small(torch::nn::Conv2dOptions(6, 5, 3).padding(1)), large(torch::nn::Conv2dOptions(6, 16, 3).padding(1));
+            at::manual_seed(11);
+            torch::nn::Conv2d refSmall(torch::nn::Conv2dOptions(6, 5, 3).padding(1)),
+                refLarge(torch::nn::Conv2dOptions(6, 16, 3).padding(1));
+            for (auto *c : {&small, &large}) {
+                (*c)->weight.set_data((*c)->weight.to(at::kHalf));
+                (*c)->bias.set_data((*c)->bias.to(at::kHalf));
+            }
+            for (auto *r : {&refSmall, &refLarge}) {
+                (*r)->weight.set_data((*r)->weight.to(at::kHalf).to(at::kFloat));
+                (*r)->bias.set_data((*r)->bias.to(at::kHalf).to(at::kFloat));
+            }
+            Pair pair(small, large);
+            QCOMPARE(prepareConvolutionsForInference(pair, at::kFloat), 2);
+            QCOMPARE(small->bias.scalar_type(), at::kFloat);
+            QCOMPARE(small->weight.scalar_type(), at::kFloat);
+            QCOMPARE(small->weight.numel(), std::int64_t(0));
+            QVERIFY(at::equal(small->forward(x), refSmall->forward(x)));
+            QVERIFY(at::equal(large->forward(x), refLarge->forward(x)));
+        }
+
         Conv2d noBias(torch::nn::Conv2dOptions(4, 4, 1).bias(false));
         QVERIFY(!noBias->bias.defined());
         QCOMPARE(noBias->named_parameters().size(), size_t(1));

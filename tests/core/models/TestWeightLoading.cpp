@@ -1,5 +1,7 @@
 // Strict weight loading: missing, unexpected and wrong-shape keys are each
 // reported clearly; dtype conversion on copy; single-file UNet parity.
+#include "core/io/SafeTensors.h"
+#include "core/models/common/Conv2d.h"
 #include "core/models/common/WeightLoading.h"
 #include "core/models/unet/UNet2DConditionModel.h"
 
@@ -153,6 +155,60 @@ private Q_SLOTS:
         const double d = maxAbsDiff(out, file.tensor("out").value());
         qInfo("%s from single file: max|diff| = %.3g", qPrintable(caseId), d);
         QVERIFY(d <= 1e-4);
+    }
+
+    // The app's load: convolutions left as float16 file views by
+    // openCheckpoint are converted as they are packed. Same output, bit for
+    // bit, as converting everything first and packing afterwards.
+    void inferenceLoadPacksDeferredWeights_data()
+    {
+        QTest::addColumn<bool>("bf16");
+        QTest::newRow("fp32") << false;
+        QTest::newRow("bf16") << true;
+    }
+
+    void inferenceLoadPacksDeferredWeights()
+    {
+        STIPPLE_REQUIRE_FIXTURES();
+        QFETCH(bool, bf16);
+        const at::ScalarType dtype = bf16 ? at::kBFloat16 : at::kFloat;
+        const auto c = manifestCase("unet-sd2-000");
+        auto file = SafeTensorsFile::open(fixturePath(QString::fromStdString(c.at("file")))).value();
+        const at::Tensor sample = file.tensor("sample").value();
+        const at::Tensor timestep = file.tensor("timestep").value();
+        const at::Tensor context = file.tensor("encoder_hidden_states").value();
+        torch::NoGradGuard noGrad;
+
+        OpenOptions plain;
+        plain.dtype = dtype;
+        auto refCk = openCheckpoint(singleFile(c.at("model")), plain);
+        QVERIFY(refCk.ok());
+        QCOMPARE(refCk->info.components[0].storedDtype, std::string("F16"));
+        auto ref = loadUNet(refCk->unet, dtype);
+        QVERIFY(ref.ok());
+        prepareConvolutionsForInference(**ref);
+        const at::Tensor expected = (*ref)->forward(sample, timestep, context);
+
+        MappedFilesScope mapped;
+        OpenOptions deferred = plain;
+        deferred.deferUnetConvWeights = true;
+        auto ck = openCheckpoint(singleFile(c.at("model")), deferred);
+        QVERIFY(ck.ok());
+        auto unet = loadUNetForInference(ck->unet, dtype);
+        QVERIFY2(unet.ok(), unet.ok() ? "" : unet.error().message.c_str());
+        int convs = 0, prepared = 0;
+        for (const auto &m : (*unet)->modules(/*include_self=*/false))
+            if (const auto *conv = m->as<Conv2dImpl>()) {
+                ++convs;
+                prepared += conv->preparedForInference() ? 1 : 0;
+                QCOMPARE(conv->bias.scalar_type(), dtype);
+            }
+        QVERIFY(convs > 10);
+        if (at::hasMKLDNN())
+            QCOMPARE(prepared, convs);
+        for (const auto &p : (*unet)->parameters())
+            QCOMPARE(p.scalar_type(), dtype);
+        QVERIFY(at::equal((*unet)->forward(sample, timestep, context), expected));
     }
 };
 
