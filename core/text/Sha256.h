@@ -1,5 +1,6 @@
 // Sha256: a small SHA-256 (FIPS 180-4) for verifying downloaded vocabulary
-// files without adding a crypto dependency.
+// files and for the "Model hash" of checkpoints, without adding a crypto
+// dependency. Uses the CPU's SHA extensions where present (Sha256Ni.h).
 // Thread-safety: an instance is not shared; the static helpers are reentrant.
 #pragma once
 
@@ -14,7 +15,11 @@ namespace stipple::core {
 
 class Sha256 {
 public:
-    Sha256();
+    enum class Implementation {
+        Fastest,  // SHA extensions when the CPU has them, else Portable
+        Portable, // plain C++ (tests compare the two)
+    };
+    explicit Sha256(Implementation implementation = Implementation::Fastest);
     void update(const void *data, size_t size);
     // Finishes the hash; the object must not be updated afterwards.
     std::array<std::uint8_t, 32> finish();
@@ -25,12 +30,14 @@ public:
     static Result<std::string> fileHex(const std::string &path);
 
 private:
+    void compress(const std::uint8_t *p, size_t blocks);
     void block(const std::uint8_t *p);
 
     std::array<std::uint32_t, 8> m_h;
     std::array<std::uint8_t, 64> m_buf{};
     size_t m_bufLen = 0;
     std::uint64_t m_totalBytes = 0;
+    bool m_shaNi = false;
 };
 
 } // namespace stipple::core
