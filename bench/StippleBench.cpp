@@ -169,7 +169,7 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
         OpenOptions oo;
         oo.dtype = dtype;
         oo.vaeDtype = at::kFloat;
-        oo.deferUnetConvWeights = !o.convertBeforePacking;
+        oo.deferUnetConvWeights = !o.convertBeforePacking && convolutionPackingEnabled();
         auto ck = openCheckpoint(o.checkpoint, oo);
         if (!ck.ok()) {
             error = ck.error().message;
@@ -194,6 +194,7 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
         m.vae = *vae;
         m.clip = *clip;
         m.source = o.checkpoint;
+        mapped.releaseResidentPages(); // as Engine::load
     } else {
         torch::NoGradGuard noGrad;
         m.unet = UNet2DConditionModel(UNetConfig::sd15());
@@ -208,8 +209,9 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
         m.source = "random modules from UNetConfig::sd15(), VaeConfig::sd15(), ClipTextConfig{}";
     }
     // After the checkpoint's dicts are gone, so the modules hold the only
-    // references to their weights (a no-op for a checkpoint's UNet, packed
-    // while loading; random modules are packed here).
+    // references to their weights. A checkpoint's UNet was packed while
+    // loading (this is a no-op for it) unless --convert-before-packing asked
+    // for the old order; random modules are packed here.
     prepareConvolutionsForInference(*m.unet);
     // As Engine::load: the VAE on channels_last with plain weights (pre-packed
     // ones would force NCHW output); --vae-prepacked measures the alternative.

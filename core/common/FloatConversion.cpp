@@ -33,7 +33,7 @@ void bfloat16ToFloat(const std::uint16_t *src, float *dst, std::int64_t n)
 
 } // namespace
 
-void convertInto(at::Tensor &dst, const at::Tensor &src)
+void convertInto(const at::Tensor &dst, const at::Tensor &src)
 {
     static const bool f16c = [] {
         unsigned a = 0, b = 0, c = 0, d = 0;

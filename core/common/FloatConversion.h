@@ -10,6 +10,6 @@ namespace stipple::core {
 // Writes `src` converted to `dst`'s dtype into `dst` (same number of
 // elements). Contiguous float16 or bfloat16 into float32 take a vectorised
 // path over both threads (F16C for float16); anything else is dst.copy_(src).
-void convertInto(at::Tensor &dst, const at::Tensor &src);
+void convertInto(const at::Tensor &dst, const at::Tensor &src);
 
 } // namespace stipple::core

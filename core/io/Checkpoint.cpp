@@ -161,14 +161,14 @@ std::int64_t parameterCount(const StateDict &sd)
     return n;
 }
 
+bool isConvWeight(const at::Tensor &t) { return t.dim() == 4; }
+
 // Converts floating tensors to `dtype` into one arena per component, backed
 // by transparent huge pages: first-touch page faults on fresh 4 KiB pages run
 // at ~0.26 GB/s on this class of VM (shared/docs/toolchain.md, pitfall 4),
 // 2 MiB pages make the conversion memory-bandwidth bound. The arena lives
-// while any of its tensors does.
-bool isConvWeight(const at::Tensor &t) { return t.dim() == 4; }
-
-// `keepConvWeights`: 4-D tensors stay as they are (OpenOptions::deferUnetConvWeights).
+// while any of its tensors does. `keepConvWeights`: 4-D tensors stay as they
+// are (OpenOptions::deferUnetConvWeights).
 void convertFloats(StateDict &sd, std::optional<c10::ScalarType> dtype, bool keepConvWeights)
 {
     if (!dtype)
@@ -566,8 +566,9 @@ Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &op
             ck.info.nativeResolution = ss->get<int>() << (boc->size() - 1);
         // Every float tensor now lives in the conversion arenas: the file's
         // pages need not stay resident (they come back from the page cache
-        // if an unconverted tensor is read). Deferred views stay: the caller
-        // reads them next and releases them one by one.
+        // if an unconverted tensor is read). With deferred views nothing is
+        // released here (the caller reads them next, and releases each one
+        // and then the rest through its own MappedFilesScope).
         if (options.dtype && !options.deferUnetConvWeights)
             mapped.releaseResidentPages();
         ck.info.loadSeconds += secondsSince(t0);

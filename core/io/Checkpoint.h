@@ -53,8 +53,9 @@ struct Checkpoint {
 };
 
 // Tensors are zero-copy views of the mapped files when options.dtype is
-// nullopt (or equals the stored dtype); converted tensors of a component
-// share one huge-page-backed arena, freed when the last of them goes.
+// nullopt (or equals the stored dtype), and so are the UNet's 4-D weights
+// under deferUnetConvWeights; converted tensors of a component share one
+// huge-page-backed arena, freed when the last of them goes.
 // Opens, detects, maps keys and loads all weights (ModelInfo::openSeconds =
 // header parsing + mmap, loadSeconds = key mapping + conversion).
 // Errors: FileNotFound, IoError, CorruptFile, UnsafeFormat (pickles),

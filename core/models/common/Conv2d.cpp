@@ -17,14 +17,7 @@
 namespace stipple::core {
 namespace {
 
-bool prepackAllowed()
-{
-    static const bool allowed = [] {
-        const char *env = std::getenv("STIPPLE_CONV_PREPACK");
-        return !(env && std::string(env) == "0");
-    }();
-    return allowed && at::hasMKLDNN() && at::globalContext().userEnabledMkldnn();
-}
+bool isPackableDtype(at::ScalarType t) { return t == at::kFloat || t == at::kBFloat16; }
 
 // Returns the whole pages inside a tensor's bytes to the OS before the
 // tensor is dropped. Only when this tensor is the storage's sole user: its
@@ -38,6 +31,15 @@ void releasePages(const at::Tensor &t)
 }
 
 } // namespace
+
+bool convolutionPackingEnabled()
+{
+    static const bool allowed = [] {
+        const char *env = std::getenv("STIPPLE_CONV_PREPACK");
+        return !(env && std::string(env) == "0");
+    }();
+    return allowed && at::hasMKLDNN() && at::globalContext().userEnabledMkldnn();
+}
 
 Conv2dImpl::Conv2dImpl(torch::nn::Conv2dOptions o) : options(std::move(o)) { reset(); }
 
@@ -62,8 +64,8 @@ bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
     if (m_packed.defined())
         return true;
     const at::ScalarType target = dtype.value_or(weight.defined() ? weight.scalar_type() : at::kFloat);
-    if (!prepackAllowed() || !weight.defined() || weight.dim() != 4 || !weight.is_floating_point() ||
-        (target != at::kFloat && target != at::kBFloat16))
+    if (!convolutionPackingEnabled() || !weight.defined() || weight.dim() != 4 || !weight.is_floating_point() ||
+        !isPackableDtype(target))
         return false;
     torch::NoGradGuard noGrad;
     // A weight in another dtype (a float16 view of the file, see
@@ -115,13 +117,15 @@ int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at:
     for (const auto &m : module.modules(/*include_self=*/false))
         if (auto *conv = m->as<Conv2dImpl>())
             convs.push_back(conv);
-    // One conversion buffer for all, sized for the largest weight up front.
+    // One conversion buffer for all, sized up front for the largest weight
+    // that needs converting (none: no buffer).
     std::int64_t largest = 0;
-    for (const Conv2dImpl *conv : convs)
-        if (conv->weight.defined())
-            largest = std::max(largest, conv->weight.numel());
+    if (dtype && isPackableDtype(*dtype) && convolutionPackingEnabled())
+        for (const Conv2dImpl *conv : convs)
+            if (conv->weight.defined() && conv->weight.scalar_type() != *dtype)
+                largest = std::max(largest, conv->weight.numel());
     at::Tensor scratch;
-    if (dtype && largest > 0)
+    if (largest > 0)
         scratch = at::empty({largest}, at::TensorOptions().dtype(*dtype));
     int prepared = 0;
     for (Conv2dImpl *conv : convs)

@@ -48,6 +48,10 @@ private:
 };
 TORCH_MODULE(Conv2d);
 
+// Whether prepareForInference() packs at all: oneDNN is built in and enabled,
+// and STIPPLE_CONV_PREPACK is not 0.
+bool convolutionPackingEnabled();
+
 // prepareForInference(dtype) on every Conv2d inside `module`; returns how many.
 int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype = std::nullopt);
 

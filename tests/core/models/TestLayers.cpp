@@ -63,8 +63,8 @@ private Q_SLOTS:
 
         // Packed for another dtype straight from a float16 weight (a file
         // view when loading), through one shared conversion buffer: the same
-        // as converting first. Two sizes, the larger second, so the buffer grows.
-        if (at::hasMKLDNN()) {
+        // as converting first.
+        if (convolutionPackingEnabled()) {
             struct Pair : torch::nn::Module {
                 Pair(Conv2d a, Conv2d b)
                 {
@@ -92,6 +92,26 @@ private Q_SLOTS:
             QCOMPARE(small->weight.numel(), std::int64_t(0));
             QVERIFY(at::equal(small->forward(x), refSmall->forward(x)));
             QVERIFY(at::equal(large->forward(x), refLarge->forward(x)));
+
+            // The buffer a caller passes grows to the larger weight; without
+            // one, a local buffer serves.
+            at::manual_seed(12);
+            Conv2d first(torch::nn::Conv2dOptions(6, 5, 3).padding(1)), second(torch::nn::Conv2dOptions(6, 16, 3).padding(1)),
+                alone(torch::nn::Conv2dOptions(6, 5, 3).padding(1));
+            std::vector<at::Tensor> expected;
+            for (auto *c : {&first, &second, &alone}) {
+                (*c)->weight.set_data((*c)->weight.to(at::kHalf));
+                expected.push_back(at::conv2d(x, (*c)->weight.to(at::kFloat), (*c)->bias, 1, 1));
+            }
+            at::Tensor scratch;
+            QVERIFY(first->prepareForInference(at::kFloat, &scratch));
+            QCOMPARE(scratch.numel(), first->options.out_channels() * 6 * 9);
+            QVERIFY(second->prepareForInference(at::kFloat, &scratch));
+            QCOMPARE(scratch.numel(), second->options.out_channels() * 6 * 9);
+            QVERIFY(alone->prepareForInference(at::kFloat));
+            QVERIFY(at::equal(first->forward(x), expected[0]));
+            QVERIFY(at::equal(second->forward(x), expected[1]));
+            QVERIFY(at::equal(alone->forward(x), expected[2]));
         }
 
         Conv2d noBias(torch::nn::Conv2dOptions(4, 4, 1).bias(false));

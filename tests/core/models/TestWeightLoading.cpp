@@ -204,11 +204,31 @@ private Q_SLOTS:
                 QCOMPARE(conv->bias.scalar_type(), dtype);
             }
         QVERIFY(convs > 10);
-        if (at::hasMKLDNN())
+        if (convolutionPackingEnabled())
             QCOMPARE(prepared, convs);
         for (const auto &p : (*unet)->parameters())
             QCOMPARE(p.scalar_type(), dtype);
         QVERIFY(at::equal((*unet)->forward(sample, timestep, context), expected));
+
+        // Without oneDNN packing (STIPPLE_CONV_PREPACK=0, or no oneDNN) the
+        // deferred views are converted with the rest: every parameter ends
+        // in `dtype`, and the output matches to rounding (another
+        // convolution kernel).
+        at::globalContext().setUserEnabledMkldnn(false);
+        auto ck2 = openCheckpoint(singleFile(c.at("model")), deferred);
+        QVERIFY(ck2.ok());
+        auto plainUnet = loadUNetForInference(ck2->unet, dtype);
+        at::globalContext().setUserEnabledMkldnn(true);
+        QVERIFY2(plainUnet.ok(), plainUnet.ok() ? "" : plainUnet.error().message.c_str());
+        for (const auto &m : (*plainUnet)->modules(/*include_self=*/false))
+            if (const auto *conv = m->as<Conv2dImpl>())
+                QVERIFY(!conv->preparedForInference());
+        for (const auto &p : (*plainUnet)->parameters())
+            QCOMPARE(p.scalar_type(), dtype);
+        const at::Tensor out = (*plainUnet)->forward(sample, timestep, context);
+        const double tolerance = bf16 ? 0.1 : 1e-4;
+        qInfo("unpacked %s: max|diff| = %.3g", bf16 ? "bf16" : "fp32", maxAbsDiff(out, expected));
+        QVERIFY(maxAbsDiff(out, expected) <= tolerance);
     }
 };
 
