@@ -12,9 +12,9 @@
 #include "core/pipeline/ErrorBoundary.h"
 #include "core/pipeline/ImagePreparation.h"
 #include "core/pipeline/Infotext.h"
+#include "core/pipeline/ModelHashJob.h"
 #include "core/pipeline/Stages.h"
 #include "core/pipeline/Validation.h"
-#include "core/text/Sha256.h"
 #include "core/text/TextConditioner.h"
 #include "core/common/Log.h"
 
@@ -57,8 +57,7 @@ struct Engine::Impl {
         UNet2DConditionModel unet{nullptr};
         AutoencoderKL vae{nullptr};
         nlohmann::json schedulerConfig;
-        std::string hashSource; // file whose SHA-256 is the "Model hash"
-        std::string hash;       // computed when the first image is finished
+        std::unique_ptr<ModelHashJob> hash; // started once the model is loaded
     };
     std::unique_ptr<Loaded> model;
     TensorTrace trace;
@@ -74,19 +73,6 @@ struct Engine::Impl {
         m.vaeSpatialFactor = int(model->vae->config().spatialFactor());
         m.trace = &trace;
         return m;
-    }
-
-    // A1111 "Model hash": the first 10 hex digits of the file's SHA-256,
-    // computed once per loaded model, when the first image's infotext is
-    // written rather than before its first step (a 2 GB file takes ~2 s with
-    // the SHA extensions on the development VM, ~10 s without).
-    const std::string &modelHash()
-    {
-        if (model->hash.empty()) {
-            auto hex = Sha256::fileHex(model->hashSource);
-            model->hash = hex ? hex->substr(0, 10) : std::string("unknown");
-        }
-        return model->hash;
     }
 
     Result<GenerationOutput> run(const GenerationRequest &request, const Observer &observer);
@@ -169,7 +155,9 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         progress(4);
         loaded->schedulerConfig = ckpt->schedulerConfig;
         loaded->info = ckpt->info;
-        loaded->hashSource = ckpt->info.layout == CheckpointLayout::SingleFile ? ckpt->info.path : ckpt->unet.source;
+        // The file whose SHA-256 is the "Model hash" (for a diffusers folder, the UNet's).
+        loaded->hash = std::make_unique<ModelHashJob>(
+            ckpt->info.layout == CheckpointLayout::SingleFile ? ckpt->info.path : ckpt->unet.source);
         loaded->info.loadSeconds = secondsSince(t0) - loaded->info.openSeconds;
         const ModelInfo info = loaded->info;
         m_impl->model = std::move(loaded);
@@ -193,6 +181,12 @@ Result<GenerationOutput> Engine::generate(const GenerationRequest &request, cons
 Result<GenerationOutput> Engine::Impl::run(const GenerationRequest &request, const Observer &observer)
 {
     const auto t0 = std::chrono::steady_clock::now();
+    // Inference has the CPU to itself: the model hash waits (ModelHashJob.h).
+    struct PausedHash {
+        ModelHashJob &job;
+        explicit PausedHash(ModelHashJob &j) : job(j) { job.pause(); }
+        ~PausedHash() { job.resume(); }
+    } pausedHash(*model->hash);
     GenerationOutput output;
     auto prepared = prepareImages(request);
     if (!prepared)
@@ -274,7 +268,7 @@ Result<GenerationOutput> Engine::Impl::run(const GenerationRequest &request, con
                 : std::filesystem::path(model->info.path).filename().string();
             if (ctx.modelName.empty())
                 ctx.modelName = model->info.displayName;
-            ctx.modelHash = modelHash();
+            ctx.modelHash = model->hash->result();
             ctx.vaeName = model->info.vaeOverride.empty() ? std::string() : stem(model->info.vaeOverride);
             ctx.batchPos = int(j);
             out.infotext = formatInfotext(makeInfotext(described, ctx));
