@@ -268,7 +268,7 @@ Result<GenerationOutput> Engine::Impl::run(const GenerationRequest &request, con
                 : std::filesystem::path(model->info.path).filename().string();
             if (ctx.modelName.empty())
                 ctx.modelName = model->info.displayName;
-            ctx.modelHash = model->hash->result();
+            ctx.modelHash = model->hash->result(observer.cancel);
             ctx.vaeName = model->info.vaeOverride.empty() ? std::string() : stem(model->info.vaeOverride);
             ctx.batchPos = int(j);
             out.infotext = formatInfotext(makeInfotext(described, ctx));

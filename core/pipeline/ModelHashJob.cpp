@@ -1,7 +1,11 @@
 #include "core/pipeline/ModelHashJob.h"
 
-#include <fstream>
+#include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <system_error>
+#include <unistd.h>
 #include <vector>
 
 namespace stipple::core {
@@ -10,49 +14,62 @@ namespace {
 
 constexpr std::size_t kChunk = std::size_t(1) << 20;
 
-// Hashes from `offset` on until the end of the file or until `keepGoing`
-// says no (checked before each chunk). Returns false on a read error.
+// Hashes [offset, size) of `fd` while `keepGoing()` says so (asked before
+// each chunk). Returns false on a read error or a file that shrank.
 template <typename KeepGoing>
-bool hashFrom(const std::string &path, Sha256 &hash, std::uint64_t &offset, KeepGoing keepGoing)
+bool hashFrom(int fd, std::uint64_t size, Sha256 &hash, std::uint64_t &offset, std::atomic<std::uint64_t> &progress,
+              KeepGoing keepGoing)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in || !in.seekg(static_cast<std::streamoff>(offset)))
-        return false;
     std::vector<char> buffer(kChunk);
-    while (keepGoing()) {
-        in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-        const auto got = in.gcount();
-        if (got > 0) {
-            hash.update(buffer.data(), static_cast<std::size_t>(got));
-            offset += static_cast<std::uint64_t>(got);
-        }
-        if (in.eof())
-            return true;
-        if (!in)
+    while (offset < size && keepGoing()) {
+        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - offset));
+        const ssize_t got = ::pread(fd, buffer.data(), want, static_cast<off_t>(offset));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
             return false;
+        hash.update(buffer.data(), static_cast<std::size_t>(got));
+        offset += static_cast<std::uint64_t>(got);
+        progress.store(offset, std::memory_order_relaxed);
     }
     return true;
 }
 
 } // namespace
 
-ModelHashJob::ModelHashJob(std::string path) : m_path(std::move(path)), m_shared(std::make_shared<Shared>())
+ModelHashJob::ModelHashJob(const std::string &path, Start start) : m_shared(std::make_shared<Shared>())
 {
+    m_shared->paused = start == Start::Paused;
+    m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (m_fd < 0 || ::fstat(m_fd, &st) != 0) {
+        m_failed = true;
+        return;
+    }
+    m_size = static_cast<std::uint64_t>(st.st_size);
     try {
         m_worker = std::thread([this, shared = m_shared] {
-            const bool ok = hashFrom(m_path, m_hash, m_offset, [&] {
-                std::unique_lock<std::mutex> lock(shared->mutex);
-                shared->wake.wait(lock, [&] { return !shared->paused || shared->stop; });
-                return !shared->stop;
-            });
-            m_failed = !ok;
+            try {
+                m_failed = !hashFrom(m_fd, m_size, m_hash, m_offset, m_progress, [&] {
+                    std::unique_lock<std::mutex> lock(shared->mutex);
+                    shared->wake.wait(lock, [&] { return !shared->paused || shared->stop; });
+                    return !shared->stop;
+                });
+            } catch (const std::exception &) {
+                // e.g. no memory for the buffer: result() carries on from m_offset.
+            }
         });
     } catch (const std::system_error &) {
         // No thread to be had: result() hashes the whole file itself.
     }
 }
 
-ModelHashJob::~ModelHashJob() { stopWorker(); }
+ModelHashJob::~ModelHashJob()
+{
+    stopWorker();
+    if (m_fd >= 0)
+        ::close(m_fd);
+}
 
 void ModelHashJob::stopWorker()
 {
@@ -80,14 +97,21 @@ void ModelHashJob::resume()
     m_shared->wake.notify_all();
 }
 
-const std::string &ModelHashJob::result()
+const std::string &ModelHashJob::result(const CancelToken &cancel)
 {
     if (!m_value.empty())
         return m_value;
     stopWorker(); // after the join the hash state is ours
-    if (!m_failed)
-        m_failed = !hashFrom(m_path, m_hash, m_offset, [] { return true; });
-    m_value = m_failed ? std::string("unknown") : Sha256::hex(m_hash.finish()).substr(0, 10);
+    if (!m_failed) {
+        try {
+            m_failed = !hashFrom(m_fd, m_size, m_hash, m_offset, m_progress, [&] { return !cancel.isCancelled(); });
+        } catch (const std::exception &) {
+            m_failed = true;
+        }
+    }
+    if (!m_failed && m_offset < m_size)
+        return m_unknown; // cancelled: the next call carries on
+    m_value = m_failed ? m_unknown : Sha256::hex(m_hash.finish()).substr(0, 10);
     return m_value;
 }
 

@@ -4,13 +4,17 @@
 // prompt) it costs nothing, and it never competes with inference, which
 // pauses it. Whatever is left when the first infotext needs the hash is
 // finished on the calling thread. A 2 GB file takes ~2 s with the SHA
-// extensions on the development VM, ~10 s without.
-// Thread-safety: all members from one thread (the engine's); the worker
-// touches only the file and the shared state under its mutex.
+// extensions on the development VM, ~10 s without. The file is opened once,
+// when the job starts, so moving or replacing it later changes nothing.
+// Thread-safety: all members from one thread (the engine's). The worker
+// reads the file and owns m_hash, m_offset and m_failed until it is joined
+// (stop, destructor, result()); pause/stop go through the mutex.
 #pragma once
 
+#include "core/common/CancelToken.h"
 #include "core/text/Sha256.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -22,7 +26,9 @@ namespace stipple::core {
 
 class ModelHashJob {
 public:
-    explicit ModelHashJob(std::string path);
+    enum class Start { Running, Paused };
+
+    explicit ModelHashJob(const std::string &path, Start start = Start::Running);
     // Stops the worker (within one 1 MiB read) and joins it.
     ~ModelHashJob();
     ModelHashJob(const ModelHashJob &) = delete;
@@ -33,9 +39,13 @@ public:
     void pause();
     void resume();
 
+    // Bytes the worker has hashed so far (for tests and diagnostics).
+    std::uint64_t bytesHashed() const { return m_progress.load(std::memory_order_relaxed); }
+
     // The 10 hex digits, or "unknown" if the file could not be read. The
-    // first call stops the worker and hashes the rest of the file here.
-    const std::string &result();
+    // first call stops the worker and hashes the rest here; if `cancel` is
+    // raised meanwhile it returns "unknown" and a later call carries on.
+    const std::string &result(const CancelToken &cancel = CancelToken());
 
 private:
     struct Shared {
@@ -46,14 +56,16 @@ private:
     };
     void stopWorker();
 
-    std::string m_path;
+    int m_fd = -1;
+    std::uint64_t m_size = 0;
     std::shared_ptr<Shared> m_shared;
-    // Owned by the worker until it is joined, then by this object.
+    std::atomic<std::uint64_t> m_progress{0};
     Sha256 m_hash;
     std::uint64_t m_offset = 0;
     bool m_failed = false;
     std::thread m_worker;
     std::string m_value;
+    std::string m_unknown = "unknown";
 };
 
 } // namespace stipple::core

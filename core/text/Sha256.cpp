@@ -27,6 +27,8 @@ Sha256::Sha256(Implementation implementation)
 
 void Sha256::compress(const std::uint8_t *p, size_t blocks)
 {
+    if (blocks == 0)
+        return;
     if (m_shaNi) {
         sha256BlocksNi(m_h.data(), p, blocks);
         return;

@@ -1,5 +1,5 @@
 // SHA-256 round constants K0..K63 (FIPS 180-4, 4.2.2), shared by the
-// portable and the SHA-extensions implementations.
+// portable and the SHA-extensions implementations. Thread-safety: constants.
 #pragma once
 
 #include <cstdint>

@@ -63,7 +63,7 @@ at::Tensor FeedForwardImpl::forward(const at::Tensor &x)
     const std::int64_t chunk = std::max<std::int64_t>(1, kChunkBytes / rowBytes);
     auto geglu = [&](const at::Tensor &t) {
         auto parts = m_proj->forward(t).chunk(2, -1);
-        if (parts[0].scalar_type() == at::kFloat)
+        if (parts[0].scalar_type() != at::kBFloat16)
             return m_outProj->forward(parts[0] * at::gelu(parts[1]));
         // bf16: GELU and the product in float32, rounded once. torch 1.13's
         // bf16 GELU is slower than converting both ways: [2,1024,2560]

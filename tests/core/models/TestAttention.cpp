@@ -230,6 +230,26 @@ private Q_SLOTS:
             at::linear(parts[0] * at::gelu(parts[1]), named["net.2.weight"], named["net.2.bias"]);
         QCOMPARE(got.sizes(), x.sizes());
         QVERIFY(maxDiff(got, ref) < 1e-5);
+
+        // bf16 (GELU and the product in float32, one rounding): as close to
+        // a float64 reference as the bf16 formula, or closer.
+        FeedForward ffBf16(16);
+        ffBf16->to(at::kBFloat16);
+        auto namedBf16 = ffBf16->named_parameters();
+        const at::Tensor xb = x.narrow(1, 0, 2000).to(at::kBFloat16);
+        const at::Tensor gotBf16 = ffBf16->forward(xb);
+        QCOMPARE(gotBf16.scalar_type(), at::kBFloat16);
+        auto reference = [&](at::ScalarType t) {
+            const at::Tensor hb = at::linear(xb.to(t), namedBf16["net.0.proj.weight"].to(t), namedBf16["net.0.proj.bias"].to(t));
+            auto pb = hb.chunk(2, -1);
+            return at::linear(pb[0] * at::gelu(pb[1]), namedBf16["net.2.weight"].to(t), namedBf16["net.2.bias"].to(t));
+        };
+        const at::Tensor exact = reference(at::kDouble);
+        auto meanError = [&](const at::Tensor &t) { return (t.to(at::kDouble) - exact).abs().mean().item<double>(); };
+        const double ours = meanError(gotBf16), plainBf16 = meanError(reference(at::kBFloat16));
+        qInfo("bf16 feed-forward, mean error against float64: %.3g (bf16 GELU and product: %.3g)", ours, plainBf16);
+        QVERIFY(ours < plainBf16);
+        QVERIFY(maxDiff(gotBf16.to(at::kDouble), exact) < 0.1);
     }
 };
 

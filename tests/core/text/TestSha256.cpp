@@ -1,6 +1,6 @@
 // Sha256: FIPS 180-2 appendix B vectors on both implementations, the SHA
-// extensions path against the portable one over every split of many lengths,
-// and files.
+// extensions path against the portable one over many lengths (each also fed
+// in two uneven pieces), and files.
 #include "core/text/Sha256.h"
 #include "core/text/Sha256Ni.h"
 
