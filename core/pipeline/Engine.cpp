@@ -16,12 +16,15 @@
 #include "core/pipeline/Stages.h"
 #include "core/pipeline/Validation.h"
 #include "core/text/TextConditioner.h"
+#include "core/text/VocabularyLocator.h"
 #include "core/common/Log.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -46,6 +49,30 @@ std::string stem(const std::string &path)
     while (!p.empty() && !p.has_filename())
         p = p.parent_path();
     return p.stem().string();
+}
+
+bool isTokenizerFolder(const std::string &path)
+{
+    return !path.empty() && std::filesystem::is_regular_file(std::filesystem::path(path) / "vocab.json")
+           && std::filesystem::is_regular_file(std::filesystem::path(path) / "merges.txt");
+}
+
+// A single .safetensors file carries no tokenizer, so it needs CLIP's
+// vocabulary file: look for it before the seconds of conversion, so that an
+// artist without it hears so at once (and the app can offer the download).
+Status checkVocabularyFirst(const LoadOptions &options)
+{
+    std::string extension = std::filesystem::path(options.modelPath).extension().string();
+    std::transform(extension.begin(), extension.end(), extension.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
+    std::error_code ec;
+    if (extension != ".safetensors" || !std::filesystem::is_regular_file(options.modelPath, ec) ||
+        isTokenizerFolder(options.vocabPath))
+        return {};
+    auto located = VocabularyLocator::locateClipBpe(options.vocabPath);
+    if (!located)
+        return located.error();
+    return {};
 }
 
 } // namespace
@@ -108,6 +135,8 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         open.dtype = dtype;
         open.vaeDtype = at::kFloat;
         open.deferUnetConvWeights = convolutionPackingEnabled();
+        if (auto vocabulary = checkVocabularyFirst(options); !vocabulary)
+            return vocabulary.error();
         auto ckpt = openCheckpoint(options.modelPath, open);
         if (!ckpt)
             return ckpt.error();
@@ -116,9 +145,7 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         // LoadOptions::vocabPath may name a diffusers tokenizer/ folder
         // (vocab.json + merges.txt): use it like a folder model's tokenizer.
         std::string vocabPath = options.vocabPath;
-        if (ckpt->tokenizerDir.empty() && !vocabPath.empty()
-            && std::filesystem::is_regular_file(std::filesystem::path(vocabPath) / "vocab.json")
-            && std::filesystem::is_regular_file(std::filesystem::path(vocabPath) / "merges.txt")) {
+        if (ckpt->tokenizerDir.empty() && isTokenizerFolder(vocabPath)) {
             ckpt->tokenizerDir = vocabPath;
             vocabPath.clear();
         }

@@ -75,6 +75,26 @@ private Q_SLOTS:
         QVERIFY(!empty.isLoaded());
 
         STIPPLE_REQUIRE_FIXTURES();
+        {
+            // A single file without a vocabulary anywhere: said before the
+            // conversion starts (the load never reaches its first stage).
+            QTemporaryDir home;
+            const QByteArray oldHome = qgetenv("HOME"), oldData = qgetenv("XDG_DATA_HOME");
+            qputenv("HOME", home.path().toUtf8());
+            qunsetenv("XDG_DATA_HOME");
+            LoadOptions o = loadOptionsFor(QStringLiteral("tiny-sd1"), Layout::SingleFile);
+            o.vocabPath = home.filePath(QStringLiteral("nowhere")).toStdString();
+            int furthest = -1;
+            Observer obs;
+            obs.onProgress = [&](const Progress &p) { furthest = std::max(furthest, p.step); };
+            auto noVocabulary = empty.load(o, obs);
+            qputenv("HOME", oldHome);
+            if (!oldData.isNull())
+                qputenv("XDG_DATA_HOME", oldData);
+            QVERIFY(!noVocabulary.ok());
+            QCOMPARE(int(noVocabulary.error().code), int(ErrorCode::MissingVocabulary));
+            QVERIFY2(furthest < 1, qPrintable(QString::number(furthest)));
+        }
         const std::vector<std::pair<const char *, std::function<void(GenerationRequest &)>>> bad{
             {"size not /8", [](GenerationRequest &r) { r.width = 60; }},
             {"0 steps", [](GenerationRequest &r) { r.steps = 0; }},
