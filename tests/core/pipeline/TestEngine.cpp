@@ -86,7 +86,7 @@ private Q_SLOTS:
             o.vocabPath = home.filePath(QStringLiteral("nowhere")).toStdString();
             int furthest = -1;
             Observer obs;
-            obs.onProgress = [&](const Progress &p) { furthest = std::max(furthest, p.step); };
+            obs.onProgress = [&](const ProgressEvent &p) { furthest = std::max(furthest, p.step); };
             auto noVocabulary = empty.load(o, obs);
             qputenv("HOME", oldHome);
             if (!oldData.isNull())
