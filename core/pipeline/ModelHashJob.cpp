@@ -17,20 +17,20 @@ constexpr std::size_t kChunk = std::size_t(1) << 20;
 // Hashes [offset, size) of `fd` while `keepGoing()` says so (asked before
 // each chunk). Returns false on a read error or a file that shrank.
 template <typename KeepGoing>
-bool hashFrom(int fd, std::uint64_t size, Sha256 &hash, std::uint64_t &offset, std::atomic<std::uint64_t> &progress,
-              KeepGoing keepGoing)
+bool hashFrom(int fd, std::uint64_t size, Sha256 &hash, std::atomic<std::uint64_t> &offset, KeepGoing keepGoing)
 {
     std::vector<char> buffer(kChunk);
-    while (offset < size && keepGoing()) {
-        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - offset));
-        const ssize_t got = ::pread(fd, buffer.data(), want, static_cast<off_t>(offset));
+    std::uint64_t at = offset.load();
+    while (at < size && keepGoing()) {
+        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, size - at));
+        const ssize_t got = ::pread(fd, buffer.data(), want, static_cast<off_t>(at));
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
             return false;
         hash.update(buffer.data(), static_cast<std::size_t>(got));
-        offset += static_cast<std::uint64_t>(got);
-        progress.store(offset, std::memory_order_relaxed);
+        at += static_cast<std::uint64_t>(got);
+        offset.store(at, std::memory_order_relaxed);
     }
     return true;
 }
@@ -50,7 +50,7 @@ ModelHashJob::ModelHashJob(const std::string &path, Start start) : m_shared(std:
     try {
         m_worker = std::thread([this, shared = m_shared] {
             try {
-                m_failed = !hashFrom(m_fd, m_size, m_hash, m_offset, m_progress, [&] {
+                m_failed = !hashFrom(m_fd, m_size, m_hash, m_offset, [&] {
                     std::unique_lock<std::mutex> lock(shared->mutex);
                     shared->wake.wait(lock, [&] { return !shared->paused || shared->stop; });
                     return !shared->stop;
@@ -97,21 +97,21 @@ void ModelHashJob::resume()
     m_shared->wake.notify_all();
 }
 
-const std::string &ModelHashJob::result(const CancelToken &cancel)
+std::string ModelHashJob::result(const CancelToken &cancel)
 {
     if (!m_value.empty())
         return m_value;
     stopWorker(); // after the join the hash state is ours
     if (!m_failed) {
         try {
-            m_failed = !hashFrom(m_fd, m_size, m_hash, m_offset, m_progress, [&] { return !cancel.isCancelled(); });
+            m_failed = !hashFrom(m_fd, m_size, m_hash, m_offset, [&] { return !cancel.isCancelled(); });
         } catch (const std::exception &) {
             m_failed = true;
         }
     }
-    if (!m_failed && m_offset < m_size)
-        return m_unknown; // cancelled: the next call carries on
-    m_value = m_failed ? m_unknown : Sha256::hex(m_hash.finish()).substr(0, 10);
+    if (!m_failed && m_offset.load() < m_size)
+        return "unknown"; // cancelled: the next call carries on
+    m_value = m_failed ? std::string("unknown") : Sha256::hex(m_hash.finish()).substr(0, 10);
     return m_value;
 }
 

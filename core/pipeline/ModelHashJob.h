@@ -7,8 +7,9 @@
 // extensions on the development VM, ~10 s without. The file is opened once,
 // when the job starts, so moving or replacing it later changes nothing.
 // Thread-safety: all members from one thread (the engine's). The worker
-// reads the file and owns m_hash, m_offset and m_failed until it is joined
-// (stop, destructor, result()); pause/stop go through the mutex.
+// reads the file and owns m_hash and m_failed until it is joined (stop,
+// destructor, result()); it publishes m_offset atomically; pause/stop go
+// through the mutex.
 #pragma once
 
 #include "core/common/CancelToken.h"
@@ -40,12 +41,12 @@ public:
     void resume();
 
     // Bytes the worker has hashed so far (for tests and diagnostics).
-    std::uint64_t bytesHashed() const { return m_progress.load(std::memory_order_relaxed); }
+    std::uint64_t bytesHashed() const { return m_offset.load(std::memory_order_relaxed); }
 
     // The 10 hex digits, or "unknown" if the file could not be read. The
     // first call stops the worker and hashes the rest here; if `cancel` is
     // raised meanwhile it returns "unknown" and a later call carries on.
-    const std::string &result(const CancelToken &cancel = CancelToken());
+    std::string result(const CancelToken &cancel = CancelToken());
 
 private:
     struct Shared {
@@ -59,13 +60,11 @@ private:
     int m_fd = -1;
     std::uint64_t m_size = 0;
     std::shared_ptr<Shared> m_shared;
-    std::atomic<std::uint64_t> m_progress{0};
     Sha256 m_hash;
-    std::uint64_t m_offset = 0;
+    std::atomic<std::uint64_t> m_offset{0}; // bytes hashed so far
     bool m_failed = false;
     std::thread m_worker;
-    std::string m_value;
-    std::string m_unknown = "unknown";
+    std::string m_value; // set once finished
 };
 
 } // namespace stipple::core
