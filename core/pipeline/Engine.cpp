@@ -57,10 +57,11 @@ bool isTokenizerFolder(const std::string &path)
            && std::filesystem::is_regular_file(std::filesystem::path(path) / "merges.txt");
 }
 
-// A single .safetensors file carries no tokenizer, so it needs CLIP's
-// vocabulary file: look for it before the seconds of conversion, so that an
-// artist without it hears so at once (and the app can offer the download).
-Status checkVocabularyFirst(const LoadOptions &options)
+// The vocabulary to hand the text conditioner. A single .safetensors file
+// carries no tokenizer, so it needs CLIP's vocabulary file: located here,
+// before the seconds of conversion, so that an artist without it hears so at
+// once (and the app can offer the download). Otherwise options.vocabPath.
+Result<std::string> vocabularyFor(const LoadOptions &options)
 {
     std::string extension = std::filesystem::path(options.modelPath).extension().string();
     std::transform(extension.begin(), extension.end(), extension.begin(),
@@ -68,11 +69,8 @@ Status checkVocabularyFirst(const LoadOptions &options)
     std::error_code ec;
     if (extension != ".safetensors" || !std::filesystem::is_regular_file(options.modelPath, ec) ||
         isTokenizerFolder(options.vocabPath))
-        return {};
-    auto located = VocabularyLocator::locateClipBpe(options.vocabPath);
-    if (!located)
-        return located.error();
-    return {};
+        return options.vocabPath;
+    return VocabularyLocator::locateClipBpe(options.vocabPath);
 }
 
 } // namespace
@@ -135,7 +133,8 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         open.dtype = dtype;
         open.vaeDtype = at::kFloat;
         open.deferUnetConvWeights = convolutionPackingEnabled();
-        if (auto vocabulary = checkVocabularyFirst(options); !vocabulary)
+        auto vocabulary = vocabularyFor(options);
+        if (!vocabulary)
             return vocabulary.error();
         auto ckpt = openCheckpoint(options.modelPath, open);
         if (!ckpt)
@@ -144,7 +143,7 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         auto loaded = std::make_unique<Impl::Loaded>();
         // LoadOptions::vocabPath may name a diffusers tokenizer/ folder
         // (vocab.json + merges.txt): use it like a folder model's tokenizer.
-        std::string vocabPath = options.vocabPath;
+        std::string vocabPath = vocabulary.value();
         if (ckpt->tokenizerDir.empty() && isTokenizerFolder(vocabPath)) {
             ckpt->tokenizerDir = vocabPath;
             vocabPath.clear();
