@@ -1,8 +1,8 @@
 // stipple-bench: per-stage medians of the Stable Diffusion 1.5 pipeline on
 // the CPU (model load, text encode, UNet step with CFG batch 2, VAE decode,
-// latent preview, peak RSS) for 256² / 512² and float32 / bfloat16, with
-// optional comparisons against diffusers (same torch, OpenBLAS) and
-// stable-diffusion.cpp. Random weights: a full-size SD 1.5 checkpoint from
+// latent preview, peak RSS; opt-in: attention variants, the model hash) for
+// 256² / 512² and float32 / bfloat16, with optional comparisons against
+// diffusers (same torch, OpenBLAS) and stable-diffusion.cpp. Random weights: a full-size SD 1.5 checkpoint from
 // `stipple-cli export-random` when given, else modules built from the SD 1.5
 // configs with torch's default initialisation (timings do not depend on the
 // weight values).
@@ -22,6 +22,8 @@
 #include "core/models/common/Conv2d.h"
 #include "core/models/unet/UNet2DConditionModel.h"
 #include "core/models/vae/AutoencoderKL.h"
+#include "core/text/Sha256.h"
+#include "core/text/Sha256Ni.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -342,6 +344,27 @@ void printProfile(const OpProfiler &p, double stepSeconds, int steps)
     }
 }
 
+// The infotext's "Model hash": SHA-256 of the whole checkpoint file with the
+// CPU's SHA instructions (what ModelHashJob uses) and with the portable code.
+void benchModelHash(const Options &o)
+{
+    std::printf("\n== model hash of %s  (load average %s)\n", o.checkpoint.c_str(), loadAverage().c_str());
+    for (const auto impl : {Sha256::Implementation::Fastest, Sha256::Implementation::Portable}) {
+        std::string hex;
+        const auto runs = timeRuns(0, 1, [&] {
+            std::ifstream in(o.checkpoint, std::ios::binary);
+            std::vector<char> buffer(std::size_t(1) << 20);
+            Sha256 hash(impl);
+            while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0)
+                hash.update(buffer.data(), static_cast<std::size_t>(in.gcount()));
+            hex = Sha256::hex(hash.finish());
+        });
+        const bool fastest = impl == Sha256::Implementation::Fastest;
+        report({fastest ? "model hash, SHA extensions" : "model hash, portable", "-", 0, median(runs), runs,
+                hex.substr(0, 10) + (fastest && !cpuHasShaNi() ? " (no SHA extensions here: portable)" : "")});
+    }
+}
+
 void benchDtype(const Options &o, const std::string &dtypeName)
 {
     const at::ScalarType dtype = dtypeOf(dtypeName);
@@ -593,7 +616,7 @@ int main(int argc, char **argv)
                                                  "empty or missing: random modules")->capture_default_str();
     app.add_option("--res", resList, "resolutions, comma-separated (default 256,512)");
     app.add_option("--dtype", dtypeList, "fp32,bf16 (default both)");
-    app.add_option("--stages", stageList, "load,text,unet,vae,preview,attention (default all but attention)");
+    app.add_option("--stages", stageList, "load,text,unet,vae,preview,attention,hash (default all but attention and hash)");
     app.add_option("--reps", o.reps, "timed repetitions per stage")->capture_default_str();
     app.add_option("--warmup", o.warmup, "untimed runs before timing")->capture_default_str();
     app.add_option("--threads", o.threads, "torch threads (0: physical cores)");
@@ -643,6 +666,8 @@ int main(int argc, char **argv)
     std::printf("runtime: %s\n", describeRuntime(info).c_str());
     std::printf("reps %d after %d warm-up run(s); load average %s\n", o.reps, o.warmup, loadAverage().c_str());
 
+    if (wants(o, "hash"))
+        benchModelHash(o);
     for (const std::string &d : o.dtypes) {
         if (d != "fp32" && d != "bf16") {
             std::fprintf(stderr, "unknown dtype %s\n", d.c_str());

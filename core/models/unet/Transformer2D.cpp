@@ -66,9 +66,9 @@ at::Tensor FeedForwardImpl::forward(const at::Tensor &x)
         if (parts[0].scalar_type() != at::kBFloat16)
             return m_outProj->forward(parts[0] * at::gelu(parts[1]));
         // bf16: GELU and the product in float32, rounded once. torch 1.13's
-        // bf16 GELU is slower than converting both ways: [2,1024,2560]
-        // 7.4 -> 3.6 ms, [2,4096,2560] 31.9 -> 18.0 ms, largest error against
-        // float64 0.051 -> 0.031 (2 threads, docs/performance.md).
+        // bf16 GELU is slower than converting both ways: one row chunk per
+        // level 4.3-5.8 -> 2.2-3.0 ms, largest error against float64
+        // 0.05 -> 0.031 (bench/geglu_bf16.py, 2 threads).
         const at::Tensor product = parts[0].to(at::kFloat) * at::gelu(parts[1].to(at::kFloat));
         return m_outProj->forward(product.to(parts[0].scalar_type()));
     };
