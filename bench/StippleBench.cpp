@@ -352,12 +352,8 @@ void benchModelHash(const Options &o)
     for (const auto impl : {Sha256::Implementation::Fastest, Sha256::Implementation::Portable}) {
         std::string hex;
         const auto runs = timeRuns(0, 1, [&] {
-            std::ifstream in(o.checkpoint, std::ios::binary);
-            std::vector<char> buffer(std::size_t(1) << 20);
-            Sha256 hash(impl);
-            while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0)
-                hash.update(buffer.data(), static_cast<std::size_t>(in.gcount()));
-            hex = Sha256::hex(hash.finish());
+            auto h = Sha256::fileHex(o.checkpoint, impl);
+            hex = h ? *h : "(" + h.error().message + ")";
         });
         const bool fastest = impl == Sha256::Implementation::Fastest;
         report({fastest ? "model hash, SHA extensions" : "model hash, portable", "-", 0, median(runs), runs,

@@ -127,12 +127,12 @@ std::string Sha256::hashHex(const std::string &bytes)
     return hex(h.finish());
 }
 
-Result<std::string> Sha256::fileHex(const std::string &path)
+Result<std::string> Sha256::fileHex(const std::string &path, Implementation implementation)
 {
     std::ifstream in(path, std::ios::binary);
     if (!in)
         return makeError(ErrorCode::FileNotFound, "cannot open " + path);
-    Sha256 h;
+    Sha256 h(implementation);
     std::vector<char> buf(1 << 20);
     while (in) {
         in.read(buf.data(), static_cast<std::streamsize>(buf.size()));

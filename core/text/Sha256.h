@@ -27,7 +27,8 @@ public:
     static std::string hex(const std::array<std::uint8_t, 32> &digest);
     static std::string hashHex(const std::string &bytes);
     // Lower-case hex SHA-256 of a file's bytes. Errors: FileNotFound, IoError.
-    static Result<std::string> fileHex(const std::string &path);
+    static Result<std::string> fileHex(const std::string &path,
+                                       Implementation implementation = Implementation::Fastest);
 
 private:
     void compress(const std::uint8_t *p, size_t blocks);
