@@ -110,11 +110,13 @@ at::Tensor scaledDotProductAttentionPlain(const at::Tensor &q, const at::Tensor 
 {
     const at::Tensor qs = upcastAttention ? q.to(at::kFloat) : q;
     const at::Tensor ks = upcastAttention ? k.to(at::kFloat) : k;
-    // The same cleared buffer as the chunked path (see smallBaddbmm): the
-    // functional baddbmm would read the at::empty memory it is given.
-    at::Tensor scores = at::empty({q.size(0), q.size(1), k.size(1)}, qs.options());
-    at::baddbmm_out(clearedForBaddbmm(scores, q.size(2)), scores, qs, ks.transpose(1, 2), /*beta=*/0.0,
-                    /*alpha=*/scale);
+    // The functional baddbmm makes its own result buffer, which the small-matrix
+    // kernel reads as well (see smallBaddbmm); those products go through bmm
+    // and a scale instead: alpha·acc rounded once, as that kernel computes it.
+    at::Tensor scores = smallBaddbmm(q.size(2), q.size(1), k.size(1))
+                            ? at::bmm(qs, ks.transpose(1, 2)).mul_(scale)
+                            : at::baddbmm(at::empty({q.size(0), q.size(1), k.size(1)}, qs.options()), qs,
+                                          ks.transpose(1, 2), /*beta=*/0.0, /*alpha=*/scale);
     at::Tensor probs = at::softmax(scores.to(at::kFloat), -1).to(v.scalar_type());
     return at::bmm(probs, v).to(q.scalar_type());
 }
