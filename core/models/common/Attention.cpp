@@ -113,6 +113,8 @@ at::Tensor scaledDotProductAttentionPlain(const at::Tensor &q, const at::Tensor 
     // The functional baddbmm makes its own result buffer, which the small-matrix
     // kernel reads as well (see smallBaddbmm); those products go through bmm
     // and a scale instead: alpha·acc rounded once, as that kernel computes it.
+    // Not clearedForBaddbmm + baddbmm_out as in the chunked path: this path
+    // also trains, and out= forms have no gradient (test_trainer).
     at::Tensor scores = smallBaddbmm(q.size(2), q.size(1), k.size(1))
                             ? at::bmm(qs, ks.transpose(1, 2)).mul_(scale)
                             : at::baddbmm(at::empty({q.size(0), q.size(1), k.size(1)}, qs.options()), qs,
