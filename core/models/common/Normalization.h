@@ -15,7 +15,7 @@ namespace stipple::core {
 // input dtype; float32 inputs get exactly torch's LayerNorm. torch 1.13's
 // bfloat16 LayerNorm is both slow and coarse: SD 1.5's [2, 4096, 320] takes
 // 14.0 ms against 2.6 ms through float32 (with both conversions), largest
-// error against float64 0.10 against 0.031 (bench/layernorm_bf16.py).
+// error against float64 0.10 against 0.031 (bench/bf16_ops.py).
 at::Tensor layerNormStable(const torch::nn::LayerNorm &norm, const at::Tensor &x);
 
 // GroupNorm that runs in float32 for reduced-precision inputs (bf16/fp16

@@ -68,7 +68,7 @@ at::Tensor FeedForwardImpl::forward(const at::Tensor &x)
         // bf16: GELU and the product in float32, rounded once. torch 1.13's
         // bf16 GELU is slower than converting both ways: one row chunk per
         // level 4.3-5.8 -> 2.2-3.0 ms, largest error against float64
-        // 0.05 -> 0.031 (bench/geglu_bf16.py, 2 threads).
+        // 0.05 -> 0.031 (bench/bf16_ops.py, 2 threads).
         const at::Tensor product = parts[0].to(at::kFloat) * at::gelu(parts[1].to(at::kFloat));
         return m_outProj->forward(product.to(parts[0].scalar_type()));
     };
