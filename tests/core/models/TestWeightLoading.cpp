@@ -214,9 +214,9 @@ private Q_SLOTS:
         // deferred views are converted with the rest: every parameter ends
         // in `dtype`, and the output matches to rounding (another
         // convolution kernel).
-        at::globalContext().setUserEnabledMkldnn(false);
         auto ck2 = openCheckpoint(singleFile(c.at("model")), deferred);
         QVERIFY(ck2.ok());
+        at::globalContext().setUserEnabledMkldnn(false);
         auto plainUnet = loadUNetForInference(ck2->unet, dtype);
         at::globalContext().setUserEnabledMkldnn(true);
         QVERIFY2(plainUnet.ok(), plainUnet.ok() ? "" : plainUnet.error().message.c_str());
