@@ -20,6 +20,7 @@
 #include "core/models/clip/ClipTextModel.h"
 #include "core/models/common/Attention.h"
 #include "core/models/common/Conv2d.h"
+#include "core/models/common/DnnlConvolution.h"
 #include "core/models/unet/UNet2DConditionModel.h"
 #include "core/models/vae/AutoencoderKL.h"
 #include "core/text/Sha256.h"
@@ -327,6 +328,49 @@ void benchAttention(const Options &o, const std::string &dtypeName)
     }
 }
 
+// SD 1.5's float32 3x3 convolutions (CFG batch 2), DnnlConvolution (Winograd
+// where it pays) against torch's prepacked direct kernel (the path without
+// it), interleaved; max diff against float64.
+void benchConvolutions(const Options &o)
+{
+    if (!DnnlConvolution::available()) {
+        std::printf("  conv: oneDNN's Winograd is not available in this build or on this CPU\n");
+        return;
+    }
+    c10::InferenceMode inference;
+    struct Shape {
+        std::int64_t ic, oc, div;
+    };
+    const Shape shapes[] = {{320, 320, 8},    {640, 320, 8},     {640, 640, 16}, {1280, 1280, 16},
+                            {1280, 1280, 32}, {2560, 1280, 32}, {1280, 1280, 64}};
+    for (int res : o.resolutions)
+        for (const Shape &s : shapes) {
+            const std::int64_t hw = res / s.div;
+            const at::Tensor x = at::randn({2, s.ic, hw, hw});
+            const at::Tensor w = at::randn({s.oc, s.ic, 3, 3}) * (1.0 / std::sqrt(9.0 * double(s.ic)));
+            const at::Tensor b = at::randn({s.oc}) * 0.1;
+            DnnlConvolution dnnl(w, b);
+            const at::Tensor packed = at::mkldnn_reorder_conv2d_weight(w.to_mkldnn(), {1, 1}, {1, 1}, {1, 1}, 1);
+            auto direct = [&] { return at::mkldnn_convolution(x, packed, b, {1, 1}, {1, 1}, {1, 1}, 1); };
+            std::vector<double> ta, tb;
+            for (int i = 0; i < std::max(3, o.reps) + 1; ++i) {
+                tb.push_back(timeRuns(0, 1, [&] { (void)direct(); })[0]);
+                ta.push_back(timeRuns(0, 1, [&] { (void)dnnl.forward(x); })[0]);
+            }
+            ta.erase(ta.begin()); // the first call builds the plan
+            tb.erase(tb.begin());
+            const at::Tensor ref = at::conv2d(x.to(at::kDouble), w.to(at::kDouble), b.to(at::kDouble), 1, 1);
+            const double errA = (dnnl.forward(x).to(at::kDouble) - ref).abs().max().item<double>();
+            const double errB = (direct().to(at::kDouble) - ref).abs().max().item<double>();
+            const bool wino = dnnl.algorithmFor(2, hw, hw) == DnnlConvolution::Algorithm::Winograd;
+            const std::string name = fmt::format("conv {}->{} at {}x{}", s.ic, s.oc, hw, hw);
+            report({name + (wino ? ", Winograd" : ", oneDNN direct"), "fp32", res, median(ta), ta,
+                    fmt::format("{:.2f}x vs torch's packed direct; max err vs float64 {:.2g} (direct {:.2g})",
+                                median(tb) / median(ta), errA, errB)});
+            report({name + ", torch packed direct", "fp32", res, median(tb), tb, ""});
+        }
+}
+
 void printProfile(const OpProfiler &p, double stepSeconds, int steps)
 {
     const double total = p.totalSeconds() / steps;
@@ -367,6 +411,8 @@ void benchDtype(const Options &o, const std::string &dtypeName)
     std::printf("\n== %s  (load average %s)\n", dtypeName.c_str(), loadAverage().c_str());
     if (wants(o, "attention"))
         benchAttention(o, dtypeName);
+    if (wants(o, "conv") && dtype == at::kFloat)
+        benchConvolutions(o);
     if (!wants(o, "load") && !wants(o, "text") && !wants(o, "unet") && !wants(o, "vae") && !wants(o, "preview"))
         return;
     std::string error;
@@ -612,7 +658,7 @@ int main(int argc, char **argv)
                                                  "empty or missing: random modules")->capture_default_str();
     app.add_option("--res", resList, "resolutions, comma-separated (default 256,512)");
     app.add_option("--dtype", dtypeList, "fp32,bf16 (default both)");
-    app.add_option("--stages", stageList, "load,text,unet,vae,preview,attention,hash (default all but attention and hash)");
+    app.add_option("--stages", stageList, "load,text,unet,vae,preview,attention,conv,hash (default all but attention, conv and hash)");
     app.add_option("--reps", o.reps, "timed repetitions per stage")->capture_default_str();
     app.add_option("--warmup", o.warmup, "untimed runs before timing")->capture_default_str();
     app.add_option("--threads", o.threads, "torch threads (0: physical cores)");

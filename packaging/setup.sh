@@ -15,9 +15,11 @@ JOBS="${STIPPLE_JOBS:-$(nproc)}"
 # Debian's libtorch calls whatever libblas.so.3 is installed, which is the
 # reference BLAS by default (~6 GFLOP/s); OpenBLAS (OpenMP flavour, matching
 # libtorch's OpenMP threading) gives ~180-370 GFLOP/s here. BLIS measured 27.
+# libdnnl-dev: the headers of the oneDNN libtorch already loads (Winograd
+# convolutions, core/models/common/DnnlConvolution.h).
 PACKAGES=(
   build-essential cmake ninja-build pkg-config clang lld ccache
-  libtorch-dev libopenblas0-openmp
+  libtorch-dev libopenblas0-openmp libdnnl-dev
   libopencv-dev
   libsentencepiece-dev sentencepiece
   qt6-base-dev libqt6sql6-sqlite qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools

@@ -14,3 +14,19 @@ pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
 add_library(stipple_torch INTERFACE)
 target_link_libraries(stipple_torch INTERFACE ${TORCH_LIBRARIES})
 target_include_directories(stipple_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+
+# oneDNN's own API, for Winograd convolutions (core/models/common/
+# DnnlConvolution): the libdnnl.so.2 that Debian's libtorch already loads,
+# with its headers from libdnnl-dev. Optional: without it every convolution
+# runs torch's direct kernel.
+find_path(STIPPLE_DNNL_INCLUDE_DIR dnnl.hpp)
+find_library(STIPPLE_DNNL_LIBRARY NAMES dnnl)
+add_library(stipple_dnnl INTERFACE)
+if(STIPPLE_DNNL_INCLUDE_DIR AND STIPPLE_DNNL_LIBRARY)
+  set(STIPPLE_HAVE_DNNL 1)
+  target_include_directories(stipple_dnnl SYSTEM INTERFACE ${STIPPLE_DNNL_INCLUDE_DIR})
+  target_link_libraries(stipple_dnnl INTERFACE ${STIPPLE_DNNL_LIBRARY})
+else()
+  set(STIPPLE_HAVE_DNNL 0)
+  message(STATUS "oneDNN headers (libdnnl-dev) not found: no Winograd convolutions")
+endif()

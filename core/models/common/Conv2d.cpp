@@ -3,6 +3,7 @@
 #include "core/common/FloatConversion.h"
 #include "core/common/MemoryPages.h"
 #include "core/io/SafeTensors.h"
+#include "core/models/common/DnnlConvolution.h"
 #include "core/models/common/ParameterInit.h"
 
 #include <ATen/ATen.h>
@@ -59,9 +60,10 @@ void Conv2dImpl::reset()
     initLikeTorch(weight, bias); // torch's draws (training); skipped when loading
 }
 
-bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Tensor *scratch)
+bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Tensor *scratch,
+                                     std::shared_ptr<DnnlConvolution::Workspace> workspace)
 {
-    if (m_packed.defined())
+    if (preparedForInference())
         return true;
     const at::ScalarType target = dtype.value_or(weight.defined() ? weight.scalar_type() : at::kFloat);
     if (!convolutionPackingEnabled() || !weight.defined() || weight.dim() != 4 || !weight.is_floating_point() ||
@@ -83,8 +85,13 @@ bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
         convertInto(plain, weight.contiguous());
     }
     const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
-    m_packed = at::mkldnn_reorder_conv2d_weight(plain.to_mkldnn(), *pad, *options.stride(), *options.dilation(),
-                                                options.groups());
+    if (target == at::kFloat && DnnlConvolution::available() && DnnlConvolution::winogradAllowed() &&
+        DnnlConvolution::suits(plain.sizes(), *options.stride(), *pad, *options.dilation(), options.groups()))
+        m_dnnl = std::make_shared<DnnlConvolution>(plain, bias.defined() ? bias.to(at::kFloat) : at::Tensor(),
+                                                   std::move(workspace));
+    else
+        m_packed = at::mkldnn_reorder_conv2d_weight(plain.to_mkldnn(), *pad, *options.stride(), *options.dilation(),
+                                                    options.groups());
     plain = at::Tensor();
     if (const MappedFilesScope *scope = MappedFilesScope::current())
         scope->releasePagesOf(weight); // a file view: re-read from the page cache if ever needed
@@ -98,6 +105,12 @@ bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
 at::Tensor Conv2dImpl::forward(const at::Tensor &x)
 {
     const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
+    if (m_dnnl) {
+        TORCH_CHECK(!at::GradMode::is_enabled(), "Conv2d: prepared for inference; gradients are not available");
+        TORCH_CHECK(x.scalar_type() == at::kFloat, "Conv2d: prepared for float32 inference, got ", x.scalar_type(),
+                    " input (reload the model to change its precision)");
+        return m_dnnl->forward(x);
+    }
     if (!m_packed.defined())
         return at::conv2d(x, weight, bias, *options.stride(), *pad, *options.dilation(), options.groups());
     TORCH_CHECK(!at::GradMode::is_enabled(), "Conv2d: prepared for inference; gradients are not available");
@@ -127,9 +140,10 @@ int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at:
     at::Tensor scratch;
     if (largest > 0)
         scratch = at::empty({largest}, at::TensorOptions().dtype(*dtype));
+    const auto workspace = std::make_shared<DnnlConvolution::Workspace>();
     int prepared = 0;
     for (Conv2dImpl *conv : convs)
-        prepared += conv->prepareForInference(dtype, &scratch) ? 1 : 0;
+        prepared += conv->prepareForInference(dtype, &scratch, workspace) ? 1 : 0;
     return prepared;
 }
 

@@ -11,15 +11,20 @@
 // 8x8 103 -> 324 GFLOP/s, 4x4 28 -> 203; bf16 8x8 360 -> 910; whole SD 1.5
 // step at 256² 1.20x fp32, 1.24x bf16), and bit-identical. Freeing the plain
 // copy keeps the memory of a prepared model at one copy of the weights.
+// Float32 3x3 layers go to DnnlConvolution instead, which holds the weight
+// once in oneDNN's blocked layout and runs Winograd where it pays.
 // A prepared module is for inference in its dtype only (grad mode off);
 // STIPPLE_CONV_PREPACK=0 disables the preparation.
 // Thread-safety: a module instance is used by one thread at a time.
 #pragma once
 
+#include "core/models/common/DnnlConvolution.h"
+
 #include <torch/nn/cloneable.h>
 #include <torch/nn/options/conv.h>
 #include <torch/nn/pimpl.h>
 
+#include <memory>
 #include <optional>
 
 namespace stipple::core {
@@ -35,9 +40,14 @@ public:
     // (a mapped file view's pages too, under a MappedFilesScope); `weight`
     // becomes an empty tensor and the bias is converted. No-op when oneDNN is
     // unavailable or STIPPLE_CONV_PREPACK=0. Returns whether it was prepared.
-    // `scratch`: a conversion buffer shared across layers (grown as needed).
-    bool prepareForInference(std::optional<at::ScalarType> dtype = std::nullopt, at::Tensor *scratch = nullptr);
-    bool preparedForInference() const { return m_packed.defined(); }
+    // `scratch`: a conversion buffer shared across layers (grown as needed);
+    // `workspace`: the DnnlConvolution buffers shared across layers (null:
+    // one of the layer's own).
+    bool prepareForInference(std::optional<at::ScalarType> dtype = std::nullopt, at::Tensor *scratch = nullptr,
+                             std::shared_ptr<DnnlConvolution::Workspace> workspace = nullptr);
+    bool preparedForInference() const { return m_packed.defined() || m_dnnl; }
+    // The layer runs through DnnlConvolution (float32 3x3, Winograd allowed).
+    const DnnlConvolution *dnnlConvolution() const { return m_dnnl.get(); }
 
     torch::nn::Conv2dOptions options;
     at::Tensor weight;
@@ -45,6 +55,7 @@ public:
 
 private:
     at::Tensor m_packed;
+    std::shared_ptr<DnnlConvolution> m_dnnl;
 };
 TORCH_MODULE(Conv2d);
 

@@ -1,0 +1,290 @@
+#include "core/models/common/DnnlConvolution.h"
+
+#include "core/common/MemoryPages.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#if STIPPLE_HAVE_DNNL
+#include <dnnl.hpp>
+#endif
+
+namespace stipple::core {
+namespace {
+
+constexpr std::int64_t kBlock = 16; // oneDNN's channel block for AVX-512 float32
+
+// Winograd's weight transform lives in the scratchpad (6x6 floats per 3x3
+// kernel plus tile buffers): 254 MB for a 1280->1280 layer at 16x16, 496 MB
+// for 2560->1280. Above this the direct kernel runs instead, so the scratch
+// never adds more than this to the peak (the fp32 target is 6 GB).
+constexpr std::size_t kMaxScratchBytes = 300u << 20;
+
+// Winograd loses on small maps (its tile transforms dominate): measured here,
+// 1280 channels at 8x8 15 -> 34 ms, 64 channels at 16x16 0.16 -> 0.17 ms; it
+// wins from 16x16 with 640 channels and from 32x32 with 64.
+bool winogradPays(std::int64_t ic, std::int64_t oc, std::int64_t h, std::int64_t w)
+{
+    const std::int64_t pixels = h * w;
+    return pixels >= 256 && pixels * std::min(ic, oc) >= 65536;
+}
+
+bool envAllows(const char *name)
+{
+    const char *v = std::getenv(name);
+    return !(v && std::string(v) == "0");
+}
+
+} // namespace
+
+bool DnnlConvolution::winogradAllowed()
+{
+    static const bool allowed = envAllows("STIPPLE_WINOGRAD");
+    return allowed;
+}
+
+bool DnnlConvolution::suits(at::IntArrayRef weightSizes, at::IntArrayRef stride, at::IntArrayRef padding,
+                            at::IntArrayRef dilation, std::int64_t groups)
+{
+    auto all = [](at::IntArrayRef v, std::int64_t x) {
+        for (auto e : v)
+            if (e != x)
+                return false;
+        return true;
+    };
+    return weightSizes.size() == 4 && weightSizes[2] == 3 && weightSizes[3] == 3 && weightSizes[0] % kBlock == 0 &&
+           weightSizes[1] % kBlock == 0 && all(stride, 1) && all(padding, 1) && all(dilation, 1) && groups == 1;
+}
+
+#if STIPPLE_HAVE_DNNL
+
+namespace {
+
+using Tag = dnnl::memory::format_tag;
+using DType = dnnl::memory::data_type;
+
+dnnl::engine &cpuEngine()
+{
+    static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    return engine;
+}
+
+dnnl::memory::desc weightDesc(std::int64_t oc, std::int64_t ic)
+{
+    return dnnl::memory::desc({oc, ic, 3, 3}, DType::f32, Tag::OIhw16i16o);
+}
+
+dnnl::convolution_forward::primitive_desc makeDesc(dnnl::algorithm algorithm, std::int64_t n, std::int64_t ic,
+                                                   std::int64_t oc, std::int64_t h, std::int64_t w, bool withBias)
+{
+    const dnnl::memory::desc src({n, ic, h, w}, DType::f32, Tag::nChw16c);
+    const dnnl::memory::desc dst({n, oc, h, w}, DType::f32, Tag::nChw16c);
+    const dnnl::memory::desc bias({oc}, DType::f32, Tag::x);
+    // Winograd in inference mode wants the weight pre-transformed (4x the
+    // memory); training mode transforms it per call from the blocked layout.
+    const auto kind = algorithm == dnnl::algorithm::convolution_winograd ? dnnl::prop_kind::forward_training
+                                                                          : dnnl::prop_kind::forward_inference;
+    const dnnl::memory::dims unit{1, 1}, pad{1, 1};
+    auto d = withBias ? dnnl::convolution_forward::desc(kind, algorithm, src, weightDesc(oc, ic), bias, dst, unit, pad, pad)
+                      : dnnl::convolution_forward::desc(kind, algorithm, src, weightDesc(oc, ic), dst, unit, pad, pad);
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user); // from torch's allocator, reused across layers
+    return dnnl::convolution_forward::primitive_desc(d, attr, cpuEngine());
+}
+
+// Plain memory descriptor of an [N, C, H, W] tensor in either layout.
+dnnl::memory::desc plainDesc(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w, bool channelsLast)
+{
+    return dnnl::memory::desc({n, c, h, w}, DType::f32, channelsLast ? Tag::nhwc : Tag::nchw);
+}
+
+at::Tensor floatBuffer(std::size_t bytes)
+{
+    return at::empty({static_cast<std::int64_t>((bytes + 3) / 4)}, at::TensorOptions().dtype(at::kFloat));
+}
+
+// `buffer`, grown (never shrunk) to hold `bytes`; returns its address.
+void *reserve(at::Tensor &buffer, std::size_t bytes)
+{
+    if (!buffer.defined() || buffer.nbytes() < bytes) {
+        // The smaller block goes back to the allocator's cache, which would
+        // keep its pages (the scratchpad grows 68 -> 107 -> 254 -> 290 MB
+        // over a 512² step): hand them to the OS first.
+        if (buffer.defined())
+            releaseWholePages(buffer.data_ptr(), buffer.nbytes());
+        buffer = at::Tensor();
+        buffer = floatBuffer(bytes);
+    }
+    return buffer.data_ptr();
+}
+
+} // namespace
+
+struct DnnlConvolution::Impl {
+    std::int64_t oc = 0, ic = 0;
+    at::Tensor weight; // the bytes of a weightDesc(oc, ic) memory
+    at::Tensor bias;   // float32 [oc] or undefined
+    std::shared_ptr<Workspace> workspace;
+
+    struct Plan {
+        std::int64_t n, h, w;
+        bool channelsLast;
+        Algorithm algorithm;
+        dnnl::convolution_forward::primitive_desc desc;
+        dnnl::convolution_forward conv;
+        dnnl::reorder toBlocked, fromBlocked;
+    };
+    std::vector<Plan> plans; // newest last; a handful of shapes at most
+
+    Plan &planFor(std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast)
+    {
+        for (Plan &p : plans)
+            if (p.n == n && p.h == h && p.w == w && p.channelsLast == channelsLast)
+                return p;
+        Plan p{n, h, w, channelsLast, Algorithm::Direct, {}, {}, {}, {}};
+        if (winogradAllowed() && winogradPays(ic, oc, h, w)) {
+            try {
+                auto d = makeDesc(dnnl::algorithm::convolution_winograd, n, ic, oc, h, w, bias.defined());
+                if (d.scratchpad_desc().get_size() <= kMaxScratchBytes) {
+                    p.desc = d;
+                    p.algorithm = Algorithm::Winograd;
+                }
+            } catch (const dnnl::error &) {
+                // Not implemented for this shape or CPU: the direct kernel below.
+            }
+        }
+        if (p.algorithm == Algorithm::Direct)
+            p.desc = makeDesc(dnnl::algorithm::convolution_direct, n, ic, oc, h, w, bias.defined());
+        p.conv = dnnl::convolution_forward(p.desc);
+        auto &engine = cpuEngine();
+        p.toBlocked = dnnl::reorder(
+            dnnl::reorder::primitive_desc(engine, plainDesc(n, ic, h, w, channelsLast), engine, p.desc.src_desc()));
+        p.fromBlocked = dnnl::reorder(
+            dnnl::reorder::primitive_desc(engine, p.desc.dst_desc(), engine, plainDesc(n, oc, h, w, channelsLast)));
+        constexpr std::size_t kMaxPlans = 6; // resolutions x CFG batch sizes in one session
+        if (plans.size() == kMaxPlans)
+            plans.erase(plans.begin());
+        plans.push_back(std::move(p));
+        return plans.back();
+    }
+};
+
+bool DnnlConvolution::available()
+{
+    // Probe once: oneDNN decides at run time whether this CPU has the kernel.
+    static const bool ok = [] {
+        try {
+            makeDesc(dnnl::algorithm::convolution_winograd, 1, 64, 64, 32, 32, true);
+            return true;
+        } catch (const dnnl::error &) {
+            return false;
+        }
+    }();
+    return ok;
+}
+
+DnnlConvolution::DnnlConvolution(const at::Tensor &weight, const at::Tensor &bias,
+                                 std::shared_ptr<Workspace> workspace)
+    : m_impl(std::make_unique<Impl>())
+{
+    m_impl->workspace = workspace ? std::move(workspace) : std::make_shared<Workspace>();
+    TORCH_CHECK(weight.scalar_type() == at::kFloat && weight.dim() == 4 && weight.size(2) == 3 && weight.size(3) == 3,
+                "DnnlConvolution: needs a float32 [out, in, 3, 3] weight");
+    m_impl->oc = weight.size(0);
+    m_impl->ic = weight.size(1);
+    TORCH_CHECK(m_impl->oc % kBlock == 0 && m_impl->ic % kBlock == 0,
+                "DnnlConvolution: channel counts must be multiples of 16");
+    at::internal::lazy_init_num_threads();
+    const at::Tensor plain = weight.contiguous();
+    const auto blocked = weightDesc(m_impl->oc, m_impl->ic);
+    m_impl->weight = floatBuffer(blocked.get_size());
+    auto &engine = cpuEngine();
+    dnnl::memory from(dnnl::memory::desc({m_impl->oc, m_impl->ic, 3, 3}, DType::f32, Tag::oihw), engine,
+                      plain.data_ptr());
+    dnnl::memory to(blocked, engine, m_impl->weight.data_ptr());
+    dnnl::stream stream(engine);
+    dnnl::reorder(from, to).execute(stream, from, to);
+    stream.wait();
+    if (bias.defined()) {
+        TORCH_CHECK(bias.numel() == m_impl->oc, "DnnlConvolution: bias size");
+        m_impl->bias = bias.to(at::kFloat).contiguous().clone();
+    }
+}
+
+DnnlConvolution::~DnnlConvolution() = default;
+
+DnnlConvolution::Algorithm DnnlConvolution::algorithmFor(std::int64_t n, std::int64_t h, std::int64_t w)
+{
+    return m_impl->planFor(n, h, w, false).algorithm;
+}
+
+at::Tensor DnnlConvolution::forward(const at::Tensor &x)
+{
+    TORCH_CHECK(x.dim() == 4 && x.scalar_type() == at::kFloat && x.size(1) == m_impl->ic && x.device().is_cpu() &&
+                    x.layout() == at::kStrided,
+                "DnnlConvolution: expected float32 [N, ", m_impl->ic, ", H, W], got ", x.sizes(), " ",
+                x.scalar_type());
+    // oneDNN runs on libgomp's team of the calling thread: give it torch's count.
+    at::internal::lazy_init_num_threads();
+    const bool channelsLast = !x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor in = channelsLast ? x : x.contiguous();
+    const std::int64_t n = in.size(0), h = in.size(2), w = in.size(3);
+    Impl::Plan &plan = m_impl->planFor(n, h, w, channelsLast);
+    auto &engine = cpuEngine();
+    dnnl::stream stream(engine);
+
+    const auto &pd = plan.desc;
+    Workspace &space = *m_impl->workspace;
+    dnnl::memory user(plainDesc(n, m_impl->ic, h, w, channelsLast), engine, in.data_ptr());
+    dnnl::memory src(pd.src_desc(), engine, reserve(space.source, pd.src_desc().get_size()));
+    plan.toBlocked.execute(stream, user, src);
+
+    dnnl::memory dst(pd.dst_desc(), engine, reserve(space.destination, pd.dst_desc().get_size()));
+    dnnl::memory weights(weightDesc(m_impl->oc, m_impl->ic), engine, m_impl->weight.data_ptr());
+    std::unordered_map<int, dnnl::memory> args{
+        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+    if (const std::size_t bytes = pd.scratchpad_desc().get_size())
+        args.emplace(DNNL_ARG_SCRATCHPAD,
+                     dnnl::memory(pd.scratchpad_desc(), engine, reserve(space.scratch, bytes)));
+    if (m_impl->bias.defined())
+        args.emplace(DNNL_ARG_BIAS, dnnl::memory({{m_impl->oc}, DType::f32, Tag::x}, engine, m_impl->bias.data_ptr()));
+    plan.conv.execute(stream, args);
+
+    at::Tensor out = at::empty({n, m_impl->oc, h, w}, in.options().memory_format(
+                                                          channelsLast ? at::MemoryFormat::ChannelsLast
+                                                                       : at::MemoryFormat::Contiguous));
+    dnnl::memory result(plainDesc(n, m_impl->oc, h, w, channelsLast), engine, out.data_ptr());
+    plan.fromBlocked.execute(stream, dst, result);
+    stream.wait();
+    return out;
+}
+
+#else // built without oneDNN's headers: never available, never constructed
+
+struct DnnlConvolution::Impl {};
+
+bool DnnlConvolution::available() { return false; }
+
+DnnlConvolution::DnnlConvolution(const at::Tensor &, const at::Tensor &, std::shared_ptr<Workspace>)
+{
+    TORCH_CHECK(false, "DnnlConvolution: built without oneDNN");
+}
+
+DnnlConvolution::~DnnlConvolution() = default;
+
+DnnlConvolution::Algorithm DnnlConvolution::algorithmFor(std::int64_t, std::int64_t, std::int64_t)
+{
+    return Algorithm::Direct;
+}
+
+at::Tensor DnnlConvolution::forward(const at::Tensor &) { TORCH_CHECK(false, "DnnlConvolution: built without oneDNN"); }
+
+#endif
+
+} // namespace stipple::core

@@ -1,0 +1,77 @@
+// A float32 3x3 convolution (stride 1, padding 1, one group) run through
+// oneDNN's own API, with its weight held once in oneDNN's 16x16-blocked
+// layout, so that each input shape can take Winograd or the direct kernel.
+//
+// Why: torch 1.13's mkldnn_convolution always asks oneDNN for the direct
+// algorithm. oneDNN 2.6 (the libdnnl that Debian's libtorch loads; we link the
+// same library) also has Winograd F(4x4, 3x3) for AVX-512, which does a
+// quarter of the multiplications (Lavin & Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2016). Measured here, 2 threads, CFG batch
+// 2: 320 channels at 64x64 65 -> 20 ms, 640 at 32x32 69 -> 33 ms, 1280 at
+// 16x16 78 -> 44 ms; at 8x8 and below it loses (1280 at 8x8: 15 -> 34 ms),
+// so small maps keep the direct kernel on the same blocked weight. Winograd
+// runs in oneDNN's "training" mode, which transforms the weight on each call
+// into the scratchpad: the pre-transformed weight would be 4x the size (6x6
+// per 3x3 kernel) and would not fit the memory targets.
+// Accuracy: the transforms change the rounding; against float64 the error is
+// of the order of float32 noise (test_dnnl_convolution bounds it).
+//
+// STIPPLE_WINOGRAD=0 keeps every convolution on the direct kernel (A/B runs).
+// Thread-safety: one thread at a time per instance (per-shape plans are
+// cached); instances are independent.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <memory>
+
+namespace stipple::core {
+
+class DnnlConvolution {
+public:
+    enum class Algorithm { Direct, Winograd };
+
+    // Buffers shared by the layers of one model, used one layer at a time:
+    // the blocked copies of input and output and oneDNN's scratchpad. Each
+    // grows to the largest request and stays. Why: Winograd's scratchpads
+    // differ per layer (68-290 MB at 512²); as tensors of their own they
+    // missed the allocator's size-bucketed cache and faulted in fresh memory
+    // on every call, which cancelled the whole gain (fp32 512² step 8.25 s
+    // without Winograd, 8.73 s with; peak RSS +950 MiB).
+    struct Workspace {
+        at::Tensor source, destination, scratch;
+    };
+
+    // Built with oneDNN's headers and the CPU runs its AVX-512 Winograd kernel.
+    static bool available();
+    // Whether STIPPLE_WINOGRAD allows Winograd (direct-only otherwise).
+    static bool winogradAllowed();
+    // Whether a float32 weight of these sizes with these options is handled
+    // here: 3x3, stride 1, padding 1, dilation 1, one group, both channel
+    // counts multiples of 16 (oneDNN's block).
+    static bool suits(at::IntArrayRef weightSizes, at::IntArrayRef stride, at::IntArrayRef padding,
+                      at::IntArrayRef dilation, std::int64_t groups);
+
+    // `weight`: float32 [out, in, 3, 3] (any strides); `bias`: float32 [out]
+    // or undefined. Both are copied. `workspace`: shared with the model's
+    // other layers (null: one of its own).
+    DnnlConvolution(const at::Tensor &weight, const at::Tensor &bias,
+                    std::shared_ptr<Workspace> workspace = nullptr);
+    ~DnnlConvolution();
+    DnnlConvolution(const DnnlConvolution &) = delete;
+    DnnlConvolution &operator=(const DnnlConvolution &) = delete;
+
+    // x: float32 [N, in, H, W], contiguous or channels_last; the result has
+    // x's memory format.
+    at::Tensor forward(const at::Tensor &x);
+
+    // The algorithm forward() uses for this input shape.
+    Algorithm algorithmFor(std::int64_t n, std::int64_t h, std::int64_t w);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace stipple::core

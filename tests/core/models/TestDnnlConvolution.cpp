@@ -1,0 +1,198 @@
+// DnnlConvolution (core/models/common): oneDNN's Winograd and direct kernels
+// on one blocked weight give float32 results within float32 noise of a
+// float64 reference, in both memory layouts; the algorithm follows the map
+// size; layers sharing a workspace do not disturb each other; Conv2d hands
+// its float32 3x3 layers to it when prepared for inference.
+#include "core/models/common/Conv2d.h"
+#include "core/models/common/DnnlConvolution.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Exception.h>
+
+#include <QTest>
+
+using namespace stipple::core;
+using Algorithm = DnnlConvolution::Algorithm;
+
+namespace {
+
+double maxError(const at::Tensor &ours, const at::Tensor &reference)
+{
+    return (ours.to(at::kDouble) - reference).abs().max().item<double>();
+}
+
+at::Tensor reference(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b)
+{
+    return at::conv2d(x.to(at::kDouble), w.to(at::kDouble), b.defined() ? b.to(at::kDouble) : at::Tensor(), 1, 1);
+}
+
+// Weights scaled like a trained layer's (unit-variance outputs).
+at::Tensor weightFor(std::int64_t oc, std::int64_t ic)
+{
+    return at::randn({oc, ic, 3, 3}) * (1.0 / std::sqrt(9.0 * double(ic)));
+}
+
+} // namespace
+
+class TestDnnlConvolution : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        at::GradMode::set_enabled(false);
+        if (!DnnlConvolution::available())
+            QSKIP("oneDNN's Winograd kernel is not available (built without libdnnl-dev, or no AVX-512 here)");
+    }
+
+    void suitsOnlyWhatItRuns()
+    {
+        QVERIFY(DnnlConvolution::suits({320, 640, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1));
+        QVERIFY(!DnnlConvolution::suits({320, 640, 3, 3}, {2, 2}, {1, 1}, {1, 1}, 1)); // downsampler
+        QVERIFY(!DnnlConvolution::suits({320, 640, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 1)); // shortcut
+        QVERIFY(!DnnlConvolution::suits({320, 4, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1));   // conv_in
+        QVERIFY(!DnnlConvolution::suits({4, 320, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1));   // conv_out
+        QVERIFY(!DnnlConvolution::suits({320, 320, 3, 3}, {1, 1}, {1, 1}, {2, 2}, 1));
+        QVERIFY(!DnnlConvolution::suits({320, 160, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 2));
+    }
+
+    void matchesFloat64_data()
+    {
+        QTest::addColumn<int>("ic");
+        QTest::addColumn<int>("oc");
+        QTest::addColumn<int>("n");
+        QTest::addColumn<int>("h");
+        QTest::addColumn<int>("w");
+        QTest::addColumn<bool>("channelsLast");
+        QTest::addColumn<bool>("withBias");
+        QTest::addColumn<bool>("winograd");
+        // Winograd from 256 pixels and 65536 pixel-channels; the direct
+        // kernel below (small maps, where Winograd's transforms cost more).
+        QTest::newRow("320 at 16x16, CFG batch") << 320 << 320 << 2 << 16 << 16 << false << true << true;
+        QTest::newRow("128->64 at 32x48") << 128 << 64 << 1 << 32 << 48 << false << true << true;
+        QTest::newRow("channels_last, no bias") << 256 << 128 << 1 << 40 << 24 << true << false << true;
+        QTest::newRow("odd map 33x65") << 64 << 96 << 2 << 33 << 65 << false << true << true;
+        QTest::newRow("1280 at 8x8: direct") << 1280 << 640 << 2 << 8 << 8 << false << true << false;
+        QTest::newRow("32 channels: direct") << 32 << 32 << 1 << 32 << 32 << true << true << false;
+    }
+
+    void matchesFloat64()
+    {
+        QFETCH(int, ic);
+        QFETCH(int, oc);
+        QFETCH(int, n);
+        QFETCH(int, h);
+        QFETCH(int, w);
+        QFETCH(bool, channelsLast);
+        QFETCH(bool, withBias);
+        QFETCH(bool, winograd);
+        at::manual_seed(3);
+        const at::Tensor weight = weightFor(oc, ic);
+        const at::Tensor bias = withBias ? at::randn({oc}) * 0.1 : at::Tensor();
+        at::Tensor x = at::randn({n, ic, h, w});
+        if (channelsLast)
+            x = x.contiguous(at::MemoryFormat::ChannelsLast);
+        DnnlConvolution conv(weight, bias);
+        const bool expectWinograd = winograd && DnnlConvolution::winogradAllowed();
+        QCOMPARE(conv.algorithmFor(n, h, w) == Algorithm::Winograd, expectWinograd);
+
+        const at::Tensor out = conv.forward(x);
+        QCOMPARE(out.sizes(), (at::IntArrayRef{n, oc, h, w}));
+        QCOMPARE(out.scalar_type(), at::kFloat);
+        QCOMPARE(out.is_contiguous(at::MemoryFormat::ChannelsLast) && !out.is_contiguous(), channelsLast);
+        const at::Tensor ref = reference(x, weight, bias);
+        const double scale = ref.abs().max().item<double>();
+        const double err = maxError(out, ref);
+        // Measured: direct 1.5-2.7e-6, Winograd 1-2e-5 on outputs up to ~6
+        // (stipple-bench --stages conv); float32 itself is 6e-8 relative.
+        const double bound = (expectWinograd ? 2e-5 : 3e-6) * scale;
+        if (err > bound)
+            QFAIL(qPrintable(QString("max error %1 > %2 (outputs up to %3)").arg(err).arg(bound).arg(scale)));
+        // The same input again (the plan and workspace are reused): same bits.
+        QVERIFY(at::equal(conv.forward(x), out));
+    }
+
+    void layersShareOneWorkspace()
+    {
+        at::manual_seed(5);
+        auto workspace = std::make_shared<DnnlConvolution::Workspace>();
+        const at::Tensor w1 = weightFor(64, 128), w2 = weightFor(128, 64), b1 = at::randn({64}), b2 = at::randn({128});
+        DnnlConvolution shared1(w1, b1, workspace), shared2(w2, b2, workspace);
+        DnnlConvolution alone1(w1, b1), alone2(w2, b2);
+        // Sizes that make the shared buffers grow between calls.
+        for (int hw : {16, 48, 24}) {
+            const at::Tensor x = at::randn({1, 128, hw, hw});
+            const at::Tensor y = shared1.forward(x);
+            QVERIFY(at::equal(y, alone1.forward(x)));
+            QVERIFY(at::equal(shared2.forward(y), alone2.forward(y)));
+        }
+        QVERIFY(workspace->source.defined() && workspace->destination.defined());
+    }
+
+    void manyShapesStayCorrect()
+    {
+        // More shapes than the per-layer plan cache holds: old plans are
+        // dropped and rebuilt, results stay right.
+        at::manual_seed(9);
+        const at::Tensor weight = weightFor(64, 64), bias = at::randn({64});
+        DnnlConvolution conv(weight, bias);
+        for (int round = 0; round < 2; ++round)
+            for (int hw = 16; hw <= 48; hw += 4) {
+                const at::Tensor x = at::randn({1, 64, hw, hw + 1});
+                const at::Tensor ref = reference(x, weight, bias);
+                QVERIFY(maxError(conv.forward(x), ref) < 2e-5 * ref.abs().max().item<double>());
+            }
+    }
+
+    void rejectsWrongInput()
+    {
+        DnnlConvolution conv(weightFor(32, 64), at::Tensor());
+        bool threw = false;
+        try {
+            (void)conv.forward(at::randn({1, 32, 16, 16})); // 32 channels, needs 64
+        } catch (const c10::Error &) {
+            threw = true;
+        }
+        QVERIFY(threw);
+        threw = false;
+        try {
+            (void)conv.forward(at::randn({1, 64, 16, 16}).to(at::kDouble));
+        } catch (const c10::Error &) {
+            threw = true;
+        }
+        QVERIFY(threw);
+        threw = false;
+        try {
+            DnnlConvolution odd(at::randn({30, 64, 3, 3}), at::Tensor()); // 30: not a multiple of 16
+        } catch (const c10::Error &) {
+            threw = true;
+        }
+        QVERIFY(threw);
+    }
+
+    void conv2dHandsItsFloat32LayersOver()
+    {
+        if (!convolutionPackingEnabled())
+            QSKIP("convolution preparation is off here (STIPPLE_CONV_PREPACK=0 or no oneDNN in torch)");
+        at::manual_seed(11);
+        Conv2d wino(torch::nn::Conv2dOptions(64, 64, 3).padding(1));
+        Conv2d down(torch::nn::Conv2dOptions(64, 64, 3).stride(2).padding(1));
+        const at::Tensor x = at::randn({2, 64, 32, 32});
+        const at::Tensor refWino = reference(x, wino->weight, wino->bias);
+        const at::Tensor refDown =
+            at::conv2d(x.to(at::kDouble), down->weight.to(at::kDouble), down->bias.to(at::kDouble), 2, 1);
+        QVERIFY(wino->prepareForInference(at::kFloat));
+        QVERIFY(down->prepareForInference(at::kFloat));
+        QCOMPARE(wino->dnnlConvolution() != nullptr, DnnlConvolution::winogradAllowed());
+        QVERIFY(down->dnnlConvolution() == nullptr); // stride 2: torch's packed kernel
+        QVERIFY(maxError(wino->forward(x), refWino) < 2e-5 * refWino.abs().max().item<double>());
+        QVERIFY(maxError(down->forward(x), refDown) < 3e-6 * refDown.abs().max().item<double>());
+        // bf16 layers keep torch's packed kernel (Winograd is float32 only).
+        Conv2d half(torch::nn::Conv2dOptions(64, 64, 3).padding(1));
+        QVERIFY(half->prepareForInference(at::kBFloat16));
+        QVERIFY(half->dnnlConvolution() == nullptr);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDnnlConvolution)
+#include "TestDnnlConvolution.moc"
