@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,6 +26,11 @@ constexpr std::int64_t kBlock = 16; // oneDNN's channel block for AVX-512 float3
 // for 2560->1280. Above this the direct kernel runs instead, so the scratch
 // never adds more than this to the peak (the fp32 target is 6 GB).
 constexpr std::size_t kMaxScratchBytes = 300u << 20;
+
+// Maps whose blocked input and output copies would exceed this run in bands
+// of rows: the VAE's last level at 512² (128 channels, 512x512) would
+// otherwise need 268 MB of copies, more than the bf16 memory target leaves.
+constexpr std::int64_t kDefaultMaxBandBytes = std::int64_t(48) << 20;
 
 // Winograd loses on small maps (its tile transforms dominate): measured here,
 // 1280 channels at 8x8 15 -> 34 ms, 64 channels at 16x16 0.16 -> 0.17 ms; it
@@ -80,28 +86,51 @@ dnnl::memory::desc weightDesc(std::int64_t oc, std::int64_t ic)
     return dnnl::memory::desc({oc, ic, 3, 3}, DType::f32, Tag::OIhw16i16o);
 }
 
+// One band of output rows [row0, row0 + rows) reads input rows
+// [row0 - 1, row0 + rows + 1) clipped to the map; the clipped side gets the
+// layer's zero padding instead. So a map in bands gives the same sums as the
+// whole map in one call.
+struct BandShape {
+    std::int64_t inRows, outRows, padTop, padBottom;
+    bool operator==(const BandShape &o) const
+    {
+        return inRows == o.inRows && outRows == o.outRows && padTop == o.padTop && padBottom == o.padBottom;
+    }
+};
+
 dnnl::convolution_forward::primitive_desc makeDesc(dnnl::algorithm algorithm, std::int64_t n, std::int64_t ic,
-                                                   std::int64_t oc, std::int64_t h, std::int64_t w, bool withBias)
+                                                   std::int64_t oc, const BandShape &band, std::int64_t w,
+                                                   bool withBias)
 {
-    const dnnl::memory::desc src({n, ic, h, w}, DType::f32, Tag::nChw16c);
-    const dnnl::memory::desc dst({n, oc, h, w}, DType::f32, Tag::nChw16c);
+    const dnnl::memory::desc src({n, ic, band.inRows, w}, DType::f32, Tag::nChw16c);
+    const dnnl::memory::desc dst({n, oc, band.outRows, w}, DType::f32, Tag::nChw16c);
     const dnnl::memory::desc bias({oc}, DType::f32, Tag::x);
     // Winograd in inference mode wants the weight pre-transformed (4x the
     // memory); training mode transforms it per call from the blocked layout.
     const auto kind = algorithm == dnnl::algorithm::convolution_winograd ? dnnl::prop_kind::forward_training
                                                                           : dnnl::prop_kind::forward_inference;
-    const dnnl::memory::dims unit{1, 1}, pad{1, 1};
-    auto d = withBias ? dnnl::convolution_forward::desc(kind, algorithm, src, weightDesc(oc, ic), bias, dst, unit, pad, pad)
-                      : dnnl::convolution_forward::desc(kind, algorithm, src, weightDesc(oc, ic), dst, unit, pad, pad);
+    const dnnl::memory::dims unit{1, 1}, padL{band.padTop, 1}, padR{band.padBottom, 1};
+    auto d = withBias
+                 ? dnnl::convolution_forward::desc(kind, algorithm, src, weightDesc(oc, ic), bias, dst, unit, padL, padR)
+                 : dnnl::convolution_forward::desc(kind, algorithm, src, weightDesc(oc, ic), dst, unit, padL, padR);
     dnnl::primitive_attr attr;
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user); // from torch's allocator, reused across layers
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user); // the shared workspace's
     return dnnl::convolution_forward::primitive_desc(d, attr, cpuEngine());
 }
 
-// Plain memory descriptor of an [N, C, H, W] tensor in either layout.
-dnnl::memory::desc plainDesc(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w, bool channelsLast)
+// `rows` rows of an [N, C, H, W] tensor in either layout, as a strided view
+// of the whole tensor (the band starts at rowOffset() elements).
+dnnl::memory::desc rowsDesc(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w, std::int64_t rows,
+                            bool channelsLast)
 {
-    return dnnl::memory::desc({n, c, h, w}, DType::f32, channelsLast ? Tag::nhwc : Tag::nchw);
+    const dnnl::memory::dims strides =
+        channelsLast ? dnnl::memory::dims{h * w * c, 1, w * c, c} : dnnl::memory::dims{c * h * w, h * w, w, 1};
+    return dnnl::memory::desc({n, c, rows, w}, DType::f32, strides);
+}
+
+std::int64_t rowOffset(std::int64_t c, std::int64_t w, std::int64_t row, bool channelsLast)
+{
+    return row * w * (channelsLast ? c : 1);
 }
 
 at::Tensor floatBuffer(std::size_t bytes)
@@ -131,46 +160,94 @@ struct DnnlConvolution::Impl {
     at::Tensor weight; // the bytes of a weightDesc(oc, ic) memory
     at::Tensor bias;   // float32 [oc] or undefined
     std::shared_ptr<Workspace> workspace;
+    std::int64_t maxBandBytes = kDefaultMaxBandBytes;
 
-    struct Plan {
-        std::int64_t n, h, w;
-        bool channelsLast;
-        Algorithm algorithm;
+    // The primitives for one band shape (a map has at most three: first,
+    // middle, last; one when it is not split).
+    struct Piece {
+        BandShape shape;
         dnnl::convolution_forward::primitive_desc desc;
         dnnl::convolution_forward conv;
         dnnl::reorder toBlocked, fromBlocked;
     };
+    struct Band {
+        std::int64_t outRow0, inRow0;
+        std::size_t piece;
+    };
+    struct Plan {
+        std::int64_t n, h, w;
+        bool channelsLast;
+        Algorithm algorithm;
+        std::vector<Piece> pieces;
+        std::vector<Band> bands;
+    };
     std::vector<Plan> plans; // newest last; a handful of shapes at most
+
+    // Output rows per band: blocked input and output of a band within
+    // maxBandBytes, a multiple of Winograd's 4-row tile.
+    std::int64_t bandRows(std::int64_t n, std::int64_t h, std::int64_t w) const
+    {
+        const std::int64_t perRow = n * w * (ic + oc) * std::int64_t(sizeof(float));
+        const std::int64_t rows = (maxBandBytes / std::max<std::int64_t>(perRow, 1)) / 4 * 4;
+        return std::min(h, std::max<std::int64_t>(rows, 4));
+    }
+
+    Piece makePiece(Algorithm algorithm, std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast,
+                    const BandShape &shape) const
+    {
+        const auto alg = algorithm == Algorithm::Winograd ? dnnl::algorithm::convolution_winograd
+                                                          : dnnl::algorithm::convolution_direct;
+        Piece p{shape, makeDesc(alg, n, ic, oc, shape, w, bias.defined()), {}, {}, {}};
+        p.conv = dnnl::convolution_forward(p.desc);
+        auto &engine = cpuEngine();
+        p.toBlocked = dnnl::reorder(dnnl::reorder::primitive_desc(
+            engine, rowsDesc(n, ic, h, w, shape.inRows, channelsLast), engine, p.desc.src_desc()));
+        p.fromBlocked = dnnl::reorder(dnnl::reorder::primitive_desc(
+            engine, p.desc.dst_desc(), engine, rowsDesc(n, oc, h, w, shape.outRows, channelsLast)));
+        return p;
+    }
+
+    Plan makePlan(Algorithm algorithm, std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast) const
+    {
+        Plan plan{n, h, w, channelsLast, algorithm, {}, {}};
+        const std::int64_t step = bandRows(n, h, w);
+        for (std::int64_t row0 = 0; row0 < h; row0 += step) {
+            const std::int64_t row1 = std::min(h, row0 + step);
+            const std::int64_t in0 = std::max<std::int64_t>(0, row0 - 1), in1 = std::min(h, row1 + 1);
+            const BandShape shape{in1 - in0, row1 - row0, row0 == 0 ? 1 : 0, row1 == h ? 1 : 0};
+            std::size_t piece = 0;
+            while (piece < plan.pieces.size() && !(plan.pieces[piece].shape == shape))
+                ++piece;
+            if (piece == plan.pieces.size())
+                plan.pieces.push_back(makePiece(algorithm, n, h, w, channelsLast, shape));
+            plan.bands.push_back({row0, in0, piece});
+        }
+        if (algorithm == Algorithm::Winograd)
+            for (const Piece &p : plan.pieces)
+                if (p.desc.scratchpad_desc().get_size() > kMaxScratchBytes)
+                    throw dnnl::error(dnnl_unimplemented, "Winograd scratchpad over the cap");
+        return plan;
+    }
 
     Plan &planFor(std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast)
     {
         for (Plan &p : plans)
             if (p.n == n && p.h == h && p.w == w && p.channelsLast == channelsLast)
                 return p;
-        Plan p{n, h, w, channelsLast, Algorithm::Direct, {}, {}, {}, {}};
+        std::optional<Plan> plan;
         if (winogradAllowed() && winogradPays(ic, oc, h, w)) {
             try {
-                auto d = makeDesc(dnnl::algorithm::convolution_winograd, n, ic, oc, h, w, bias.defined());
-                if (d.scratchpad_desc().get_size() <= kMaxScratchBytes) {
-                    p.desc = d;
-                    p.algorithm = Algorithm::Winograd;
-                }
+                plan = makePlan(Algorithm::Winograd, n, h, w, channelsLast);
             } catch (const dnnl::error &) {
-                // Not implemented for this shape or CPU: the direct kernel below.
+                // Not implemented for this shape or CPU, or too much scratch: direct.
             }
         }
-        if (p.algorithm == Algorithm::Direct)
-            p.desc = makeDesc(dnnl::algorithm::convolution_direct, n, ic, oc, h, w, bias.defined());
-        p.conv = dnnl::convolution_forward(p.desc);
-        auto &engine = cpuEngine();
-        p.toBlocked = dnnl::reorder(
-            dnnl::reorder::primitive_desc(engine, plainDesc(n, ic, h, w, channelsLast), engine, p.desc.src_desc()));
-        p.fromBlocked = dnnl::reorder(
-            dnnl::reorder::primitive_desc(engine, p.desc.dst_desc(), engine, plainDesc(n, oc, h, w, channelsLast)));
+        if (!plan)
+            plan = makePlan(Algorithm::Direct, n, h, w, channelsLast);
         constexpr std::size_t kMaxPlans = 6; // resolutions x CFG batch sizes in one session
         if (plans.size() == kMaxPlans)
             plans.erase(plans.begin());
-        plans.push_back(std::move(p));
+        plans.push_back(std::move(*plan));
         return plans.back();
     }
 };
@@ -180,7 +257,7 @@ bool DnnlConvolution::available()
     // Probe once: oneDNN decides at run time whether this CPU has the kernel.
     static const bool ok = [] {
         try {
-            makeDesc(dnnl::algorithm::convolution_winograd, 1, 64, 64, 32, 32, true);
+            makeDesc(dnnl::algorithm::convolution_winograd, 1, 64, 64, BandShape{32, 32, 1, 1}, 32, true);
             return true;
         } catch (const dnnl::error &) {
             return false;
@@ -219,9 +296,20 @@ DnnlConvolution::DnnlConvolution(const at::Tensor &weight, const at::Tensor &bia
 
 DnnlConvolution::~DnnlConvolution() = default;
 
+void DnnlConvolution::setMaxBandBytes(std::int64_t bytes)
+{
+    m_impl->maxBandBytes = bytes;
+    m_impl->plans.clear();
+}
+
 DnnlConvolution::Algorithm DnnlConvolution::algorithmFor(std::int64_t n, std::int64_t h, std::int64_t w)
 {
     return m_impl->planFor(n, h, w, false).algorithm;
+}
+
+int DnnlConvolution::bandsFor(std::int64_t n, std::int64_t h, std::int64_t w)
+{
+    return static_cast<int>(m_impl->planFor(n, h, w, false).bands.size());
 }
 
 at::Tensor DnnlConvolution::forward(const at::Tensor &x)
@@ -234,33 +322,46 @@ at::Tensor DnnlConvolution::forward(const at::Tensor &x)
     at::internal::lazy_init_num_threads();
     const bool channelsLast = !x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast);
     const at::Tensor in = channelsLast ? x : x.contiguous();
-    const std::int64_t n = in.size(0), h = in.size(2), w = in.size(3);
+    const std::int64_t n = in.size(0), h = in.size(2), w = in.size(3), ic = m_impl->ic, oc = m_impl->oc;
     Impl::Plan &plan = m_impl->planFor(n, h, w, channelsLast);
+    at::Tensor out = at::empty({n, oc, h, w}, in.options().memory_format(channelsLast ? at::MemoryFormat::ChannelsLast
+                                                                                      : at::MemoryFormat::Contiguous));
+    std::size_t srcBytes = 0, dstBytes = 0, scratchBytes = 0;
+    for (const Impl::Piece &p : plan.pieces) {
+        srcBytes = std::max(srcBytes, p.desc.src_desc().get_size());
+        dstBytes = std::max(dstBytes, p.desc.dst_desc().get_size());
+        scratchBytes = std::max(scratchBytes, p.desc.scratchpad_desc().get_size());
+    }
+    Workspace &space = *m_impl->workspace;
+    void *srcBuffer = reserve(space.source, srcBytes);
+    void *dstBuffer = reserve(space.destination, dstBytes);
+    void *scratchBuffer = scratchBytes ? reserve(space.scratch, scratchBytes) : nullptr;
+
     auto &engine = cpuEngine();
     dnnl::stream stream(engine);
-
-    const auto &pd = plan.desc;
-    Workspace &space = *m_impl->workspace;
-    dnnl::memory user(plainDesc(n, m_impl->ic, h, w, channelsLast), engine, in.data_ptr());
-    dnnl::memory src(pd.src_desc(), engine, reserve(space.source, pd.src_desc().get_size()));
-    plan.toBlocked.execute(stream, user, src);
-
-    dnnl::memory dst(pd.dst_desc(), engine, reserve(space.destination, pd.dst_desc().get_size()));
-    dnnl::memory weights(weightDesc(m_impl->oc, m_impl->ic), engine, m_impl->weight.data_ptr());
-    std::unordered_map<int, dnnl::memory> args{
-        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
-    if (const std::size_t bytes = pd.scratchpad_desc().get_size())
-        args.emplace(DNNL_ARG_SCRATCHPAD,
-                     dnnl::memory(pd.scratchpad_desc(), engine, reserve(space.scratch, bytes)));
-    if (m_impl->bias.defined())
-        args.emplace(DNNL_ARG_BIAS, dnnl::memory({{m_impl->oc}, DType::f32, Tag::x}, engine, m_impl->bias.data_ptr()));
-    plan.conv.execute(stream, args);
-
-    at::Tensor out = at::empty({n, m_impl->oc, h, w}, in.options().memory_format(
-                                                          channelsLast ? at::MemoryFormat::ChannelsLast
-                                                                       : at::MemoryFormat::Contiguous));
-    dnnl::memory result(plainDesc(n, m_impl->oc, h, w, channelsLast), engine, out.data_ptr());
-    plan.fromBlocked.execute(stream, dst, result);
+    const dnnl::memory weights(weightDesc(oc, ic), engine, m_impl->weight.data_ptr());
+    const dnnl::memory bias = m_impl->bias.defined()
+                                  ? dnnl::memory({{oc}, DType::f32, Tag::x}, engine, m_impl->bias.data_ptr())
+                                  : dnnl::memory();
+    float *const inData = in.data_ptr<float>();
+    float *const outData = out.data_ptr<float>();
+    for (const Impl::Band &band : plan.bands) {
+        const Impl::Piece &p = plan.pieces[band.piece];
+        dnnl::memory user(rowsDesc(n, ic, h, w, p.shape.inRows, channelsLast), engine,
+                          inData + rowOffset(ic, w, band.inRow0, channelsLast));
+        dnnl::memory src(p.desc.src_desc(), engine, srcBuffer);
+        p.toBlocked.execute(stream, user, src);
+        dnnl::memory dst(p.desc.dst_desc(), engine, dstBuffer);
+        std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+        if (scratchBuffer)
+            args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(p.desc.scratchpad_desc(), engine, scratchBuffer));
+        if (m_impl->bias.defined())
+            args.emplace(DNNL_ARG_BIAS, bias);
+        p.conv.execute(stream, args);
+        dnnl::memory result(rowsDesc(n, oc, h, w, p.shape.outRows, channelsLast), engine,
+                            outData + rowOffset(oc, w, band.outRow0, channelsLast));
+        p.fromBlocked.execute(stream, dst, result);
+    }
     stream.wait();
     return out;
 }
@@ -278,10 +379,14 @@ DnnlConvolution::DnnlConvolution(const at::Tensor &, const at::Tensor &, std::sh
 
 DnnlConvolution::~DnnlConvolution() = default;
 
+void DnnlConvolution::setMaxBandBytes(std::int64_t) {}
+
 DnnlConvolution::Algorithm DnnlConvolution::algorithmFor(std::int64_t, std::int64_t, std::int64_t)
 {
     return Algorithm::Direct;
 }
+
+int DnnlConvolution::bandsFor(std::int64_t, std::int64_t, std::int64_t) { return 1; }
 
 at::Tensor DnnlConvolution::forward(const at::Tensor &) { TORCH_CHECK(false, "DnnlConvolution: built without oneDNN"); }
 

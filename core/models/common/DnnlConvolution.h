@@ -66,8 +66,12 @@ public:
     // x's memory format.
     at::Tensor forward(const at::Tensor &x);
 
-    // The algorithm forward() uses for this input shape.
+    // The algorithm forward() uses for this input shape, and in how many
+    // bands of rows (large maps go in bands so that the blocked copies stay
+    // within a bound, by default 48 MiB; setMaxBandBytes changes it, tests).
     Algorithm algorithmFor(std::int64_t n, std::int64_t h, std::int64_t w);
+    int bandsFor(std::int64_t n, std::int64_t h, std::int64_t w);
+    void setMaxBandBytes(std::int64_t bytes);
 
 private:
     struct Impl;

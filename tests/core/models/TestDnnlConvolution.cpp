@@ -112,6 +112,44 @@ private Q_SLOTS:
         QVERIFY(at::equal(conv.forward(x), out));
     }
 
+    void bandsGiveTheSameSums_data()
+    {
+        QTest::addColumn<int>("channels");
+        QTest::addColumn<bool>("channelsLast");
+        QTest::addColumn<int>("bandBytes");
+        // 40 rows: bands of 4 and 8 rows, with a short last band for 12.
+        QTest::newRow("Winograd, 4-row bands") << 128 << false << 128 * 2 * 24 * 4 * 4;
+        QTest::newRow("Winograd, channels_last, 12-row bands") << 128 << true << 128 * 2 * 24 * 4 * 12;
+        QTest::newRow("direct, 8-row bands") << 32 << true << 32 * 2 * 24 * 4 * 8;
+    }
+
+    void bandsGiveTheSameSums()
+    {
+        QFETCH(int, channels);
+        QFETCH(bool, channelsLast);
+        QFETCH(int, bandBytes);
+        at::manual_seed(13);
+        const at::Tensor weight = weightFor(channels, channels), bias = at::randn({channels});
+        at::Tensor x = at::randn({1, channels, 40, 24});
+        if (channelsLast)
+            x = x.contiguous(at::MemoryFormat::ChannelsLast);
+        DnnlConvolution whole(weight, bias), banded(weight, bias);
+        banded.setMaxBandBytes(bandBytes);
+        QCOMPARE(whole.bandsFor(1, 40, 24), 1);
+        const int rows = bandBytes / (channels * 2 * 24 * 4);
+        QCOMPARE(banded.bandsFor(1, 40, 24), (40 + rows - 1) / rows);
+        QCOMPARE(banded.algorithmFor(1, 40, 24), whole.algorithmFor(1, 40, 24));
+        const at::Tensor ref = reference(x, weight, bias);
+        const at::Tensor out = banded.forward(x);
+        QCOMPARE(out.is_contiguous(at::MemoryFormat::ChannelsLast) && !out.is_contiguous(), channelsLast);
+        if (whole.algorithmFor(1, 40, 24) == Algorithm::Direct)
+            QVERIFY(at::equal(out, whole.forward(x))); // the same sums in the same order
+        QVERIFY(maxError(out, ref) < 2e-5 * ref.abs().max().item<double>());
+        // The rows at band edges see their neighbours (not zero padding).
+        QVERIFY(maxError(out.narrow(2, rows - 1, 2), ref.narrow(2, rows - 1, 2)) <
+                2e-5 * ref.abs().max().item<double>());
+    }
+
     void layersShareOneWorkspace()
     {
         at::manual_seed(5);
