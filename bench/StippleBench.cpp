@@ -218,10 +218,11 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
     prepareConvolutionsForInference(*m.unet);
     // As Engine::load: the VAE on channels_last with plain weights (pre-packed
     // ones would force NCHW output); --vae-prepacked measures the alternative.
-    if (o.vaePrepacked)
+    if (o.vaePrepacked) {
         prepareConvolutionsForInference(*m.vae);
-    else
-        m.vae->setChannelsLast(true);
+    } else {
+        m.vae->prepareForInference();
+    }
     releaseCachedMemory(); // as Engine::load
     m.loadSeconds = seconds(t0, Clock::now());
     return m;

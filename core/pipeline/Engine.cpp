@@ -170,10 +170,10 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
             return vae.error();
         loaded->vae = vae.value();
         ckpt->vae.weights.clear();
-        // channels_last activations with plain weights instead of pre-packed
-        // NCHW convolutions: 512² decode 13.6 -> 11.2 s and 350 MiB less peak
-        // (interleaved runs, docs/performance.md).
-        loaded->vae->setChannelsLast(true);
+        // channels_last activations instead of pre-packed NCHW convolutions
+        // (512² decode 13.6 -> 11.2 s and 350 MiB less peak), and the 3x3
+        // layers on oneDNN's Winograd kernel (docs/performance.md).
+        loaded->vae->prepareForInference();
         // Pre-packing and text-encoder set-up left freed copies in the caches;
         // no file pages stay resident (views still in use re-read the page cache).
         releaseCachedMemory();

@@ -85,8 +85,7 @@ bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
         convertInto(plain, weight.contiguous());
     }
     const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
-    if (target == at::kFloat && DnnlConvolution::available() && DnnlConvolution::winogradAllowed() &&
-        DnnlConvolution::suits(plain.sizes(), *options.stride(), *pad, *options.dilation(), options.groups()))
+    if (target == at::kFloat && dnnlSuits())
         m_dnnl = std::make_shared<DnnlConvolution>(plain, bias.defined() ? bias.to(at::kFloat) : at::Tensor(),
                                                    std::move(workspace));
     else
@@ -99,6 +98,27 @@ bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
     weight.set_data(at::empty({0}, weight.options().dtype(target)));
     if (bias.defined() && bias.scalar_type() != target)
         bias.set_data(bias.to(target));
+    return true;
+}
+
+bool Conv2dImpl::dnnlSuits() const
+{
+    const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
+    return weight.defined() && weight.dim() == 4 && DnnlConvolution::available() &&
+           DnnlConvolution::winogradAllowed() &&
+           DnnlConvolution::suits(weight.sizes(), *options.stride(), *pad, *options.dilation(), options.groups());
+}
+
+bool Conv2dImpl::prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspace> workspace)
+{
+    if (preparedForInference())
+        return m_dnnl != nullptr;
+    if (!weight.defined() || weight.scalar_type() != at::kFloat || !dnnlSuits())
+        return false;
+    torch::NoGradGuard noGrad;
+    m_dnnl = std::make_shared<DnnlConvolution>(weight, bias, std::move(workspace));
+    releasePages(weight);
+    weight.set_data(at::empty({0}, weight.options()));
     return true;
 }
 
@@ -121,7 +141,9 @@ at::Tensor Conv2dImpl::forward(const at::Tensor &x)
                                   *pad, *options.stride(), *options.dilation(), options.groups());
 }
 
-int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype)
+namespace {
+
+std::vector<Conv2dImpl *> convolutionsIn(torch::nn::Module &module)
 {
     // include_self=false: `module` need not be held by a shared_ptr.
     std::vector<Conv2dImpl *> convs;
@@ -130,6 +152,24 @@ int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at:
     for (const auto &m : module.modules(/*include_self=*/false))
         if (auto *conv = m->as<Conv2dImpl>())
             convs.push_back(conv);
+    return convs;
+}
+
+} // namespace
+
+int prepareDnnlConvolutions(torch::nn::Module &module, std::int64_t maxBandBytes)
+{
+    const auto workspace = std::make_shared<DnnlConvolution::Workspace>();
+    workspace->maxBandBytes = maxBandBytes;
+    int prepared = 0;
+    for (Conv2dImpl *conv : convolutionsIn(module))
+        prepared += conv->prepareDnnlConvolution(workspace) ? 1 : 0;
+    return prepared;
+}
+
+int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype)
+{
+    const std::vector<Conv2dImpl *> convs = convolutionsIn(module);
     // One conversion buffer for all, sized up front for the largest weight
     // that needs converting (none: no buffer).
     std::int64_t largest = 0;

@@ -24,6 +24,7 @@
 #include <torch/nn/options/conv.h>
 #include <torch/nn/pimpl.h>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 
@@ -45,6 +46,11 @@ public:
     // one of the layer's own).
     bool prepareForInference(std::optional<at::ScalarType> dtype = std::nullopt, at::Tensor *scratch = nullptr,
                              std::shared_ptr<DnnlConvolution::Workspace> workspace = nullptr);
+    // Only a float32 layer that DnnlConvolution suits: hands its weight to
+    // one (sharing `workspace`) and frees the plain copy; other layers keep
+    // their plain weights (at::conv2d, either memory format). For the VAE,
+    // whose other layers run faster on channels_last with plain weights.
+    bool prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspace> workspace = nullptr);
     bool preparedForInference() const { return m_packed.defined() || m_dnnl; }
     // The layer runs through DnnlConvolution (float32 3x3, Winograd allowed).
     const DnnlConvolution *dnnlConvolution() const { return m_dnnl.get(); }
@@ -54,6 +60,7 @@ public:
     at::Tensor bias;
 
 private:
+    bool dnnlSuits() const; // float32 aside: the layer's shape and options, and the CPU
     at::Tensor m_packed;
     std::shared_ptr<DnnlConvolution> m_dnnl;
 };
@@ -62,6 +69,11 @@ TORCH_MODULE(Conv2d);
 // Whether prepareForInference() packs at all: oneDNN is built in and enabled,
 // and STIPPLE_CONV_PREPACK is not 0.
 bool convolutionPackingEnabled();
+
+// prepareDnnlConvolution() on every Conv2d inside `module`, one workspace for
+// all with this band bound (DnnlConvolution::Workspace); returns how many
+// took it.
+int prepareDnnlConvolutions(torch::nn::Module &module, std::int64_t maxBandBytes);
 
 // prepareForInference(dtype) on every Conv2d inside `module`; returns how many.
 int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype = std::nullopt);

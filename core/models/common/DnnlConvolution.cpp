@@ -27,11 +27,6 @@ constexpr std::int64_t kBlock = 16; // oneDNN's channel block for AVX-512 float3
 // never adds more than this to the peak (the fp32 target is 6 GB).
 constexpr std::size_t kMaxScratchBytes = 300u << 20;
 
-// Maps whose blocked input and output copies would exceed this run in bands
-// of rows: the VAE's last level at 512² (128 channels, 512x512) would
-// otherwise need 268 MB of copies, more than the bf16 memory target leaves.
-constexpr std::int64_t kDefaultMaxBandBytes = std::int64_t(48) << 20;
-
 // Winograd loses on small maps (its tile transforms dominate): measured here,
 // 1280 channels at 8x8 15 -> 34 ms, 64 channels at 16x16 0.16 -> 0.17 ms; it
 // wins from 16x16 with 640 channels and from 32x32 with 64.
@@ -160,7 +155,6 @@ struct DnnlConvolution::Impl {
     at::Tensor weight; // the bytes of a weightDesc(oc, ic) memory
     at::Tensor bias;   // float32 [oc] or undefined
     std::shared_ptr<Workspace> workspace;
-    std::int64_t maxBandBytes = kDefaultMaxBandBytes;
 
     // The primitives for one band shape (a map has at most three: first,
     // middle, last; one when it is not split).
@@ -188,7 +182,7 @@ struct DnnlConvolution::Impl {
     std::int64_t bandRows(std::int64_t n, std::int64_t h, std::int64_t w) const
     {
         const std::int64_t perRow = n * w * (ic + oc) * std::int64_t(sizeof(float));
-        const std::int64_t rows = (maxBandBytes / std::max<std::int64_t>(perRow, 1)) / 4 * 4;
+        const std::int64_t rows = (workspace->maxBandBytes / std::max<std::int64_t>(perRow, 1)) / 4 * 4;
         return std::min(h, std::max<std::int64_t>(rows, 4));
     }
 
@@ -298,7 +292,7 @@ DnnlConvolution::~DnnlConvolution() = default;
 
 void DnnlConvolution::setMaxBandBytes(std::int64_t bytes)
 {
-    m_impl->maxBandBytes = bytes;
+    m_impl->workspace->maxBandBytes = bytes;
     m_impl->plans.clear();
 }
 

@@ -39,8 +39,14 @@ public:
     // missed the allocator's size-bucketed cache and faulted in fresh memory
     // on every call, which cancelled the whole gain (fp32 512² step 8.25 s
     // without Winograd, 8.73 s with; peak RSS +950 MiB).
+    // Maps whose blocked input and output would exceed maxBandBytes run in
+    // bands of rows (the scratchpad's tile buffers grow with the band too:
+    // about 2.25x its bytes). The VAE's last level at 512² (128 channels,
+    // 512x512) would otherwise need 268 MB of copies and more scratch,
+    // beyond what the bf16 memory target leaves.
     struct Workspace {
         at::Tensor source, destination, scratch;
+        std::int64_t maxBandBytes = std::int64_t(48) << 20;
     };
 
     // Built with oneDNN's headers and the CPU runs its AVX-512 Winograd kernel.
@@ -67,8 +73,8 @@ public:
     at::Tensor forward(const at::Tensor &x);
 
     // The algorithm forward() uses for this input shape, and in how many
-    // bands of rows (large maps go in bands so that the blocked copies stay
-    // within a bound, by default 48 MiB; setMaxBandBytes changes it, tests).
+    // bands of rows. setMaxBandBytes sets the workspace's bound (for every
+    // layer sharing it).
     Algorithm algorithmFor(std::int64_t n, std::int64_t h, std::int64_t w);
     int bandsFor(std::int64_t n, std::int64_t h, std::int64_t w);
     void setMaxBandBytes(std::int64_t bytes);

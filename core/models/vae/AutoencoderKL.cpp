@@ -95,6 +95,12 @@ at::Tensor vaeImageToUnit(const at::Tensor &decoded)
     return (decoded / 2 + 0.5).clamp(0.0, 1.0);
 }
 
+int AutoencoderKLImpl::prepareForInference()
+{
+    setChannelsLast(true);
+    return prepareDnnlConvolutions(*this, std::int64_t(4) << 20);
+}
+
 Result<AutoencoderKL> loadVae(const VaeConfig &config, const StateDict &weights, at::ScalarType dtype)
 {
     return buildModule<AutoencoderKL>(config, weights, dtype, "vae");
