@@ -1,6 +1,7 @@
 // AutoencoderKL against diffusers 0.25 fixtures (encode moments/mean/logvar/
 // std/sample, decode, decode_of_mean; atol 1e-4), single-file loading, and
 // tiled encode/decode (seams, cancel).
+#include "core/models/common/DnnlConvolution.h"
 #include "core/models/vae/AutoencoderKL.h"
 #include "core/models/vae/TiledVae.h"
 
@@ -35,20 +36,31 @@ private Q_SLOTS:
     void fixtures_data()
     {
         QTest::addColumn<QString>("caseId");
+        QTest::addColumn<bool>("prepared");
         const auto all = manifest();
         for (const auto &c : all.at("cases"))
-            if (c.at("kind") == "vae")
-                QTest::newRow(c.at("id").get<std::string>().c_str())
-                    << QString::fromStdString(c.at("id"));
+            if (c.at("kind") == "vae") {
+                const std::string id = c.at("id");
+                QTest::newRow(id.c_str()) << QString::fromStdString(id) << false;
+                // As Engine::load runs it: channels_last, Winograd 3x3 layers.
+                QTest::newRow((id + " prepared for inference").c_str()) << QString::fromStdString(id) << true;
+            }
     }
 
     void fixtures()
     {
         STIPPLE_REQUIRE_FIXTURES();
         QFETCH(QString, caseId);
+        QFETCH(bool, prepared);
         const auto c = manifestCase(caseId.toStdString());
         auto vae = loadVaeFromDiffusersDir(modelDir(c.at("model")) + "/vae");
         QVERIFY2(vae.ok(), vae.ok() ? "" : vae.error().message.c_str());
+        if (prepared) {
+            const int layers = (*vae)->prepareForInference();
+            qInfo("  %d layers on oneDNN's kernel", layers);
+            if (DnnlConvolution::available() && DnnlConvolution::winogradAllowed())
+                QVERIFY(layers > 0);
+        }
         QCOMPARE((*vae)->config().scalingFactor, 0.18215);
         auto file = SafeTensorsFile::open(fixturePath(QString::fromStdString(c.at("file")))).value();
         auto get = [&](const std::string &n) { return file.tensor(n).value(); };
