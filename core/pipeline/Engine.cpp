@@ -173,7 +173,11 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         // channels_last activations instead of pre-packed NCHW convolutions
         // (512² decode 13.6 -> 11.2 s and 350 MiB less peak), and the 3x3
         // layers on oneDNN's Winograd kernel (docs/performance.md).
-        loaded->vae->prepareForInference();
+        const int vaeLayers = loaded->vae->prepareForInference();
+        logInfo("float32 3x3 convolutions on oneDNN's Winograd/direct kernel: " +
+                std::to_string(countDnnlConvolutions(*loaded->unet)) + " UNet and " + std::to_string(vaeLayers) +
+                " VAE layers" + (DnnlConvolution::available() ? "" : " (not available on this CPU or build)") +
+                (DnnlConvolution::winogradAllowed() ? "" : " (off: STIPPLE_WINOGRAD=0)"));
         // Pre-packing and text-encoder set-up left freed copies in the caches;
         // no file pages stay resident (views still in use re-read the page cache).
         releaseCachedMemory();

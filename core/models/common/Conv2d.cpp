@@ -157,6 +157,14 @@ std::vector<Conv2dImpl *> convolutionsIn(torch::nn::Module &module)
 
 } // namespace
 
+int countDnnlConvolutions(torch::nn::Module &module)
+{
+    int n = 0;
+    for (const Conv2dImpl *conv : convolutionsIn(module))
+        n += conv->dnnlConvolution() ? 1 : 0;
+    return n;
+}
+
 int prepareDnnlConvolutions(torch::nn::Module &module, std::int64_t maxBandBytes)
 {
     const auto workspace = std::make_shared<DnnlConvolution::Workspace>();

@@ -75,6 +75,9 @@ bool convolutionPackingEnabled();
 // took it.
 int prepareDnnlConvolutions(torch::nn::Module &module, std::int64_t maxBandBytes);
 
+// How many Conv2d inside `module` run through a DnnlConvolution.
+int countDnnlConvolutions(torch::nn::Module &module);
+
 // prepareForInference(dtype) on every Conv2d inside `module`; returns how many.
 int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype = std::nullopt);
 
