@@ -177,7 +177,7 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         logInfo("float32 3x3 convolutions on oneDNN's Winograd/direct kernel: " +
                 std::to_string(countDnnlConvolutions(*loaded->unet)) + " UNet and " + std::to_string(vaeLayers) +
                 " VAE layers" + (DnnlConvolution::available() ? "" : " (not available on this CPU or build)") +
-                (DnnlConvolution::winogradAllowed() ? "" : " (off: STIPPLE_WINOGRAD=0)"));
+                (DnnlConvolution::enabled() ? "" : " (off: STIPPLE_DNNL_CONV=0)"));
         // Pre-packing and text-encoder set-up left freed copies in the caches;
         // no file pages stay resident (views still in use re-read the page cache).
         releaseCachedMemory();

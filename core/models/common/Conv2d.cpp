@@ -105,7 +105,7 @@ bool Conv2dImpl::dnnlSuits() const
 {
     const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
     return weight.defined() && weight.dim() == 4 && DnnlConvolution::available() &&
-           DnnlConvolution::winogradAllowed() &&
+           DnnlConvolution::enabled() &&
            DnnlConvolution::suits(weight.sizes(), *options.stride(), *pad, *options.dilation(), options.groups());
 }
 

@@ -44,9 +44,9 @@ bool envAllows(const char *name)
 
 } // namespace
 
-bool DnnlConvolution::winogradAllowed()
+bool DnnlConvolution::enabled()
 {
-    static const bool allowed = envAllows("STIPPLE_WINOGRAD");
+    static const bool allowed = envAllows("STIPPLE_DNNL_CONV");
     return allowed;
 }
 
@@ -229,7 +229,7 @@ struct DnnlConvolution::Impl {
             if (p.n == n && p.h == h && p.w == w && p.channelsLast == channelsLast)
                 return p;
         std::optional<Plan> plan;
-        if (winogradAllowed() && winogradPays(ic, oc, h, w)) {
+        if (enabled() && winogradPays(ic, oc, h, w)) {
             try {
                 plan = makePlan(Algorithm::Winograd, n, h, w, channelsLast);
             } catch (const dnnl::error &) {

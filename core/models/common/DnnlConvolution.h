@@ -16,7 +16,13 @@
 // Accuracy: the transforms change the rounding; against float64 the error is
 // of the order of float32 noise (test_dnnl_convolution bounds it).
 //
-// STIPPLE_WINOGRAD=0 keeps every convolution on the direct kernel (A/B runs).
+// bfloat16 layers stay on torch's packed kernel: the same class run in bf16
+// (nhwc activations, oneDNN's own weight layout) was 1.0-1.6x per layer and
+// no faster per step (bf16 256²: 3x3 layers 0.53-0.58 s against 0.55-0.57 s,
+// stipple-bench --profile, session 9), so it was not kept.
+//
+// STIPPLE_DNNL_CONV=0 leaves every convolution to torch's packed kernel
+// (A/B runs).
 // Thread-safety: one thread at a time per instance (per-shape plans are
 // cached); instances are independent.
 #pragma once
@@ -51,8 +57,8 @@ public:
 
     // Built with oneDNN's headers and the CPU runs its AVX-512 Winograd kernel.
     static bool available();
-    // Whether STIPPLE_WINOGRAD allows Winograd (direct-only otherwise).
-    static bool winogradAllowed();
+    // Whether STIPPLE_DNNL_CONV allows this class at all (it is not 0).
+    static bool enabled();
     // Whether a float32 weight of these sizes with these options is handled
     // here: 3x3, stride 1, padding 1, dilation 1, one group, both channel
     // counts multiples of 16 (oneDNN's block).

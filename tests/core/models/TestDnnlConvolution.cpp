@@ -93,7 +93,7 @@ private Q_SLOTS:
         if (channelsLast)
             x = x.contiguous(at::MemoryFormat::ChannelsLast);
         DnnlConvolution conv(weight, bias);
-        const bool expectWinograd = winograd && DnnlConvolution::winogradAllowed();
+        const bool expectWinograd = winograd && DnnlConvolution::enabled();
         QCOMPARE(conv.algorithmFor(n, h, w) == Algorithm::Winograd, expectWinograd);
 
         const at::Tensor out = conv.forward(x);
@@ -221,7 +221,7 @@ private Q_SLOTS:
             at::conv2d(x.to(at::kDouble), down->weight.to(at::kDouble), down->bias.to(at::kDouble), 2, 1);
         QVERIFY(wino->prepareForInference(at::kFloat));
         QVERIFY(down->prepareForInference(at::kFloat));
-        QCOMPARE(wino->dnnlConvolution() != nullptr, DnnlConvolution::winogradAllowed());
+        QCOMPARE(wino->dnnlConvolution() != nullptr, DnnlConvolution::enabled());
         QVERIFY(down->dnnlConvolution() == nullptr); // stride 2: torch's packed kernel
         QVERIFY(maxError(wino->forward(x), refWino) < 2e-5 * refWino.abs().max().item<double>());
         QVERIFY(maxError(down->forward(x), refDown) < 3e-6 * refDown.abs().max().item<double>());
