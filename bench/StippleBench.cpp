@@ -216,8 +216,10 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
     // loading (this is a no-op for it) unless --convert-before-packing asked
     // for the old order; random modules are packed here.
     prepareConvolutionsForInference(*m.unet);
-    // As Engine::load: the VAE on channels_last with plain weights (pre-packed
-    // ones would force NCHW output); --vae-prepacked measures the alternative.
+    // As Engine::load: the VAE on channels_last, its 3x3 layers on
+    // DnnlConvolution in 4 MiB bands; --vae-prepacked measures NCHW with
+    // prepareConvolutionsForInference (3x3 layers on DnnlConvolution in the
+    // UNet's 48 MiB bands, the rest pre-packed).
     if (o.vaePrepacked) {
         prepareConvolutionsForInference(*m.vae);
     } else {
@@ -507,7 +509,8 @@ void benchDtype(const Options &o, const std::string &dtypeName)
         }
         if (wants(o, "vae")) {
             const at::Tensor z = at::randn({1, 4, h, h});
-            AllocatorCacheOff noCache; // as the pipeline's decode
+            releaseDnnlWorkspaces(*models->unet); // as Engine::generate after the denoising loop
+            AllocatorCacheOff noCache;             // as the pipeline's decode
             const double rssBefore = currentRssMiB();
             auto runs = timeRuns(o.warmup, std::max(1, o.reps / 2 + 1), [&] { (void)models->vae->decode(z); });
             report({"VAE decode (batch 1)", dtypeName, res, median(runs), runs,
@@ -664,7 +667,7 @@ int main(int argc, char **argv)
     app.add_option("--warmup", o.warmup, "untimed runs before timing")->capture_default_str();
     app.add_option("--threads", o.threads, "torch threads (0: physical cores)");
     app.add_flag("--channels-last", o.channelsLast, "UNet convolutions in channels_last");
-    app.add_flag("--vae-prepacked", o.vaePrepacked, "VAE in NCHW with pre-packed weights (default: channels_last, as the app)");
+    app.add_flag("--vae-prepacked", o.vaePrepacked, "VAE in NCHW, prepared like the UNet (default: channels_last, as the app)");
     app.add_flag("--convert-before-packing", o.convertBeforePacking,
                  "load: convert the UNet's convolutions with the rest, then pack them (default: converted as packed, as the app)");
     app.add_flag("--profile", o.profile, "per-operator profile of one UNet step");

@@ -171,8 +171,9 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         loaded->vae = vae.value();
         ckpt->vae.weights.clear();
         // channels_last activations instead of pre-packed NCHW convolutions
-        // (512² decode 13.6 -> 11.2 s and 350 MiB less peak), and the 3x3
-        // layers on oneDNN's Winograd kernel (docs/performance.md).
+        // (session 4: 512² decode 13.6 -> 11.2 s and 350 MiB less peak), and
+        // the 3x3 layers on oneDNN's Winograd kernel (session 9: 16-19 ->
+        // 7-8 s, a slower window; docs/performance.md).
         const int vaeLayers = loaded->vae->prepareForInference();
         logInfo("float32 3x3 convolutions on oneDNN's Winograd/direct kernel: " +
                 std::to_string(countDnnlConvolutions(*loaded->unet)) + " UNet and " + std::to_string(vaeLayers) +
@@ -268,6 +269,9 @@ Result<GenerationOutput> Engine::Impl::run(const GenerationRequest &request, con
             break;
         }
         auto den = denoise(models, request, *cond, setup, *plan, generator, observer);
+        // The UNet's convolution workspace (up to ~330 MB at 512² in float32)
+        // is not needed by the decode, where memory peaks, nor while idle.
+        releaseDnnlWorkspaces(**models.unet);
         if (!den)
             return den.error();
         if (den->lastPreview)

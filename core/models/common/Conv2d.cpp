@@ -85,10 +85,15 @@ bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
         convertInto(plain, weight.contiguous());
     }
     const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
-    if (target == at::kFloat && dnnlSuits())
-        m_dnnl = std::make_shared<DnnlConvolution>(plain, bias.defined() ? bias.to(at::kFloat) : at::Tensor(),
-                                                   std::move(workspace));
-    else
+    if (target == at::kFloat && dnnlSuits()) {
+        try {
+            m_dnnl = std::make_shared<DnnlConvolution>(plain, bias.defined() ? bias.to(at::kFloat) : at::Tensor(),
+                                                       std::move(workspace));
+        } catch (const c10::Error &) {
+            m_dnnl.reset(); // oneDNN refused this layer: torch's packed kernel below
+        }
+    }
+    if (!m_dnnl)
         m_packed = at::mkldnn_reorder_conv2d_weight(plain.to_mkldnn(), *pad, *options.stride(), *options.dilation(),
                                                     options.groups());
     plain = at::Tensor();
@@ -156,6 +161,13 @@ std::vector<Conv2dImpl *> convolutionsIn(torch::nn::Module &module)
 }
 
 } // namespace
+
+void releaseDnnlWorkspaces(torch::nn::Module &module)
+{
+    for (Conv2dImpl *conv : convolutionsIn(module))
+        if (conv->dnnlConvolution())
+            conv->dnnlConvolution()->releaseWorkspace(); // shared: the first call does the work
+}
 
 int countDnnlConvolutions(torch::nn::Module &module)
 {

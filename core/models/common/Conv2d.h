@@ -53,7 +53,7 @@ public:
     bool prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspace> workspace = nullptr);
     bool preparedForInference() const { return m_packed.defined() || m_dnnl; }
     // The layer runs through DnnlConvolution (float32 3x3, Winograd allowed).
-    const DnnlConvolution *dnnlConvolution() const { return m_dnnl.get(); }
+    DnnlConvolution *dnnlConvolution() const { return m_dnnl.get(); }
 
     torch::nn::Conv2dOptions options;
     at::Tensor weight;
@@ -74,6 +74,9 @@ bool convolutionPackingEnabled();
 // all with this band bound (DnnlConvolution::Workspace); returns how many
 // took it.
 int prepareDnnlConvolutions(torch::nn::Module &module, std::int64_t maxBandBytes);
+
+// Returns the DnnlConvolution workspaces of the Conv2d inside `module` to the OS.
+void releaseDnnlWorkspaces(torch::nn::Module &module);
 
 // How many Conv2d inside `module` run through a DnnlConvolution.
 int countDnnlConvolutions(torch::nn::Module &module);

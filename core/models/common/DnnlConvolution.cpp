@@ -21,21 +21,6 @@ namespace {
 
 constexpr std::int64_t kBlock = 16; // oneDNN's channel block for AVX-512 float32
 
-// Winograd's weight transform lives in the scratchpad (6x6 floats per 3x3
-// kernel plus tile buffers): 254 MB for a 1280->1280 layer at 16x16, 496 MB
-// for 2560->1280. Above this the direct kernel runs instead, so the scratch
-// never adds more than this to the peak (the fp32 target is 6 GB).
-constexpr std::size_t kMaxScratchBytes = 300u << 20;
-
-// Winograd loses on small maps (its tile transforms dominate): measured here,
-// 1280 channels at 8x8 15 -> 34 ms, 64 channels at 16x16 0.16 -> 0.17 ms; it
-// wins from 16x16 with 640 channels and from 32x32 with 64.
-bool winogradPays(std::int64_t ic, std::int64_t oc, std::int64_t h, std::int64_t w)
-{
-    const std::int64_t pixels = h * w;
-    return pixels >= 256 && pixels * std::min(ic, oc) >= 65536;
-}
-
 bool envAllows(const char *name)
 {
     const char *v = std::getenv(name);
@@ -69,6 +54,23 @@ namespace {
 
 using Tag = dnnl::memory::format_tag;
 using DType = dnnl::memory::data_type;
+
+// Winograd's weight transform lives in the scratchpad (6x6 floats per 3x3
+// kernel plus tile buffers): 254 MB for a 1280->1280 layer at 16x16, 496 MB
+// for 2560->1280. Above this the direct kernel runs instead, so one
+// workspace's scratch stays within this (the fp32 target is 6 GB).
+constexpr std::size_t kMaxScratchBytes = 300u << 20;
+
+// Winograd loses on small maps (its tile transforms dominate): measured in a
+// oneDNN driver, 1280 channels at 8x8 15 -> 34 ms, 64 channels at 16x16
+// 0.16 -> 0.17 ms; it won at every measured shape from 16x16 with 320
+// channels and from 32x32 with 64 (docs/performance.md, session 9).
+bool winogradPays(std::int64_t ic, std::int64_t oc, std::int64_t h, std::int64_t w)
+{
+    const std::int64_t pixels = h * w;
+    return pixels >= 256 && pixels * std::min(ic, oc) >= 65536;
+}
+
 
 dnnl::engine &cpuEngine()
 {
@@ -148,6 +150,15 @@ void *reserve(at::Tensor &buffer, std::size_t bytes)
     return buffer.data_ptr();
 }
 
+// oneDNN reports failures (out of memory, an unsupported shape) as
+// dnnl::error; the core boundary and the callers' guards expect c10::Error.
+[[noreturn]] void rethrowAsTorchError(const dnnl::error &e)
+{
+    TORCH_CHECK(false, "oneDNN convolution: ", e.what(),
+                e.status == dnnl_out_of_memory ? " (out of memory)" : "");
+    throw; // not reached: TORCH_CHECK(false) throws
+}
+
 } // namespace
 
 struct DnnlConvolution::Impl {
@@ -171,18 +182,24 @@ struct DnnlConvolution::Impl {
     struct Plan {
         std::int64_t n, h, w;
         bool channelsLast;
+        // oneDNN splits the work and sizes per-thread scratch for the thread
+        // count at creation; the band bound is the workspace's at the time.
+        int threads;
+        std::int64_t maxBandBytes;
         Algorithm algorithm;
         std::vector<Piece> pieces;
         std::vector<Band> bands;
     };
     std::vector<Plan> plans; // newest last; a handful of shapes at most
 
-    // Output rows per band: blocked input and output of a band within
-    // maxBandBytes, a multiple of Winograd's 4-row tile.
+    // Output rows per band: blocked input (with its two halo rows) and
+    // output of a band within maxBandBytes, a multiple of Winograd's 4-row
+    // tile; at least 4 rows even if those exceed the bound.
     std::int64_t bandRows(std::int64_t n, std::int64_t h, std::int64_t w) const
     {
-        const std::int64_t perRow = n * w * (ic + oc) * std::int64_t(sizeof(float));
-        const std::int64_t rows = (workspace->maxBandBytes / std::max<std::int64_t>(perRow, 1)) / 4 * 4;
+        const std::int64_t item = std::int64_t(sizeof(float));
+        const std::int64_t perRow = n * w * (ic + oc) * item, halo = 2 * n * w * ic * item;
+        const std::int64_t rows = (std::max<std::int64_t>(workspace->maxBandBytes - halo, 0) / perRow) / 4 * 4;
         return std::min(h, std::max<std::int64_t>(rows, 4));
     }
 
@@ -203,7 +220,7 @@ struct DnnlConvolution::Impl {
 
     Plan makePlan(Algorithm algorithm, std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast) const
     {
-        Plan plan{n, h, w, channelsLast, algorithm, {}, {}};
+        Plan plan{n, h, w, channelsLast, at::get_num_threads(), workspace->maxBandBytes, algorithm, {}, {}};
         const std::int64_t step = bandRows(n, h, w);
         for (std::int64_t row0 = 0; row0 < h; row0 += step) {
             const std::int64_t row1 = std::min(h, row0 + step);
@@ -225,8 +242,11 @@ struct DnnlConvolution::Impl {
 
     Plan &planFor(std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast)
     {
+        at::internal::lazy_init_num_threads(); // oneDNN reads the calling thread's OpenMP count
+        const int threads = at::get_num_threads();
         for (Plan &p : plans)
-            if (p.n == n && p.h == h && p.w == w && p.channelsLast == channelsLast)
+            if (p.n == n && p.h == h && p.w == w && p.channelsLast == channelsLast && p.threads == threads &&
+                p.maxBandBytes == workspace->maxBandBytes)
                 return p;
         std::optional<Plan> plan;
         if (enabled() && winogradPays(ic, oc, h, w)) {
@@ -261,8 +281,7 @@ bool DnnlConvolution::available()
 }
 
 DnnlConvolution::DnnlConvolution(const at::Tensor &weight, const at::Tensor &bias,
-                                 std::shared_ptr<Workspace> workspace)
-    : m_impl(std::make_unique<Impl>())
+                                 std::shared_ptr<Workspace> workspace) try : m_impl(std::make_unique<Impl>())
 {
     m_impl->workspace = workspace ? std::move(workspace) : std::make_shared<Workspace>();
     TORCH_CHECK(weight.scalar_type() == at::kFloat && weight.dim() == 4 && weight.size(2) == 3 && weight.size(3) == 3,
@@ -286,28 +305,47 @@ DnnlConvolution::DnnlConvolution(const at::Tensor &weight, const at::Tensor &bia
         TORCH_CHECK(bias.numel() == m_impl->oc, "DnnlConvolution: bias size");
         m_impl->bias = bias.to(at::kFloat).contiguous().clone();
     }
+} catch (const dnnl::error &e) {
+    rethrowAsTorchError(e);
 }
 
 DnnlConvolution::~DnnlConvolution() = default;
 
 void DnnlConvolution::setMaxBandBytes(std::int64_t bytes)
 {
-    m_impl->workspace->maxBandBytes = bytes;
-    m_impl->plans.clear();
+    m_impl->workspace->maxBandBytes = bytes; // every sharing layer's plans are keyed on it
 }
 
-DnnlConvolution::Algorithm DnnlConvolution::algorithmFor(std::int64_t n, std::int64_t h, std::int64_t w)
+void DnnlConvolution::releaseWorkspace()
 {
-    return m_impl->planFor(n, h, w, false).algorithm;
+    Workspace &space = *m_impl->workspace;
+    for (at::Tensor *buffer : {&space.source, &space.destination, &space.scratch}) {
+        if (buffer->defined())
+            releaseWholePages(buffer->data_ptr(), buffer->nbytes());
+        *buffer = at::Tensor();
+    }
 }
 
-int DnnlConvolution::bandsFor(std::int64_t n, std::int64_t h, std::int64_t w)
+DnnlConvolution::Algorithm DnnlConvolution::algorithmFor(std::int64_t n, std::int64_t h, std::int64_t w,
+                                                          bool channelsLast)
 {
-    return static_cast<int>(m_impl->planFor(n, h, w, false).bands.size());
+    try {
+        return m_impl->planFor(n, h, w, channelsLast).algorithm;
+    } catch (const dnnl::error &e) {
+        rethrowAsTorchError(e);
+    }
 }
 
-at::Tensor DnnlConvolution::forward(const at::Tensor &x)
+int DnnlConvolution::bandsFor(std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast)
 {
+    try {
+        return static_cast<int>(m_impl->planFor(n, h, w, channelsLast).bands.size());
+    } catch (const dnnl::error &e) {
+        rethrowAsTorchError(e);
+    }
+}
+
+at::Tensor DnnlConvolution::forward(const at::Tensor &x) try {
     TORCH_CHECK(x.dim() == 4 && x.scalar_type() == at::kFloat && x.size(1) == m_impl->ic && x.device().is_cpu() &&
                     x.layout() == at::kStrided,
                 "DnnlConvolution: expected float32 [N, ", m_impl->ic, ", H, W], got ", x.sizes(), " ",
@@ -358,6 +396,8 @@ at::Tensor DnnlConvolution::forward(const at::Tensor &x)
     }
     stream.wait();
     return out;
+} catch (const dnnl::error &e) {
+    rethrowAsTorchError(e);
 }
 
 #else // built without oneDNN's headers: never available, never constructed
@@ -375,14 +415,20 @@ DnnlConvolution::~DnnlConvolution() = default;
 
 void DnnlConvolution::setMaxBandBytes(std::int64_t) {}
 
-DnnlConvolution::Algorithm DnnlConvolution::algorithmFor(std::int64_t, std::int64_t, std::int64_t)
+DnnlConvolution::Algorithm DnnlConvolution::algorithmFor(std::int64_t, std::int64_t, std::int64_t, bool)
 {
     return Algorithm::Direct;
 }
 
-int DnnlConvolution::bandsFor(std::int64_t, std::int64_t, std::int64_t) { return 1; }
+int DnnlConvolution::bandsFor(std::int64_t, std::int64_t, std::int64_t, bool) { return 1; }
 
-at::Tensor DnnlConvolution::forward(const at::Tensor &) { TORCH_CHECK(false, "DnnlConvolution: built without oneDNN"); }
+at::Tensor DnnlConvolution::forward(const at::Tensor &)
+{
+    TORCH_CHECK(false, "DnnlConvolution: built without oneDNN");
+    return {};
+}
+
+void DnnlConvolution::releaseWorkspace() {}
 
 #endif
 

@@ -6,10 +6,11 @@
 // algorithm. oneDNN 2.6 (the libdnnl that Debian's libtorch loads; we link the
 // same library) also has Winograd F(4x4, 3x3) for AVX-512, which does a
 // quarter of the multiplications (Lavin & Gray, "Fast Algorithms for
-// Convolutional Neural Networks", 2016). Measured here, 2 threads, CFG batch
-// 2: 320 channels at 64x64 65 -> 20 ms, 640 at 32x32 69 -> 33 ms, 1280 at
-// 16x16 78 -> 44 ms; at 8x8 and below it loses (1280 at 8x8: 15 -> 34 ms),
-// so small maps keep the direct kernel on the same blocked weight. Winograd
+// Convolutional Neural Networks", 2016). Against torch's packed kernel, 2
+// threads, CFG batch 2: 2.0-3.0x on SD 1.5's layers at 32x32 and 64x64,
+// 1.1-1.3x at 16x16 (stipple-bench --stages conv; table in
+// docs/performance.md, session 9); at 8x8 and below it loses (1280 at 8x8:
+// 15 -> 34 ms), so small maps keep the direct kernel on the same weight. Winograd
 // runs in oneDNN's "training" mode, which transforms the weight on each call
 // into the scratchpad: the pre-transformed weight would be 4x the size (6x6
 // per 3x3 kernel) and would not fit the memory targets.
@@ -23,8 +24,9 @@
 //
 // STIPPLE_DNNL_CONV=0 leaves every convolution to torch's packed kernel
 // (A/B runs).
-// Thread-safety: one thread at a time per instance (per-shape plans are
-// cached); instances are independent.
+// Errors from oneDNN surface as c10::Error.
+// Thread-safety: one thread at a time across all instances that share a
+// workspace (per-shape plans are cached per instance).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -81,9 +83,13 @@ public:
     // The algorithm forward() uses for this input shape, and in how many
     // bands of rows. setMaxBandBytes sets the workspace's bound (for every
     // layer sharing it).
-    Algorithm algorithmFor(std::int64_t n, std::int64_t h, std::int64_t w);
-    int bandsFor(std::int64_t n, std::int64_t h, std::int64_t w);
+    Algorithm algorithmFor(std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast = false);
+    int bandsFor(std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast = false);
     void setMaxBandBytes(std::int64_t bytes);
+    // Returns the workspace's buffers (shared with the other layers) to the
+    // OS; they grow again on the next forward(). For the UNet's, after the
+    // denoising loop: its scratch (up to 300 MB) is not needed by the decode.
+    void releaseWorkspace();
 
 private:
     struct Impl;

@@ -63,11 +63,10 @@ public:
     bool channelsLast() const { return m_channelsLast; }
     // For inference in float32 (grad mode off from then on): channels_last,
     // and the 3x3 layers on oneDNN's Winograd kernel (DnnlConvolution), maps
-    // in bands of at most 4 MiB of blocked copies: the decode's peak is the
-    // bf16 mode's peak (3.5 GB target). Whole bf16 512² run, peak RSS: 3154
-    // MiB without the kernel, 3359 with 16 MiB bands, 3220 with 4 MiB; the
-    // decode took 7.3-8.0 s with either band, 18-19 s without. Returns how
-    // many layers took the kernel.
+    // in bands of about 4 MiB of blocked copies. The decode is where the bf16
+    // mode's memory peaks (3.5 GB target): 16 MiB bands put a 512² run over
+    // it, 4 MiB bands add 66 MiB to it and decode as fast (docs/performance.md,
+    // session 9). Returns how many layers took the kernel.
     int prepareForInference();
 
 private:

@@ -34,15 +34,31 @@ at::Tensor weightFor(std::int64_t oc, std::int64_t ic)
 
 } // namespace
 
+// Every test that runs the class skips, visibly, without it; one test checks
+// the fallback instead.
+#define STIPPLE_REQUIRE_DNNL()                                                                                    \
+    do {                                                                                                         \
+        if (!DnnlConvolution::available())                                                                       \
+            QSKIP("oneDNN's Winograd kernel is not available (built without libdnnl-dev, or no AVX-512 here)"); \
+    } while (false)
+
 class TestDnnlConvolution : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase()
+    void initTestCase() { at::GradMode::set_enabled(false); }
+
+    void withoutItConvolutionsStayOnTorch()
     {
-        at::GradMode::set_enabled(false);
-        if (!DnnlConvolution::available())
-            QSKIP("oneDNN's Winograd kernel is not available (built without libdnnl-dev, or no AVX-512 here)");
+        if (DnnlConvolution::available() && DnnlConvolution::enabled())
+            QSKIP("oneDNN's kernel is available here: the fallback is what other machines run");
+        Conv2d conv(torch::nn::Conv2dOptions(64, 64, 3).padding(1));
+        const at::Tensor x = at::randn({2, 64, 32, 32});
+        const at::Tensor ref = reference(x, conv->weight, conv->bias);
+        QCOMPARE(prepareDnnlConvolutions(*conv, 1 << 20), 0);
+        conv->prepareForInference(at::kFloat);
+        QVERIFY(conv->dnnlConvolution() == nullptr);
+        QVERIFY(maxError(conv->forward(x), ref) < 3e-6 * ref.abs().max().item<double>());
     }
 
     void suitsOnlyWhatItRuns()
@@ -78,6 +94,7 @@ private Q_SLOTS:
 
     void matchesFloat64()
     {
+        STIPPLE_REQUIRE_DNNL();
         QFETCH(int, ic);
         QFETCH(int, oc);
         QFETCH(int, n);
@@ -94,7 +111,7 @@ private Q_SLOTS:
             x = x.contiguous(at::MemoryFormat::ChannelsLast);
         DnnlConvolution conv(weight, bias);
         const bool expectWinograd = winograd && DnnlConvolution::enabled();
-        QCOMPARE(conv.algorithmFor(n, h, w) == Algorithm::Winograd, expectWinograd);
+        QCOMPARE(conv.algorithmFor(n, h, w, channelsLast) == Algorithm::Winograd, expectWinograd);
 
         const at::Tensor out = conv.forward(x);
         QCOMPARE(out.sizes(), (at::IntArrayRef{n, oc, h, w}));
@@ -115,34 +132,42 @@ private Q_SLOTS:
     void bandsGiveTheSameSums_data()
     {
         QTest::addColumn<int>("channels");
+        QTest::addColumn<int>("batch");
         QTest::addColumn<bool>("channelsLast");
-        QTest::addColumn<int>("bandBytes");
-        // 40 rows: bands of 4 and 8 rows, with a short last band for 12.
-        QTest::newRow("Winograd, 4-row bands") << 128 << false << 128 * 2 * 24 * 4 * 4;
-        QTest::newRow("Winograd, channels_last, 12-row bands") << 128 << true << 128 * 2 * 24 * 4 * 12;
-        QTest::newRow("direct, 8-row bands") << 32 << true << 32 * 2 * 24 * 4 * 8;
+        QTest::addColumn<int>("rows");
+        // 40 rows: bands of 4, 8 and 12 rows (a short last band for 12).
+        QTest::newRow("Winograd, 4-row bands") << 128 << 1 << false << 4;
+        QTest::newRow("Winograd, channels_last, 12-row bands") << 128 << 1 << true << 12;
+        QTest::newRow("Winograd, batch 2, 8-row bands") << 128 << 2 << false << 8;
+        QTest::newRow("Winograd, batch 2, channels_last") << 128 << 2 << true << 12;
+        QTest::newRow("direct, 8-row bands") << 32 << 1 << true << 8;
     }
 
     void bandsGiveTheSameSums()
     {
+        STIPPLE_REQUIRE_DNNL();
         QFETCH(int, channels);
+        QFETCH(int, batch);
         QFETCH(bool, channelsLast);
-        QFETCH(int, bandBytes);
+        QFETCH(int, rows);
         at::manual_seed(13);
         const at::Tensor weight = weightFor(channels, channels), bias = at::randn({channels});
-        at::Tensor x = at::randn({1, channels, 40, 24});
+        at::Tensor x = at::randn({batch, channels, 40, 24});
         if (channelsLast)
             x = x.contiguous(at::MemoryFormat::ChannelsLast);
         DnnlConvolution whole(weight, bias), banded(weight, bias);
-        banded.setMaxBandBytes(bandBytes);
-        QCOMPARE(whole.bandsFor(1, 40, 24), 1);
-        const int rows = bandBytes / (channels * 2 * 24 * 4);
-        QCOMPARE(banded.bandsFor(1, 40, 24), (40 + rows - 1) / rows);
-        QCOMPARE(banded.algorithmFor(1, 40, 24), whole.algorithmFor(1, 40, 24));
+        // Input copy with its two halo rows plus the output, for `rows` rows.
+        const std::int64_t rowBytes = std::int64_t(batch) * 24 * channels * 4;
+        banded.setMaxBandBytes(rowBytes * (2 * rows + 2));
+        QCOMPARE(whole.bandsFor(batch, 40, 24, channelsLast), 1);
+        QCOMPARE(banded.bandsFor(batch, 40, 24, channelsLast), (40 + rows - 1) / rows);
+        const Algorithm algorithm = banded.algorithmFor(batch, 40, 24, channelsLast);
+        QCOMPARE(algorithm, whole.algorithmFor(batch, 40, 24, channelsLast));
+        QCOMPARE(algorithm == Algorithm::Winograd, DnnlConvolution::enabled() && channels == 128);
         const at::Tensor ref = reference(x, weight, bias);
         const at::Tensor out = banded.forward(x);
         QCOMPARE(out.is_contiguous(at::MemoryFormat::ChannelsLast) && !out.is_contiguous(), channelsLast);
-        if (whole.algorithmFor(1, 40, 24) == Algorithm::Direct)
+        if (algorithm == Algorithm::Direct)
             QVERIFY(at::equal(out, whole.forward(x))); // the same sums in the same order
         QVERIFY(maxError(out, ref) < 2e-5 * ref.abs().max().item<double>());
         // The rows at band edges see their neighbours (not zero padding).
@@ -152,6 +177,7 @@ private Q_SLOTS:
 
     void layersShareOneWorkspace()
     {
+        STIPPLE_REQUIRE_DNNL();
         at::manual_seed(5);
         auto workspace = std::make_shared<DnnlConvolution::Workspace>();
         const at::Tensor w1 = weightFor(64, 128), w2 = weightFor(128, 64), b1 = at::randn({64}), b2 = at::randn({128});
@@ -165,10 +191,25 @@ private Q_SLOTS:
             QVERIFY(at::equal(shared2.forward(y), alone2.forward(y)));
         }
         QVERIFY(workspace->source.defined() && workspace->destination.defined());
+
+        // The band bound is the workspace's: set through one layer, it
+        // re-plans the other too.
+        QCOMPARE(shared2.bandsFor(1, 48, 48), 1);
+        shared1.setMaxBandBytes(1 << 20);
+        QVERIFY(shared2.bandsFor(1, 48, 48) > 1);
+        const at::Tensor y = at::randn({1, 64, 48, 48});
+        QVERIFY(maxError(shared2.forward(y), reference(y, w2, b2)) < 2e-5 * reference(y, w2, b2).abs().max().item<double>());
+
+        // Released buffers grow again on the next call, with the same result.
+        const at::Tensor before = shared2.forward(y);
+        shared1.releaseWorkspace();
+        QVERIFY(!workspace->source.defined() && !workspace->destination.defined() && !workspace->scratch.defined());
+        QVERIFY(at::equal(shared2.forward(y), before));
     }
 
     void manyShapesStayCorrect()
     {
+        STIPPLE_REQUIRE_DNNL();
         // More shapes than the per-layer plan cache holds: old plans are
         // dropped and rebuilt, results stay right.
         at::manual_seed(9);
@@ -184,6 +225,7 @@ private Q_SLOTS:
 
     void rejectsWrongInput()
     {
+        STIPPLE_REQUIRE_DNNL();
         DnnlConvolution conv(weightFor(32, 64), at::Tensor());
         bool threw = false;
         try {
@@ -210,6 +252,7 @@ private Q_SLOTS:
 
     void conv2dHandsItsFloat32LayersOver()
     {
+        STIPPLE_REQUIRE_DNNL();
         if (!convolutionPackingEnabled())
             QSKIP("convolution preparation is off here (STIPPLE_CONV_PREPACK=0 or no oneDNN in torch)");
         at::manual_seed(11);
