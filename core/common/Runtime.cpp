@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
 
 namespace stipple::core {
 namespace {
+
+constexpr int kMmapThresholdBytes = 1 << 20; // see configureRuntime
 
 bool cpuFlag(const char *flag)
 {
@@ -164,6 +167,16 @@ RuntimeInfo configureRuntime(const RuntimeOptions &options)
         const CpuAllocator *allocator = installCpuAllocator(ao);
         info.hugePageAllocator = true;
         info.allocatorCacheBytes = allocator->options().cacheCapBytes;
+        // glibc raises its mmap threshold to the size of each mmapped block
+        // freed (up to 32 MiB), after which blocks of up to that size come
+        // from the heap, whose freed memory stays resident. Which blocks land
+        // there depended on the order of frees: a bf16 512² generation peaked
+        // at 3179-3197 or 3345-3360 MiB from run to run (the 3.5 GB target
+        // is 3338 MiB); with the threshold fixed, 3108 MiB in 4 of 4 runs, and
+        // no change in step time (docs/performance.md, session 9). Left alone
+        // when MALLOC_MMAP_THRESHOLD_ is set.
+        if (!std::getenv("MALLOC_MMAP_THRESHOLD_") && mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes) == 1)
+            info.mmapThresholdBytes = kMmapThresholdBytes;
     } else {
         uninstallCpuAllocator();
     }
@@ -195,7 +208,8 @@ std::string describeRuntime(const RuntimeInfo &info)
            " | ATen CPU capability: " + info.cpuCapability +
            (info.cpuHasAvx512Bf16 ? " | bf16: yes" : " | bf16: no") +
            (info.hugePageAllocator
-                ? " | allocator: huge pages >= 2 MiB, cache " + mib(info.allocatorCacheBytes)
+                ? " | allocator: huge pages >= 2 MiB, cache " + mib(info.allocatorCacheBytes) +
+                      (info.mmapThresholdBytes ? ", malloc mmap threshold " + mib(info.mmapThresholdBytes) : "")
                 : " | allocator: default") +
            " | load average: " + std::to_string(info.loadAverage).substr(0, 5);
 }

@@ -27,6 +27,7 @@ struct RuntimeInfo {
     bool cpuHasAvx512Bf16 = false;
     bool hugePageAllocator = false;      // CpuAllocator installed
     std::size_t allocatorCacheBytes = 0; // its cache cap
+    std::size_t mmapThresholdBytes = 0;  // malloc's fixed mmap threshold (0: glibc's adaptive one)
     double loadAverage = 0;              // 1-minute load average at start-up
 };
 

@@ -177,10 +177,8 @@ int countDnnlConvolutions(torch::nn::Module &module)
     return n;
 }
 
-int prepareDnnlConvolutions(torch::nn::Module &module, std::int64_t maxBandBytes)
+int prepareDnnlConvolutions(torch::nn::Module &module, const std::shared_ptr<DnnlConvolution::Workspace> &workspace)
 {
-    const auto workspace = std::make_shared<DnnlConvolution::Workspace>();
-    workspace->maxBandBytes = maxBandBytes;
     int prepared = 0;
     for (Conv2dImpl *conv : convolutionsIn(module))
         prepared += conv->prepareDnnlConvolution(workspace) ? 1 : 0;

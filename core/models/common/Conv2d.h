@@ -70,10 +70,9 @@ TORCH_MODULE(Conv2d);
 // and STIPPLE_CONV_PREPACK is not 0.
 bool convolutionPackingEnabled();
 
-// prepareDnnlConvolution() on every Conv2d inside `module`, one workspace for
-// all with this band bound (DnnlConvolution::Workspace); returns how many
-// took it.
-int prepareDnnlConvolutions(torch::nn::Module &module, std::int64_t maxBandBytes);
+// prepareDnnlConvolution() on every Conv2d inside `module`, all sharing
+// `workspace` (configured by the caller); returns how many took it.
+int prepareDnnlConvolutions(torch::nn::Module &module, const std::shared_ptr<DnnlConvolution::Workspace> &workspace);
 
 // Returns the DnnlConvolution workspaces of the Conv2d inside `module` to the OS.
 void releaseDnnlWorkspaces(torch::nn::Module &module);

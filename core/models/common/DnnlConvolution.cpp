@@ -135,11 +135,14 @@ at::Tensor floatBuffer(std::size_t bytes)
     return at::empty({static_cast<std::int64_t>((bytes + 3) / 4)}, at::TensorOptions().dtype(at::kFloat));
 }
 
-// `buffer`, grown (never shrunk) to hold `bytes`; returns its address.
-void *reserve(at::Tensor &buffer, std::size_t bytes)
+// `buffer`, grown to hold `bytes` (and shrunk when `shrink` and it holds
+// more than twice that); returns its address.
+void *reserve(at::Tensor &buffer, std::size_t bytes, bool shrink)
 {
-    if (!buffer.defined() || buffer.nbytes() < bytes) {
-        // The smaller block goes back to the allocator's cache, which would
+    const bool tooSmall = !buffer.defined() || buffer.nbytes() < bytes;
+    const bool tooLarge = shrink && buffer.defined() && buffer.nbytes() > 2 * bytes;
+    if (tooSmall || tooLarge) {
+        // The old block goes back to the allocator's cache, which would
         // keep its pages (the scratchpad grows 68 -> 107 -> 254 -> 290 MB
         // over a 512² step): hand them to the OS first.
         if (buffer.defined())
@@ -365,9 +368,9 @@ at::Tensor DnnlConvolution::forward(const at::Tensor &x) try {
         scratchBytes = std::max(scratchBytes, p.desc.scratchpad_desc().get_size());
     }
     Workspace &space = *m_impl->workspace;
-    void *srcBuffer = reserve(space.source, srcBytes);
-    void *dstBuffer = reserve(space.destination, dstBytes);
-    void *scratchBuffer = scratchBytes ? reserve(space.scratch, scratchBytes) : nullptr;
+    void *srcBuffer = reserve(space.source, srcBytes, space.shrinkToFit);
+    void *dstBuffer = reserve(space.destination, dstBytes, space.shrinkToFit);
+    void *scratchBuffer = scratchBytes ? reserve(space.scratch, scratchBytes, space.shrinkToFit) : nullptr;
 
     auto &engine = cpuEngine();
     dnnl::stream stream(engine);

@@ -52,9 +52,15 @@ public:
     // about 2.25x its bytes). The VAE's last level at 512² (128 channels,
     // 512x512) would otherwise need 268 MB of copies and more scratch,
     // beyond what the bf16 memory target leaves.
+    // shrinkToFit: a buffer more than twice the current layer's need is
+    // replaced by a smaller one, for models whose needs only fall along the
+    // way (the VAE decoder: 512-channel layers first, whose Winograd scratch
+    // holds 38 MB of transformed weights, then the 512x512 maps, where the
+    // decode's memory peaks). Not for the UNet, whose needs go down and up.
     struct Workspace {
         at::Tensor source, destination, scratch;
         std::int64_t maxBandBytes = std::int64_t(48) << 20;
+        bool shrinkToFit = false;
     };
 
     // Built with oneDNN's headers and the CPU runs its AVX-512 Winograd kernel.

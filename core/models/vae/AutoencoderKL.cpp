@@ -98,7 +98,10 @@ at::Tensor vaeImageToUnit(const at::Tensor &decoded)
 int AutoencoderKLImpl::prepareForInference()
 {
     setChannelsLast(true);
-    return prepareDnnlConvolutions(*this, std::int64_t(4) << 20);
+    auto workspace = std::make_shared<DnnlConvolution::Workspace>();
+    workspace->maxBandBytes = std::int64_t(4) << 20;
+    workspace->shrinkToFit = true;
+    return prepareDnnlConvolutions(*this, workspace);
 }
 
 Result<AutoencoderKL> loadVae(const VaeConfig &config, const StateDict &weights, at::ScalarType dtype)

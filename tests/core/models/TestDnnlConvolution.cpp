@@ -55,7 +55,7 @@ private Q_SLOTS:
         Conv2d conv(torch::nn::Conv2dOptions(64, 64, 3).padding(1));
         const at::Tensor x = at::randn({2, 64, 32, 32});
         const at::Tensor ref = reference(x, conv->weight, conv->bias);
-        QCOMPARE(prepareDnnlConvolutions(*conv, 1 << 20), 0);
+        QCOMPARE(prepareDnnlConvolutions(*conv, std::make_shared<DnnlConvolution::Workspace>()), 0);
         conv->prepareForInference(at::kFloat);
         QVERIFY(conv->dnnlConvolution() == nullptr);
         QVERIFY(maxError(conv->forward(x), ref) < 3e-6 * ref.abs().max().item<double>());
