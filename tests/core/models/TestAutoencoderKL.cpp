@@ -152,10 +152,21 @@ private Q_SLOTS:
         QCOMPARE(d, 0.0);
     }
 
+    void tiledDecodeMatchesUntiled_data()
+    {
+        QTest::addColumn<bool>("prepared");
+        QTest::newRow("plain") << false;
+        // Tiles of several sizes through one prepared VAE (per-shape plans).
+        QTest::newRow("prepared for inference") << true;
+    }
+
     void tiledDecodeMatchesUntiled()
     {
         STIPPLE_REQUIRE_FIXTURES();
+        QFETCH(bool, prepared);
         auto vae = loadVaeFromDiffusersDir(modelDir("tiny-sd1") + "/vae").value();
+        if (prepared)
+            vae->prepareForInference();
         torch::manual_seed(3);
         // Smooth-ish latents (like real ones) 24x24 -> image 192x192; 2x2 tiles of 16 with overlap 8.
         const at::Tensor z = at::upsample_bilinear2d(at::randn({1, 4, 6, 6}), {24, 24}, false) /
