@@ -71,7 +71,6 @@ bool winogradPays(std::int64_t ic, std::int64_t oc, std::int64_t h, std::int64_t
     return pixels >= 256 && pixels * std::min(ic, oc) >= 65536;
 }
 
-
 dnnl::engine &cpuEngine()
 {
     static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
