@@ -68,20 +68,6 @@ std::string detectBlas(bool &reference)
     return "unknown BLAS";
 }
 
-// "0"/"off"/"false" -> 0, "1"/"on"/"true" -> 1, unset or anything else -> -1.
-int envSwitch(const char *name)
-{
-    const char *v = std::getenv(name);
-    if (!v)
-        return -1;
-    const std::string s = v;
-    if (s == "0" || s == "off" || s == "false" || s == "no")
-        return 0;
-    if (s == "1" || s == "on" || s == "true" || s == "yes")
-        return 1;
-    return -1;
-}
-
 std::size_t defaultCacheBytes()
 {
     std::size_t cap = std::size_t(1) << 30;
@@ -139,6 +125,19 @@ void prepareProcessEnvironment(int argc, char **argv, const RuntimeOptions &opti
     execv("/proc/self/exe", argv);
     // exec failed: carry on with the defaults.
     logWarning(std::string("could not re-execute to apply BLAS settings: ") + std::strerror(errno));
+}
+
+int envSwitch(const char *name)
+{
+    const char *v = std::getenv(name);
+    if (!v)
+        return -1;
+    const std::string s = v;
+    if (s == "0" || s == "off" || s == "false" || s == "no")
+        return 0;
+    if (s == "1" || s == "on" || s == "true" || s == "yes")
+        return 1;
+    return -1;
 }
 
 RuntimeInfo configureRuntime(const RuntimeOptions &options)

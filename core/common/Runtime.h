@@ -45,4 +45,8 @@ std::string describeRuntime(const RuntimeInfo &info);
 
 int physicalCoreCount();
 
+// An on/off environment switch: 1 for "1"/"on"/"true"/"yes", 0 for
+// "0"/"off"/"false"/"no", -1 when unset or anything else.
+int envSwitch(const char *name);
+
 } // namespace stipple::core

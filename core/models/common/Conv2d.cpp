@@ -2,6 +2,7 @@
 
 #include "core/common/FloatConversion.h"
 #include "core/common/MemoryPages.h"
+#include "core/common/Runtime.h"
 #include "core/io/SafeTensors.h"
 #include "core/models/common/DnnlConvolution.h"
 #include "core/models/common/ParameterInit.h"
@@ -35,10 +36,7 @@ void releasePages(const at::Tensor &t)
 
 bool convolutionPackingEnabled()
 {
-    static const bool allowed = [] {
-        const char *env = std::getenv("STIPPLE_CONV_PREPACK");
-        return !(env && std::string(env) == "0");
-    }();
+    static const bool allowed = envSwitch("STIPPLE_CONV_PREPACK") != 0;
     return allowed && at::hasMKLDNN() && at::globalContext().userEnabledMkldnn();
 }
 
@@ -85,14 +83,8 @@ bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
         convertInto(plain, weight.contiguous());
     }
     const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
-    if (target == at::kFloat && dnnlSuits()) {
-        try {
-            m_dnnl = std::make_shared<DnnlConvolution>(plain, bias.defined() ? bias.to(at::kFloat) : at::Tensor(),
-                                                       std::move(workspace));
-        } catch (const c10::Error &) {
-            m_dnnl.reset(); // oneDNN refused this layer: torch's packed kernel below
-        }
-    }
+    if (target == at::kFloat)
+        adoptDnnlConvolution(plain, std::move(workspace));
     if (!m_dnnl)
         m_packed = at::mkldnn_reorder_conv2d_weight(plain.to_mkldnn(), *pad, *options.stride(), *options.dilation(),
                                                     options.groups());
@@ -114,14 +106,28 @@ bool Conv2dImpl::dnnlSuits() const
            DnnlConvolution::suits(weight.sizes(), *options.stride(), *pad, *options.dilation(), options.groups());
 }
 
+bool Conv2dImpl::adoptDnnlConvolution(const at::Tensor &plain, std::shared_ptr<DnnlConvolution::Workspace> workspace)
+{
+    if (!dnnlSuits())
+        return false;
+    try {
+        m_dnnl = std::make_shared<DnnlConvolution>(plain, bias.defined() ? bias.to(at::kFloat) : at::Tensor(),
+                                                   std::move(workspace));
+    } catch (const c10::Error &) {
+        m_dnnl.reset(); // oneDNN refused this layer: the caller keeps torch's kernel
+    }
+    return m_dnnl != nullptr;
+}
+
 bool Conv2dImpl::prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspace> workspace)
 {
     if (preparedForInference())
         return m_dnnl != nullptr;
-    if (!weight.defined() || weight.scalar_type() != at::kFloat || !dnnlSuits())
+    if (!weight.defined() || weight.scalar_type() != at::kFloat)
         return false;
     torch::NoGradGuard noGrad;
-    m_dnnl = std::make_shared<DnnlConvolution>(weight, bias, std::move(workspace));
+    if (!adoptDnnlConvolution(weight, std::move(workspace)))
+        return false;
     releasePages(weight);
     weight.set_data(at::empty({0}, weight.options()));
     return true;
@@ -130,17 +136,14 @@ bool Conv2dImpl::prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspa
 at::Tensor Conv2dImpl::forward(const at::Tensor &x)
 {
     const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
-    if (m_dnnl) {
-        TORCH_CHECK(!at::GradMode::is_enabled(), "Conv2d: prepared for inference; gradients are not available");
-        TORCH_CHECK(x.scalar_type() == at::kFloat, "Conv2d: prepared for float32 inference, got ", x.scalar_type(),
-                    " input (reload the model to change its precision)");
-        return m_dnnl->forward(x);
-    }
-    if (!m_packed.defined())
+    if (!preparedForInference())
         return at::conv2d(x, weight, bias, *options.stride(), *pad, *options.dilation(), options.groups());
     TORCH_CHECK(!at::GradMode::is_enabled(), "Conv2d: prepared for inference; gradients are not available");
-    TORCH_CHECK(x.scalar_type() == m_packed.scalar_type(), "Conv2d: prepared for ", m_packed.scalar_type(),
-                " inference, got ", x.scalar_type(), " input (reload the model to change its precision)");
+    const at::ScalarType prepared = m_dnnl ? at::kFloat : m_packed.scalar_type();
+    TORCH_CHECK(x.scalar_type() == prepared, "Conv2d: prepared for ", prepared, " inference, got ", x.scalar_type(),
+                " input (reload the model to change its precision)");
+    if (m_dnnl)
+        return m_dnnl->forward(x);
     TORCH_CHECK(x.layout() == at::kStrided && x.device().is_cpu(), "Conv2d: prepared for dense CPU input");
     return at::mkldnn_convolution(x, m_packed, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt,
                                   *pad, *options.stride(), *options.dilation(), options.groups());

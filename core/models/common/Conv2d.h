@@ -61,6 +61,8 @@ public:
 
 private:
     bool dnnlSuits() const; // float32 aside: the layer's shape and options, and the CPU
+    // m_dnnl from `plain` (float32) when it suits and oneDNN accepts it.
+    bool adoptDnnlConvolution(const at::Tensor &plain, std::shared_ptr<DnnlConvolution::Workspace> workspace);
     at::Tensor m_packed;
     std::shared_ptr<DnnlConvolution> m_dnnl;
 };

@@ -1,6 +1,7 @@
 #include "core/models/common/DnnlConvolution.h"
 
 #include "core/common/MemoryPages.h"
+#include "core/common/Runtime.h"
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -21,17 +22,11 @@ namespace {
 
 constexpr std::int64_t kBlock = 16; // oneDNN's channel block for AVX-512 float32
 
-bool envAllows(const char *name)
-{
-    const char *v = std::getenv(name);
-    return !(v && std::string(v) == "0");
-}
-
 } // namespace
 
 bool DnnlConvolution::enabled()
 {
-    static const bool allowed = envAllows("STIPPLE_DNNL_CONV");
+    static const bool allowed = envSwitch("STIPPLE_DNNL_CONV") != 0;
     return allowed;
 }
 
@@ -167,6 +162,7 @@ struct DnnlConvolution::Impl {
     std::int64_t oc = 0, ic = 0;
     at::Tensor weight; // the bytes of a weightDesc(oc, ic) memory
     at::Tensor bias;   // float32 [oc] or undefined
+    dnnl::memory weightMemory, biasMemory; // over those bytes (biasMemory empty without bias)
     std::shared_ptr<Workspace> workspace;
 
     // The primitives for one band shape (a map has at most three: first,
@@ -191,6 +187,7 @@ struct DnnlConvolution::Impl {
         Algorithm algorithm;
         std::vector<Piece> pieces;
         std::vector<Band> bands;
+        std::size_t srcBytes = 0, dstBytes = 0, scratchBytes = 0; // the largest piece's
     };
     std::vector<Plan> plans; // newest last; a handful of shapes at most
 
@@ -222,7 +219,7 @@ struct DnnlConvolution::Impl {
 
     Plan makePlan(Algorithm algorithm, std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast) const
     {
-        Plan plan{n, h, w, channelsLast, at::get_num_threads(), workspace->maxBandBytes, algorithm, {}, {}};
+        Plan plan{n, h, w, channelsLast, at::get_num_threads(), workspace->maxBandBytes, algorithm};
         const std::int64_t step = bandRows(n, h, w);
         for (std::int64_t row0 = 0; row0 < h; row0 += step) {
             const std::int64_t row1 = std::min(h, row0 + step);
@@ -235,10 +232,13 @@ struct DnnlConvolution::Impl {
                 plan.pieces.push_back(makePiece(algorithm, n, h, w, channelsLast, shape));
             plan.bands.push_back({row0, in0, piece});
         }
-        if (algorithm == Algorithm::Winograd)
-            for (const Piece &p : plan.pieces)
-                if (p.desc.scratchpad_desc().get_size() > kMaxScratchBytes)
-                    throw dnnl::error(dnnl_unimplemented, "Winograd scratchpad over the cap");
+        for (const Piece &p : plan.pieces) {
+            plan.srcBytes = std::max(plan.srcBytes, p.desc.src_desc().get_size());
+            plan.dstBytes = std::max(plan.dstBytes, p.desc.dst_desc().get_size());
+            plan.scratchBytes = std::max(plan.scratchBytes, p.desc.scratchpad_desc().get_size());
+        }
+        if (algorithm == Algorithm::Winograd && plan.scratchBytes > kMaxScratchBytes)
+            throw dnnl::error(dnnl_unimplemented, "Winograd scratchpad over the cap");
         return plan;
     }
 
@@ -299,13 +299,14 @@ DnnlConvolution::DnnlConvolution(const at::Tensor &weight, const at::Tensor &bia
     auto &engine = cpuEngine();
     dnnl::memory from(dnnl::memory::desc({m_impl->oc, m_impl->ic, 3, 3}, DType::f32, Tag::oihw), engine,
                       plain.data_ptr());
-    dnnl::memory to(blocked, engine, m_impl->weight.data_ptr());
+    m_impl->weightMemory = dnnl::memory(blocked, engine, m_impl->weight.data_ptr());
     dnnl::stream stream(engine);
-    dnnl::reorder(from, to).execute(stream, from, to);
+    dnnl::reorder(from, m_impl->weightMemory).execute(stream, from, m_impl->weightMemory);
     stream.wait();
     if (bias.defined()) {
         TORCH_CHECK(bias.numel() == m_impl->oc, "DnnlConvolution: bias size");
         m_impl->bias = bias.to(at::kFloat).contiguous().clone();
+        m_impl->biasMemory = dnnl::memory({{m_impl->oc}, DType::f32, Tag::x}, engine, m_impl->bias.data_ptr());
     }
 } catch (const dnnl::error &e) {
     rethrowAsTorchError(e);
@@ -352,31 +353,19 @@ at::Tensor DnnlConvolution::forward(const at::Tensor &x) try {
                     x.layout() == at::kStrided,
                 "DnnlConvolution: expected float32 [N, ", m_impl->ic, ", H, W], got ", x.sizes(), " ",
                 x.scalar_type());
-    // oneDNN runs on libgomp's team of the calling thread: give it torch's count.
-    at::internal::lazy_init_num_threads();
     const bool channelsLast = !x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast);
     const at::Tensor in = channelsLast ? x : x.contiguous();
     const std::int64_t n = in.size(0), h = in.size(2), w = in.size(3), ic = m_impl->ic, oc = m_impl->oc;
     Impl::Plan &plan = m_impl->planFor(n, h, w, channelsLast);
     at::Tensor out = at::empty({n, oc, h, w}, in.options().memory_format(channelsLast ? at::MemoryFormat::ChannelsLast
                                                                                       : at::MemoryFormat::Contiguous));
-    std::size_t srcBytes = 0, dstBytes = 0, scratchBytes = 0;
-    for (const Impl::Piece &p : plan.pieces) {
-        srcBytes = std::max(srcBytes, p.desc.src_desc().get_size());
-        dstBytes = std::max(dstBytes, p.desc.dst_desc().get_size());
-        scratchBytes = std::max(scratchBytes, p.desc.scratchpad_desc().get_size());
-    }
     Workspace &space = *m_impl->workspace;
-    void *srcBuffer = reserve(space.source, srcBytes, space.shrinkToFit);
-    void *dstBuffer = reserve(space.destination, dstBytes, space.shrinkToFit);
-    void *scratchBuffer = scratchBytes ? reserve(space.scratch, scratchBytes, space.shrinkToFit) : nullptr;
+    void *srcBuffer = reserve(space.source, plan.srcBytes, space.shrinkToFit);
+    void *dstBuffer = reserve(space.destination, plan.dstBytes, space.shrinkToFit);
+    void *scratchBuffer = plan.scratchBytes ? reserve(space.scratch, plan.scratchBytes, space.shrinkToFit) : nullptr;
 
     auto &engine = cpuEngine();
     dnnl::stream stream(engine);
-    const dnnl::memory weights(weightDesc(oc, ic), engine, m_impl->weight.data_ptr());
-    const dnnl::memory bias = m_impl->bias.defined()
-                                  ? dnnl::memory({{oc}, DType::f32, Tag::x}, engine, m_impl->bias.data_ptr())
-                                  : dnnl::memory();
     float *const inData = in.data_ptr<float>();
     float *const outData = out.data_ptr<float>();
     for (const Impl::Band &band : plan.bands) {
@@ -386,11 +375,12 @@ at::Tensor DnnlConvolution::forward(const at::Tensor &x) try {
         dnnl::memory src(p.desc.src_desc(), engine, srcBuffer);
         p.toBlocked.execute(stream, user, src);
         dnnl::memory dst(p.desc.dst_desc(), engine, dstBuffer);
-        std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+        std::unordered_map<int, dnnl::memory> args{
+            {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, m_impl->weightMemory}, {DNNL_ARG_DST, dst}};
         if (scratchBuffer)
             args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(p.desc.scratchpad_desc(), engine, scratchBuffer));
         if (m_impl->bias.defined())
-            args.emplace(DNNL_ARG_BIAS, bias);
+            args.emplace(DNNL_ARG_BIAS, m_impl->biasMemory);
         p.conv.execute(stream, args);
         dnnl::memory result(rowsDesc(n, oc, h, w, p.shape.outRows, channelsLast), engine,
                             outData + rowOffset(oc, w, band.outRow0, channelsLast));
