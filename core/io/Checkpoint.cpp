@@ -582,4 +582,9 @@ Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &op
     }
 }
 
+bool isSingleSafetensorsFile(const std::string &path)
+{
+    return lowerExtension(path) == ".safetensors" && isFile(path);
+}
+
 } // namespace stipple::core

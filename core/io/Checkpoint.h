@@ -62,5 +62,9 @@ struct Checkpoint {
 // UnsupportedModel (SDXL, SD3, Flux), UnknownModel, MissingKeys.
 Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &options = {});
 
+// A regular file named *.safetensors (any case): the single-file layout,
+// which carries no tokenizer (it needs CLIP's vocabulary file).
+bool isSingleSafetensorsFile(const std::string &path);
+
 
 } // namespace stipple::core

@@ -23,8 +23,6 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
 
-#include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -63,12 +61,7 @@ bool isTokenizerFolder(const std::string &path)
 // once (and the app can offer the download). Otherwise options.vocabPath.
 Result<std::string> vocabularyFor(const LoadOptions &options)
 {
-    std::string extension = std::filesystem::path(options.modelPath).extension().string();
-    std::transform(extension.begin(), extension.end(), extension.begin(),
-                   [](unsigned char c) { return char(std::tolower(c)); });
-    std::error_code ec;
-    if (extension != ".safetensors" || !std::filesystem::is_regular_file(options.modelPath, ec) ||
-        isTokenizerFolder(options.vocabPath))
+    if (!isSingleSafetensorsFile(options.modelPath) || isTokenizerFolder(options.vocabPath))
         return options.vocabPath;
     return VocabularyLocator::locateClipBpe(options.vocabPath);
 }
