@@ -43,6 +43,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <utility>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -220,11 +221,10 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
     // DnnlConvolution in 4 MiB bands; --vae-prepacked measures NCHW with
     // prepareConvolutionsForInference (3x3 layers on DnnlConvolution in the
     // UNet's 48 MiB bands, the rest pre-packed).
-    if (o.vaePrepacked) {
+    if (o.vaePrepacked)
         prepareConvolutionsForInference(*m.vae);
-    } else {
+    else
         m.vae->prepareForInference();
-    }
     releaseCachedMemory(); // as Engine::load
     m.loadSeconds = seconds(t0, Clock::now());
     return m;
@@ -269,9 +269,24 @@ bool wants(const Options &o, const std::string &stage)
     return std::find(o.stages.begin(), o.stages.end(), stage) != o.stages.end();
 }
 
-// Interleaved A/B of two attention variants on the same inputs: one run of
-// each in turn, so the VM's drift hits both alike; prints both medians, the
-// ratio and the largest difference of the outputs.
+// Times `a` and `b` one run each in turn, `rounds` times, so the VM's drift
+// hits both alike; a first round (plans, caches) is run and not counted.
+std::pair<std::vector<double>, std::vector<double>> interleavedRuns(int rounds, const std::function<void()> &a,
+                                                                    const std::function<void()> &b)
+{
+    std::vector<double> ta, tb;
+    for (int i = 0; i <= rounds; ++i) {
+        const double tB = timeRuns(0, 1, b)[0], tA = timeRuns(0, 1, a)[0];
+        if (i > 0) {
+            ta.push_back(tA);
+            tb.push_back(tB);
+        }
+    }
+    return {ta, tb};
+}
+
+// Interleaved A/B of two attention variants on the same inputs; prints both
+// medians, the ratio and the largest difference of the outputs.
 struct ABNames {
     const char *a, *b, *versus;
 };
@@ -279,11 +294,9 @@ void attentionAB(const Options &o, const at::Tensor &q, const at::Tensor &k, con
                  const AttentionOptions &a, const AttentionOptions &b, const std::string &dtypeName, int res,
                  const ABNames &names)
 {
-    std::vector<double> ta, tb;
-    for (int i = 0; i < std::max(3, o.reps); ++i) {
-        tb.push_back(timeRuns(0, 1, [&] { (void)scaledDotProductAttention(q, k, v, scale, b); })[0]);
-        ta.push_back(timeRuns(0, 1, [&] { (void)scaledDotProductAttention(q, k, v, scale, a); })[0]);
-    }
+    const auto [ta, tb] = interleavedRuns(
+        std::max(3, o.reps), [&] { (void)scaledDotProductAttention(q, k, v, scale, a); },
+        [&] { (void)scaledDotProductAttention(q, k, v, scale, b); });
     const at::Tensor ref = scaledDotProductAttention(q, k, v, scale, b).to(at::kFloat);
     const double diff = (scaledDotProductAttention(q, k, v, scale, a).to(at::kFloat) - ref).abs().max().item<double>();
     report({names.a, dtypeName, res, median(ta), ta,
@@ -355,13 +368,8 @@ void benchConvolutions(const Options &o)
             DnnlConvolution dnnl(w, b);
             const at::Tensor packed = at::mkldnn_reorder_conv2d_weight(w.to_mkldnn(), {1, 1}, {1, 1}, {1, 1}, 1);
             auto direct = [&] { return at::mkldnn_convolution(x, packed, b, {1, 1}, {1, 1}, {1, 1}, 1); };
-            std::vector<double> ta, tb;
-            for (int i = 0; i < std::max(3, o.reps) + 1; ++i) {
-                tb.push_back(timeRuns(0, 1, [&] { (void)direct(); })[0]);
-                ta.push_back(timeRuns(0, 1, [&] { (void)dnnl.forward(x); })[0]);
-            }
-            ta.erase(ta.begin()); // the first call builds the plan
-            tb.erase(tb.begin());
+            const auto [ta, tb] =
+                interleavedRuns(std::max(3, o.reps), [&] { (void)dnnl.forward(x); }, [&] { (void)direct(); });
             const at::Tensor ref = at::conv2d(x.to(at::kDouble), w.to(at::kDouble), b.to(at::kDouble), 1, 1);
             const double errA = (dnnl.forward(x).to(at::kDouble) - ref).abs().max().item<double>();
             const double errB = (direct().to(at::kDouble) - ref).abs().max().item<double>();
