@@ -37,9 +37,8 @@ bool hashFrom(int fd, std::uint64_t size, Sha256 &hash, std::atomic<std::uint64_
 
 } // namespace
 
-ModelHashJob::ModelHashJob(const std::string &path, Start start) : m_shared(std::make_shared<Shared>())
+ModelHashJob::ModelHashJob(const std::string &path, Start start) : m_paused(start == Start::Paused)
 {
-    m_shared->paused = start == Start::Paused;
     m_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     struct stat st {};
     if (m_fd < 0 || ::fstat(m_fd, &st) != 0) {
@@ -48,12 +47,12 @@ ModelHashJob::ModelHashJob(const std::string &path, Start start) : m_shared(std:
     }
     m_size = static_cast<std::uint64_t>(st.st_size);
     try {
-        m_worker = std::thread([this, shared = m_shared] {
+        m_worker = std::thread([this] {
             try {
                 m_failed = !hashFrom(m_fd, m_size, m_hash, m_offset, [&] {
-                    std::unique_lock<std::mutex> lock(shared->mutex);
-                    shared->wake.wait(lock, [&] { return !shared->paused || shared->stop; });
-                    return !shared->stop;
+                    std::unique_lock<std::mutex> lock(m_mutex);
+                    m_wake.wait(lock, [&] { return !m_paused || m_stop; });
+                    return !m_stop;
                 });
             } catch (const std::exception &) {
                 // e.g. no memory for the buffer: result() carries on from m_offset.
@@ -74,27 +73,27 @@ ModelHashJob::~ModelHashJob()
 void ModelHashJob::stopWorker()
 {
     {
-        std::lock_guard<std::mutex> lock(m_shared->mutex);
-        m_shared->stop = true;
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_stop = true;
     }
-    m_shared->wake.notify_all();
+    m_wake.notify_all();
     if (m_worker.joinable())
         m_worker.join();
 }
 
 void ModelHashJob::pause()
 {
-    std::lock_guard<std::mutex> lock(m_shared->mutex);
-    m_shared->paused = true;
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_paused = true;
 }
 
 void ModelHashJob::resume()
 {
     {
-        std::lock_guard<std::mutex> lock(m_shared->mutex);
-        m_shared->paused = false;
+        std::lock_guard<std::mutex> lock(m_mutex);
+        m_paused = false;
     }
-    m_shared->wake.notify_all();
+    m_wake.notify_all();
 }
 
 std::string ModelHashJob::result(const CancelToken &cancel)

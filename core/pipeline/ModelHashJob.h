@@ -18,7 +18,6 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -49,17 +48,15 @@ public:
     std::string result(const CancelToken &cancel = CancelToken());
 
 private:
-    struct Shared {
-        std::mutex mutex;
-        std::condition_variable wake;
-        bool paused = false;
-        bool stop = false;
-    };
     void stopWorker();
 
+    // The worker is joined before any member goes, so it uses them directly.
+    std::mutex m_mutex;
+    std::condition_variable m_wake;
+    bool m_paused = false; // guarded by m_mutex
+    bool m_stop = false;   // guarded by m_mutex
     int m_fd = -1;
     std::uint64_t m_size = 0;
-    std::shared_ptr<Shared> m_shared;
     Sha256 m_hash;
     std::atomic<std::uint64_t> m_offset{0}; // bytes hashed so far
     bool m_failed = false;
