@@ -21,6 +21,8 @@
 #include "core/models/common/Attention.h"
 #include "core/models/common/Conv2d.h"
 #include "core/models/common/DnnlConvolution.h"
+#include "core/models/common/DnnlMatmul.h"
+#include "core/models/common/Linear.h"
 #include "core/models/unet/UNet2DConditionModel.h"
 #include "core/models/vae/AutoencoderKL.h"
 #include "core/text/Sha256.h"
@@ -217,6 +219,7 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
     // loading (this is a no-op for it) unless --convert-before-packing asked
     // for the old order; random modules are packed here.
     prepareConvolutionsForInference(*m.unet);
+    prepareLinearsForInference(*m.unet); // float32 only, as Engine::load
     // As Engine::load: the VAE on channels_last, its 3x3 layers on
     // DnnlConvolution in 4 MiB bands; --vae-prepacked measures NCHW with
     // prepareConvolutionsForInference (3x3 layers on DnnlConvolution in the
@@ -382,6 +385,51 @@ void benchConvolutions(const Options &o)
         }
 }
 
+// SD 1.5's float32 linear layers (CFG batch 2), DnnlMatmul (weight packed
+// once) against at::linear (OpenBLAS), interleaved; max diff against float64.
+void benchLinears(const Options &o)
+{
+    if (!DnnlMatmul::available()) {
+        std::printf("  linear: oneDNN's matmul is not available in this build or on this CPU\n");
+        return;
+    }
+    c10::InferenceMode inference;
+    struct Shape {
+        std::int64_t rows, in, out;
+        const char *what;
+    };
+    for (int res : o.resolutions) {
+        std::vector<Shape> shapes;
+        const std::int64_t tokens1 = std::int64_t(res / 8) * (res / 8);
+        for (const auto &[c, div] : {std::pair<std::int64_t, std::int64_t>{320, 1}, {640, 2}, {1280, 4}}) {
+            const std::int64_t rows = 2 * tokens1 / (div * div);
+            shapes.push_back({rows, c, c, "q/k/v/out, proj_in/out"});
+            shapes.push_back({rows, c, 8 * c, "GEGLU proj"});
+            shapes.push_back({rows, 4 * c, c, "feed-forward out"});
+            shapes.push_back({2 * 77, 768, c, "cross-attention k/v"});
+        }
+        shapes.push_back({2, 1280, 1280, "time embedding"});
+        for (const Shape &s : shapes) {
+            const at::Tensor x = at::randn({s.rows, s.in});
+            const at::Tensor w = at::randn({s.out, s.in}) * (1.0 / std::sqrt(double(s.in)));
+            const at::Tensor b = at::randn({s.out}) * 0.1;
+            DnnlMatmul dnnl(w, b);
+            const auto [ta, tb] = interleavedRuns(std::max(3, o.reps), [&] { (void)dnnl.forward(x); },
+                                                  [&] { (void)at::linear(x, w, b); });
+            const at::Tensor ref = at::linear(x.to(at::kDouble), w.to(at::kDouble), b.to(at::kDouble));
+            const double errA = (dnnl.forward(x).to(at::kDouble) - ref).abs().max().item<double>();
+            const double errB = (at::linear(x, w, b).to(at::kDouble) - ref).abs().max().item<double>();
+            const std::string name = fmt::format("linear {}x{}->{} ({})", s.rows, s.in, s.out, s.what);
+            report({name + (dnnl.packedFor(s.rows) ? ", oneDNN packed" : ", at::linear fallback"), "fp32", res,
+                    median(ta), ta,
+                    fmt::format("{:.2f}x vs at::linear; {:.0f} GFLOP/s; max err vs float64 {:.2g} (at::linear {:.2g})",
+                                median(tb) / median(ta), 2e-9 * double(s.rows * s.in * s.out) / median(ta), errA,
+                                errB)});
+            report({name + ", at::linear", "fp32", res, median(tb), tb, ""});
+        }
+    }
+}
+
 void printProfile(const OpProfiler &p, double stepSeconds, int steps)
 {
     const double total = p.totalSeconds() / steps;
@@ -424,6 +472,8 @@ void benchDtype(const Options &o, const std::string &dtypeName)
         benchAttention(o, dtypeName);
     if (wants(o, "conv") && dtype == at::kFloat)
         benchConvolutions(o);
+    if (wants(o, "linear") && dtype == at::kFloat)
+        benchLinears(o);
     if (!wants(o, "load") && !wants(o, "text") && !wants(o, "unet") && !wants(o, "vae") && !wants(o, "preview"))
         return;
     std::string error;
@@ -670,7 +720,7 @@ int main(int argc, char **argv)
                                                  "empty or missing: random modules")->capture_default_str();
     app.add_option("--res", resList, "resolutions, comma-separated (default 256,512)");
     app.add_option("--dtype", dtypeList, "fp32,bf16 (default both)");
-    app.add_option("--stages", stageList, "load,text,unet,vae,preview,attention,conv,hash (default all but attention, conv and hash)");
+    app.add_option("--stages", stageList, "load,text,unet,vae,preview,attention,conv,linear,hash (default all but attention, conv, linear and hash)");
     app.add_option("--reps", o.reps, "timed repetitions per stage")->capture_default_str();
     app.add_option("--warmup", o.warmup, "untimed runs before timing")->capture_default_str();
     app.add_option("--threads", o.threads, "torch threads (0: physical cores)");

@@ -7,6 +7,7 @@
 #include "core/io/Checkpoint.h"
 #include "core/io/SafeTensors.h"
 #include "core/models/common/Conv2d.h"
+#include "core/models/common/Linear.h"
 #include "core/models/unet/UNet2DConditionModel.h"
 #include "core/models/vae/AutoencoderKL.h"
 #include "core/pipeline/ErrorBoundary.h"
@@ -152,6 +153,10 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
             return unet.error();
         loaded->unet = unet.value();
         ckpt->unet.weights.clear(); // the module now holds the only references
+        // Float32 linear layers on oneDNN's GEMM with packed weights: after
+        // the dict is gone, so each plain weight's pages can go as its packed
+        // copy is made.
+        const int unetLinears = prepareLinearsForInference(*loaded->unet);
         progress(3);
         auto vaeConfig = VaeConfig::fromJson(ckpt->vae.config);
         if (!vaeConfig)
@@ -172,6 +177,10 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
                 std::to_string(countDnnlConvolutions(*loaded->unet)) + " UNet and " + std::to_string(vaeLayers) +
                 " VAE layers" + (DnnlConvolution::available() ? "" : " (not available on this CPU or build)") +
                 (DnnlConvolution::enabled() ? "" : " (off: STIPPLE_DNNL_CONV=0)"));
+        logInfo("float32 linear layers on oneDNN's packed GEMM: " + std::to_string(unetLinears) + " UNet layers and " +
+                std::to_string(countDnnlMatmulConvolutions(*loaded->unet)) + " 1x1 projections" +
+                (DnnlMatmul::available() ? "" : " (not available on this CPU or build)") +
+                (DnnlMatmul::enabled() ? "" : " (off: STIPPLE_DNNL_LINEAR=0)"));
         // Pre-packing and text-encoder set-up left freed copies in the caches;
         // no file pages stay resident (views still in use re-read the page cache).
         releaseCachedMemory();

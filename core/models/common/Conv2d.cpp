@@ -1,10 +1,11 @@
 #include "core/models/common/Conv2d.h"
 
 #include "core/common/FloatConversion.h"
-#include "core/common/MemoryPages.h"
+#include "core/common/TensorPages.h"
 #include "core/common/Runtime.h"
 #include "core/io/SafeTensors.h"
 #include "core/models/common/DnnlConvolution.h"
+#include "core/models/common/ModulesOfType.h"
 #include "core/models/common/ParameterInit.h"
 
 #include <ATen/ATen.h>
@@ -20,17 +21,6 @@ namespace stipple::core {
 namespace {
 
 bool isPackableDtype(at::ScalarType t) { return t == at::kFloat || t == at::kBFloat16; }
-
-// Returns the whole pages inside a tensor's bytes to the OS before the
-// tensor is dropped. Only when this tensor is the storage's sole user: its
-// bytes may be a slice of a shared conversion arena (openCheckpoint), which
-// dropping the tensor alone would not free.
-void releasePages(const at::Tensor &t)
-{
-    if (!t.defined() || t.storage().use_count() != 1)
-        return;
-    releaseWholePages(t.data_ptr(), t.nbytes());
-}
 
 } // namespace
 
@@ -83,15 +73,15 @@ bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
         convertInto(plain, weight.contiguous());
     }
     const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
-    if (target == at::kFloat)
+    if (target == at::kFloat && !adoptDnnlMatmul(plain))
         adoptDnnlConvolution(plain, std::move(workspace));
-    if (!m_dnnl)
+    if (!m_dnnl && !m_matmul)
         m_packed = at::mkldnn_reorder_conv2d_weight(plain.to_mkldnn(), *pad, *options.stride(), *options.dilation(),
                                                     options.groups());
     plain = at::Tensor();
     if (const MappedFilesScope *scope = MappedFilesScope::current())
         scope->releasePagesOf(weight); // a file view: re-read from the page cache if ever needed
-    releasePages(weight);
+    releaseSoleTensorPages(weight);
     weight.set_data(at::empty({0}, weight.options().dtype(target)));
     if (bias.defined() && bias.scalar_type() != target)
         bias.set_data(bias.to(target));
@@ -119,6 +109,23 @@ bool Conv2dImpl::adoptDnnlConvolution(const at::Tensor &plain, std::shared_ptr<D
     return m_dnnl != nullptr;
 }
 
+bool Conv2dImpl::adoptDnnlMatmul(const at::Tensor &plain)
+{
+    const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
+    const auto k = *options.kernel_size(), stride = *options.stride();
+    const bool pointwise = k[0] == 1 && k[1] == 1 && stride[0] == 1 && stride[1] == 1 && (*pad)[0] == 0 &&
+                           (*pad)[1] == 0 && options.groups() == 1;
+    if (!m_tokenProjection || !pointwise || !DnnlMatmul::available() || !DnnlMatmul::enabled())
+        return false;
+    try {
+        m_matmul = std::make_shared<DnnlMatmul>(plain.reshape({plain.size(0), plain.size(1)}),
+                                                bias.defined() ? bias.to(at::kFloat) : at::Tensor());
+    } catch (const c10::Error &) {
+        m_matmul.reset(); // oneDNN refused this layer: the caller packs it for torch's kernel
+    }
+    return m_matmul != nullptr;
+}
+
 bool Conv2dImpl::prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspace> workspace)
 {
     if (preparedForInference())
@@ -128,7 +135,7 @@ bool Conv2dImpl::prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspa
     torch::NoGradGuard noGrad;
     if (!adoptDnnlConvolution(weight, std::move(workspace)))
         return false;
-    releasePages(weight);
+    releaseSoleTensorPages(weight);
     weight.set_data(at::empty({0}, weight.options()));
     return true;
 }
@@ -139,11 +146,16 @@ at::Tensor Conv2dImpl::forward(const at::Tensor &x)
     if (!preparedForInference())
         return at::conv2d(x, weight, bias, *options.stride(), *pad, *options.dilation(), options.groups());
     TORCH_CHECK(!at::GradMode::is_enabled(), "Conv2d: prepared for inference; gradients are not available");
-    const at::ScalarType prepared = m_dnnl ? at::kFloat : m_packed.scalar_type();
+    const at::ScalarType prepared = m_dnnl || m_matmul ? at::kFloat : m_packed.scalar_type();
     TORCH_CHECK(x.scalar_type() == prepared, "Conv2d: prepared for ", prepared, " inference, got ", x.scalar_type(),
                 " input (reload the model to change its precision)");
     if (m_dnnl)
         return m_dnnl->forward(x);
+    if (m_matmul) {
+        TORCH_CHECK(x.dim() == 4, "Conv2d: expected [N, C, H, W] input, got ", x.sizes());
+        const at::Tensor tokens = x.permute({0, 2, 3, 1}); // a view when x is channels_last
+        return m_matmul->forward(tokens).permute({0, 3, 1, 2});
+    }
     TORCH_CHECK(x.layout() == at::kStrided && x.device().is_cpu(), "Conv2d: prepared for dense CPU input");
     return at::mkldnn_convolution(x, m_packed, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt,
                                   *pad, *options.stride(), *options.dilation(), options.groups());
@@ -151,17 +163,7 @@ at::Tensor Conv2dImpl::forward(const at::Tensor &x)
 
 namespace {
 
-std::vector<Conv2dImpl *> convolutionsIn(torch::nn::Module &module)
-{
-    // include_self=false: `module` need not be held by a shared_ptr.
-    std::vector<Conv2dImpl *> convs;
-    if (auto *self = module.as<Conv2dImpl>())
-        convs.push_back(self);
-    for (const auto &m : module.modules(/*include_self=*/false))
-        if (auto *conv = m->as<Conv2dImpl>())
-            convs.push_back(conv);
-    return convs;
-}
+std::vector<Conv2dImpl *> convolutionsIn(torch::nn::Module &module) { return modulesOfType<Conv2dImpl>(module); }
 
 } // namespace
 
@@ -177,6 +179,14 @@ int countDnnlConvolutions(torch::nn::Module &module)
     int n = 0;
     for (const Conv2dImpl *conv : convolutionsIn(module))
         n += conv->dnnlConvolution() ? 1 : 0;
+    return n;
+}
+
+int countDnnlMatmulConvolutions(torch::nn::Module &module)
+{
+    int n = 0;
+    for (const Conv2dImpl *conv : convolutionsIn(module))
+        n += conv->dnnlMatmul() ? 1 : 0;
     return n;
 }
 

@@ -13,12 +13,16 @@
 // copy keeps the memory of a prepared model at one copy of the weights.
 // Float32 3x3 layers go to DnnlConvolution instead, which holds the weight
 // once in oneDNN's blocked layout and runs Winograd where it pays.
+// A 1x1 layer marked as a token projection (Transformer2D's proj_in/out in
+// SD 1.x) runs in float32 as a DnnlMatmul instead: on tokens it is the same
+// product, at the GEMM kernel's speed (see setTokenProjection).
 // A prepared module is for inference in its dtype only (grad mode off);
 // STIPPLE_CONV_PREPACK=0 disables the preparation.
 // Thread-safety: a module instance is used by one thread at a time.
 #pragma once
 
 #include "core/models/common/DnnlConvolution.h"
+#include "core/models/common/DnnlMatmul.h"
 
 #include <torch/nn/cloneable.h>
 #include <torch/nn/options/conv.h>
@@ -51,9 +55,17 @@ public:
     // their plain weights (at::conv2d, either memory format). For the VAE,
     // whose other layers run faster on channels_last with plain weights.
     bool prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspace> workspace = nullptr);
-    bool preparedForInference() const { return m_packed.defined() || m_dnnl; }
+    bool preparedForInference() const { return m_packed.defined() || m_dnnl || m_matmul; }
     // The layer runs through DnnlConvolution (float32 3x3, Winograd allowed).
     DnnlConvolution *dnnlConvolution() const { return m_dnnl.get(); }
+    // For a 1x1 layer whose caller holds its input as tokens ([N, H·W, C],
+    // channels last) and can use them directly: prepareForInference() in
+    // float32 then makes a DnnlMatmul of the weight, which dnnlMatmul()
+    // returns. forward() stays correct for any input (it returns channels_last).
+    // Why: oneDNN's 1x1 convolution ran SD 1.5's projections at about half
+    // the GEMM's speed (docs/performance.md, session 10).
+    void setTokenProjection(bool on) { m_tokenProjection = on; }
+    DnnlMatmul *dnnlMatmul() const { return m_matmul.get(); }
 
     torch::nn::Conv2dOptions options;
     at::Tensor weight;
@@ -63,8 +75,12 @@ private:
     bool dnnlSuits() const; // float32 aside: the layer's shape and options, and the CPU
     // m_dnnl from `plain` (float32) when it suits and oneDNN accepts it.
     bool adoptDnnlConvolution(const at::Tensor &plain, std::shared_ptr<DnnlConvolution::Workspace> workspace);
+    // m_matmul from `plain` (float32) for a token projection, when oneDNN accepts it.
+    bool adoptDnnlMatmul(const at::Tensor &plain);
     at::Tensor m_packed;
     std::shared_ptr<DnnlConvolution> m_dnnl;
+    std::shared_ptr<DnnlMatmul> m_matmul;
+    bool m_tokenProjection = false;
 };
 TORCH_MODULE(Conv2d);
 
@@ -79,8 +95,10 @@ int prepareDnnlConvolutions(torch::nn::Module &module, const std::shared_ptr<Dnn
 // Returns the DnnlConvolution workspaces of the Conv2d inside `module` to the OS.
 void releaseDnnlWorkspaces(torch::nn::Module &module);
 
-// How many Conv2d inside `module` run through a DnnlConvolution.
+// How many Conv2d inside `module` run through a DnnlConvolution, and how
+// many (token projections) through a DnnlMatmul.
 int countDnnlConvolutions(torch::nn::Module &module);
+int countDnnlMatmulConvolutions(torch::nn::Module &module);
 
 // prepareForInference(dtype) on every Conv2d inside `module`; returns how many.
 int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype = std::nullopt);

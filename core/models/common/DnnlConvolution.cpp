@@ -14,7 +14,7 @@
 #include <vector>
 
 #if STIPPLE_HAVE_DNNL
-#include <dnnl.hpp>
+#include "core/models/common/DnnlSupport.h"
 #endif
 
 namespace stipple::core {
@@ -49,6 +49,7 @@ namespace {
 
 using Tag = dnnl::memory::format_tag;
 using DType = dnnl::memory::data_type;
+constexpr const char *kWhat = "oneDNN convolution";
 
 // Winograd's weight transform lives in the scratchpad (6x6 floats per 3x3
 // kernel plus tile buffers): 254 MB for a 1280->1280 layer at 16x16, 496 MB
@@ -64,12 +65,6 @@ bool winogradPays(std::int64_t ic, std::int64_t oc, std::int64_t h, std::int64_t
 {
     const std::int64_t pixels = h * w;
     return pixels >= 256 && pixels * std::min(ic, oc) >= 65536;
-}
-
-dnnl::engine &cpuEngine()
-{
-    static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-    return engine;
 }
 
 dnnl::memory::desc weightDesc(std::int64_t oc, std::int64_t ic)
@@ -106,7 +101,7 @@ dnnl::convolution_forward::primitive_desc makeDesc(dnnl::algorithm algorithm, st
                  : dnnl::convolution_forward::desc(kind, algorithm, src, weightDesc(oc, ic), dst, unit, padL, padR);
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user); // the shared workspace's
-    return dnnl::convolution_forward::primitive_desc(d, attr, cpuEngine());
+    return dnnl::convolution_forward::primitive_desc(d, attr, dnnlCpuEngine());
 }
 
 // `rows` rows of an [N, C, H, W] tensor in either layout, as a strided view
@@ -124,11 +119,6 @@ std::int64_t rowOffset(std::int64_t c, std::int64_t w, std::int64_t row, bool ch
     return row * w * (channelsLast ? c : 1);
 }
 
-at::Tensor floatBuffer(std::size_t bytes)
-{
-    return at::empty({static_cast<std::int64_t>((bytes + 3) / 4)}, at::TensorOptions().dtype(at::kFloat));
-}
-
 // `buffer`, grown to hold `bytes` (and shrunk when `shrink` and it holds
 // more than twice that); returns its address.
 void *reserve(at::Tensor &buffer, std::size_t bytes, bool shrink)
@@ -142,18 +132,9 @@ void *reserve(at::Tensor &buffer, std::size_t bytes, bool shrink)
         if (buffer.defined())
             releaseWholePages(buffer.data_ptr(), buffer.nbytes());
         buffer = at::Tensor();
-        buffer = floatBuffer(bytes);
+        buffer = dnnlBuffer(bytes);
     }
     return buffer.data_ptr();
-}
-
-// oneDNN reports failures (out of memory, an unsupported shape) as
-// dnnl::error; the core boundary and the callers' guards expect c10::Error.
-[[noreturn]] void rethrowAsTorchError(const dnnl::error &e)
-{
-    TORCH_CHECK(false, "oneDNN convolution: ", e.what(),
-                e.status == dnnl_out_of_memory ? " (out of memory)" : "");
-    throw; // not reached: TORCH_CHECK(false) throws
 }
 
 } // namespace
@@ -209,7 +190,7 @@ struct DnnlConvolution::Impl {
                                                           : dnnl::algorithm::convolution_direct;
         Piece p{shape, makeDesc(alg, n, ic, oc, shape, w, bias.defined()), {}, {}, {}};
         p.conv = dnnl::convolution_forward(p.desc);
-        auto &engine = cpuEngine();
+        auto &engine = dnnlCpuEngine();
         p.toBlocked = dnnl::reorder(dnnl::reorder::primitive_desc(
             engine, rowsDesc(n, ic, h, w, shape.inRows, channelsLast), engine, p.desc.src_desc()));
         p.fromBlocked = dnnl::reorder(dnnl::reorder::primitive_desc(
@@ -295,8 +276,8 @@ DnnlConvolution::DnnlConvolution(const at::Tensor &weight, const at::Tensor &bia
     at::internal::lazy_init_num_threads();
     const at::Tensor plain = weight.contiguous();
     const auto blocked = weightDesc(m_impl->oc, m_impl->ic);
-    m_impl->weight = floatBuffer(blocked.get_size());
-    auto &engine = cpuEngine();
+    m_impl->weight = dnnlBuffer(blocked.get_size());
+    auto &engine = dnnlCpuEngine();
     dnnl::memory from(dnnl::memory::desc({m_impl->oc, m_impl->ic, 3, 3}, DType::f32, Tag::oihw), engine,
                       plain.data_ptr());
     m_impl->weightMemory = dnnl::memory(blocked, engine, m_impl->weight.data_ptr());
@@ -309,7 +290,7 @@ DnnlConvolution::DnnlConvolution(const at::Tensor &weight, const at::Tensor &bia
         m_impl->biasMemory = dnnl::memory({{m_impl->oc}, DType::f32, Tag::x}, engine, m_impl->bias.data_ptr());
     }
 } catch (const dnnl::error &e) {
-    rethrowAsTorchError(e);
+    rethrowAsTorchError(e, kWhat);
 }
 
 DnnlConvolution::~DnnlConvolution() = default;
@@ -335,7 +316,7 @@ DnnlConvolution::Algorithm DnnlConvolution::algorithmFor(std::int64_t n, std::in
     try {
         return m_impl->planFor(n, h, w, channelsLast).algorithm;
     } catch (const dnnl::error &e) {
-        rethrowAsTorchError(e);
+        rethrowAsTorchError(e, kWhat);
     }
 }
 
@@ -344,7 +325,7 @@ int DnnlConvolution::bandsFor(std::int64_t n, std::int64_t h, std::int64_t w, bo
     try {
         return static_cast<int>(m_impl->planFor(n, h, w, channelsLast).bands.size());
     } catch (const dnnl::error &e) {
-        rethrowAsTorchError(e);
+        rethrowAsTorchError(e, kWhat);
     }
 }
 
@@ -364,7 +345,7 @@ at::Tensor DnnlConvolution::forward(const at::Tensor &x) try {
     void *dstBuffer = reserve(space.destination, plan.dstBytes, space.shrinkToFit);
     void *scratchBuffer = plan.scratchBytes ? reserve(space.scratch, plan.scratchBytes, space.shrinkToFit) : nullptr;
 
-    auto &engine = cpuEngine();
+    auto &engine = dnnlCpuEngine();
     dnnl::stream stream(engine);
     float *const inData = in.data_ptr<float>();
     float *const outData = out.data_ptr<float>();
@@ -389,7 +370,7 @@ at::Tensor DnnlConvolution::forward(const at::Tensor &x) try {
     stream.wait();
     return out;
 } catch (const dnnl::error &e) {
-    rethrowAsTorchError(e);
+    rethrowAsTorchError(e, kWhat);
 }
 
 #else // built without oneDNN's headers: never available, never constructed

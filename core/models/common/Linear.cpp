@@ -1,6 +1,11 @@
 #include "core/models/common/Linear.h"
 
+#include "core/common/TensorPages.h"
+#include "core/io/SafeTensors.h"
+#include "core/models/common/ModulesOfType.h"
 #include "core/models/common/ParameterInit.h"
+
+#include <ATen/ATen.h>
 
 #include <torch/nn/init.h>
 
@@ -20,7 +25,43 @@ void LinearImpl::reset()
     initLikeTorch(weight, bias); // torch's draws (training); skipped when loading
 }
 
-at::Tensor LinearImpl::forward(const at::Tensor &x) { return at::linear(x, weight, bias); }
+at::Tensor LinearImpl::forward(const at::Tensor &x)
+{
+    if (!m_dnnl)
+        return at::linear(x, weight, bias);
+    TORCH_CHECK(!at::GradMode::is_enabled(), "Linear: prepared for inference; gradients are not available");
+    TORCH_CHECK(x.scalar_type() == at::kFloat, "Linear: prepared for float32 inference, got ", x.scalar_type(),
+                " input (reload the model to change its precision)");
+    return m_dnnl->forward(x);
+}
+
+bool LinearImpl::prepareForInference()
+{
+    if (m_dnnl)
+        return true;
+    if (!weight.defined() || weight.scalar_type() != at::kFloat || weight.dim() != 2 || !DnnlMatmul::available() ||
+        !DnnlMatmul::enabled())
+        return false;
+    torch::NoGradGuard noGrad;
+    try {
+        m_dnnl = std::make_shared<DnnlMatmul>(weight, bias.defined() ? bias : at::Tensor());
+    } catch (const c10::Error &) {
+        return false; // oneDNN refused this layer: it keeps at::linear
+    }
+    if (const MappedFilesScope *scope = MappedFilesScope::current())
+        scope->releasePagesOf(weight); // a file view: re-read from the page cache if ever needed
+    releaseSoleTensorPages(weight);
+    weight.set_data(at::empty({0}, weight.options()));
+    return true;
+}
+
+int prepareLinearsForInference(torch::nn::Module &module)
+{
+    int prepared = 0;
+    for (LinearImpl *linear : modulesOfType<LinearImpl>(module))
+        prepared += linear->prepareForInference() ? 1 : 0;
+    return prepared;
+}
 
 EmbeddingImpl::EmbeddingImpl(std::int64_t n, std::int64_t d) : count(n), dim(d) { reset(); }
 

@@ -1,14 +1,22 @@
 // A fully connected module with torch::nn::Linear's parameters ("weight",
 // "bias"), options and forward, whose random initialisation can be skipped
 // (ParameterInit.h); with init enabled it draws what torch::nn::Linear draws.
+//
+// prepareForInference() hands a float32 weight to a DnnlMatmul, which packs
+// it once for oneDNN's GEMM kernel, and frees the plain copy (see
+// DnnlMatmul.h for why). A prepared module is for float32 inference only
+// (grad mode off).
 // Thread-safety: a module instance is used by one thread at a time.
 #pragma once
+
+#include "core/models/common/DnnlMatmul.h"
 
 #include <torch/nn/cloneable.h>
 #include <torch/nn/options/linear.h>
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <memory>
 
 namespace stipple::core {
 
@@ -19,11 +27,25 @@ public:
     void reset() override;
     at::Tensor forward(const at::Tensor &x);
 
+    // Float32 weight, and DnnlMatmul available and enabled: packs it, and
+    // `weight` becomes an empty tensor (a mapped file view's pages are
+    // released too, under a MappedFilesScope). Returns whether the layer
+    // runs through DnnlMatmul.
+    bool prepareForInference();
+    DnnlMatmul *dnnlMatmul() const { return m_dnnl.get(); }
+
     torch::nn::LinearOptions options;
     at::Tensor weight;
     at::Tensor bias;
+
+private:
+    std::shared_ptr<DnnlMatmul> m_dnnl;
 };
 TORCH_MODULE(Linear);
+
+// prepareForInference() on every Linear inside `module`; returns how many
+// run through DnnlMatmul.
+int prepareLinearsForInference(torch::nn::Module &module);
 
 // A lookup table with Embedding's parameter ("weight") and
 // forward (no padding index, no max norm), skippable initialisation as above.

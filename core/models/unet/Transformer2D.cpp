@@ -59,7 +59,7 @@ at::Tensor FeedForwardImpl::forward(const at::Tensor &x)
     constexpr std::int64_t kChunkBytes = 16ll << 20;
     const at::Tensor flat = x.reshape({-1, x.size(-1)});
     const std::int64_t rows = flat.size(0);
-    const std::int64_t rowBytes = m_proj->weight.size(0) * 4;
+    const std::int64_t rowBytes = m_proj->options.out_features() * 4;
     const std::int64_t chunk = std::max<std::int64_t>(1, kChunkBytes / rowBytes);
     auto geglu = [&](const at::Tensor &t) {
         auto parts = m_proj->forward(t).chunk(2, -1);
@@ -74,7 +74,7 @@ at::Tensor FeedForwardImpl::forward(const at::Tensor &x)
     };
     if (rows <= chunk)
         return geglu(x);
-    at::Tensor out = at::empty({rows, m_outProj->weight.size(0)}, x.options());
+    at::Tensor out = at::empty({rows, m_outProj->options.out_features()}, x.options());
     for (std::int64_t s = 0; s < rows; s += chunk) {
         const std::int64_t n = std::min(chunk, rows - s);
         out.narrow(0, s, n).copy_(geglu(flat.narrow(0, s, n)));
@@ -116,16 +116,20 @@ Transformer2DModelImpl::Transformer2DModelImpl(const Transformer2DOptions &o)
     m_norm = register_module("norm", nn::GroupNorm(nn::GroupNormOptions(o.groups, c).eps(1e-6)));
     if (m_linear)
         m_projInLinear = register_module("proj_in", Linear(c, c));
-    else
+    else {
         m_projInConv = register_module("proj_in", Conv2d(nn::Conv2dOptions(c, c, 1)));
+        m_projInConv->setTokenProjection(true);
+    }
     nn::ModuleList blocks;
     m_block = BasicTransformerBlock(c, o.heads, headDim, o.contextDim, o.upcastAttention);
     blocks->push_back(m_block);
     register_module("transformer_blocks", blocks);
     if (m_linear)
         m_projOutLinear = register_module("proj_out", Linear(c, c));
-    else
+    else {
         m_projOutConv = register_module("proj_out", Conv2d(nn::Conv2dOptions(c, c, 1)));
+        m_projOutConv->setTokenProjection(true);
+    }
 }
 
 at::Tensor Transformer2DModelImpl::forward(const at::Tensor &x, const at::Tensor &context)
@@ -138,19 +142,23 @@ at::Tensor Transformer2DModelImpl::forward(const at::Tensor &x, const at::Tensor
     auto toImage = [&](const at::Tensor &t) {
         return t.reshape({b, hgt, wid, t.size(2)}).permute({0, 3, 1, 2}).contiguous();
     };
-    if (m_linear) {
+    // 1x1-conv projections prepared as matmuls run on the tokens, like the
+    // linear ones (the same products).
+    DnnlMatmul *projIn = m_linear ? nullptr : m_projInConv->dnnlMatmul();
+    DnnlMatmul *projOut = m_linear ? nullptr : m_projOutConv->dnnlMatmul();
+    if (m_linear)
         h = m_projInLinear->forward(toTokens(h));
-    } else {
+    else if (projIn)
+        h = projIn->forward(toTokens(h));
+    else
         h = toTokens(m_projInConv->forward(h));
-    }
     h = m_block->forward(h, context);
-    if (m_linear) {
-        h = toImage(m_projOutLinear->forward(h));
-    } else {
-        h = m_projOutConv->forward(toImage(h));
+    if (m_linear || projOut) {
+        h = m_linear ? m_projOutLinear->forward(h) : projOut->forward(h);
+        return toImage(h) + x;
     }
     (void)c;
-    return h + x;
+    return m_projOutConv->forward(toImage(h)) + x;
 }
 
 } // namespace stipple::core

@@ -1,6 +1,10 @@
 // UNet2DConditionModel against diffusers 0.25 fixtures (fp32 parity, atol
-// 1e-4), intermediate activations, bf16 sanity, config parsing.
+// 1e-4), also prepared for inference as Engine::load runs it, intermediate
+// activations, bf16 sanity, config parsing.
 #include "core/models/unet/UNet2DConditionModel.h"
+
+#include "core/models/common/Conv2d.h"
+#include "core/models/common/Linear.h"
 
 #include "FixtureSupport.h"
 
@@ -26,8 +30,13 @@ private Q_SLOTS:
     void fixtures_data()
     {
         QTest::addColumn<QString>("caseId");
-        for (const char *id : {"unet-sd1-000", "unet-sd1-001", "unet-sd2-000", "unet-inpaint-000"})
-            QTest::newRow(id) << QString::fromLatin1(id);
+        // "prepared": as Engine::load runs it (packed convolutions, 3x3
+        // layers on DnnlConvolution, linear layers on DnnlMatmul).
+        QTest::addColumn<bool>("prepared");
+        for (const char *id : {"unet-sd1-000", "unet-sd1-001", "unet-sd2-000", "unet-inpaint-000"}) {
+            QTest::newRow(id) << QString::fromLatin1(id) << false;
+            QTest::newRow((std::string(id) + " prepared").c_str()) << QString::fromLatin1(id) << true;
+        }
     }
 
     void fixtures()
@@ -38,6 +47,11 @@ private Q_SLOTS:
         QVERIFY(!c.is_null());
         auto unet = loadUNetFromDiffusersDir(modelDir(c.at("model")) + "/unet");
         QVERIFY2(unet.ok(), unet.ok() ? "" : unet.error().message.c_str());
+        QFETCH(bool, prepared);
+        if (prepared) {
+            prepareConvolutionsForInference(**unet);
+            qInfo("%d linear layers on DnnlMatmul", prepareLinearsForInference(**unet));
+        }
 
         auto file = SafeTensorsFile::open(fixturePath(QString::fromStdString(c.at("file"))));
         QVERIFY2(file.ok(), file.ok() ? "" : file.error().message.c_str());

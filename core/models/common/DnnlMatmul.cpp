@@ -1,0 +1,235 @@
+#include "core/models/common/DnnlMatmul.h"
+
+#include "core/common/Runtime.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <cstring>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#if STIPPLE_HAVE_DNNL
+#include "core/models/common/DnnlSupport.h"
+#endif
+
+namespace stipple::core {
+
+bool DnnlMatmul::enabled()
+{
+    static const bool allowed = envSwitch("STIPPLE_DNNL_LINEAR") != 0;
+    return allowed;
+}
+
+#if STIPPLE_HAVE_DNNL
+
+namespace {
+
+using Tag = dnnl::memory::format_tag;
+using DType = dnnl::memory::data_type;
+constexpr const char *kWhat = "oneDNN matmul";
+
+// Fewer rows than this go to at::linear on a plain copy of the weight.
+// Measured with `stipple-bench --stages linear` (docs/performance.md,
+// session 10): the time embedding's M = 2 product took 8 ms in oneDNN's
+// kernel, a few hundred microseconds in OpenBLAS.
+constexpr std::int64_t kMinRows = 16;
+
+// The packed layout is asked for at this row count; oneDNN 2.6 chose the same
+// weight layout for every M from 2 to 8192 on SD 1.5's shapes (a probe, not
+// kept), and each plan checks that its kernel takes it.
+constexpr std::int64_t kProbeRows = 1024;
+
+dnnl::matmul::primitive_desc makeDesc(std::int64_t m, std::int64_t k, std::int64_t n,
+                                      const dnnl::memory::desc &weights, bool withBias)
+{
+    const dnnl::memory::desc src({m, k}, DType::f32, Tag::ab), dst({m, n}, DType::f32, Tag::ab);
+    auto d = withBias ? dnnl::matmul::desc(src, weights, dnnl::memory::desc({1, n}, DType::f32, Tag::ab), dst)
+                      : dnnl::matmul::desc(src, weights, dst);
+    return dnnl::matmul::primitive_desc(d, dnnlCpuEngine());
+}
+
+// oneDNN falls back to its reference kernel (far slower than OpenBLAS) for
+// what its optimised ones refuse; only the brgemm kernel counts as taken.
+bool optimised(const dnnl::matmul::primitive_desc &pd)
+{
+    return std::strncmp(pd.impl_info_str(), "brg", 3) == 0;
+}
+
+} // namespace
+
+struct DnnlMatmul::Impl {
+    std::int64_t k = 0, n = 0;
+    dnnl::memory::desc packedDesc;
+    at::Tensor packed;        // the bytes of a packedDesc memory
+    dnnl::memory weightMemory; // over them
+    at::Tensor bias;          // float32 [n] or undefined
+    dnnl::memory biasMemory;
+    at::Tensor plain; // [n, k], unpacked on the first call that needs it
+
+    struct Plan {
+        std::int64_t m;
+        int threads; // oneDNN splits the work for the thread count at creation
+        std::optional<dnnl::matmul> matmul; // empty: oneDNN's kernel refused, use at::linear
+    };
+    std::vector<Plan> plans; // newest last
+
+    Plan &planFor(std::int64_t m)
+    {
+        at::internal::lazy_init_num_threads(); // oneDNN reads the calling thread's OpenMP count
+        const int threads = at::get_num_threads();
+        for (Plan &p : plans)
+            if (p.m == m && p.threads == threads)
+                return p;
+        Plan plan{m, threads, std::nullopt};
+        if (m >= kMinRows) {
+            try {
+                auto pd = makeDesc(m, k, n, packedDesc, bias.defined());
+                if (optimised(pd) && pd.scratchpad_desc().get_size() == 0)
+                    plan.matmul = dnnl::matmul(pd);
+            } catch (const dnnl::error &) {
+                // Not implemented for this shape: at::linear.
+            }
+        }
+        // Resolutions x CFG batch sizes x the two token counts (image, text).
+        constexpr std::size_t kMaxPlans = 8;
+        if (plans.size() == kMaxPlans)
+            plans.erase(plans.begin());
+        plans.push_back(std::move(plan));
+        return plans.back();
+    }
+
+    at::Tensor unpacked()
+    {
+        if (!plain.defined()) {
+            plain = at::empty({n, k}, at::TensorOptions().dtype(at::kFloat));
+            auto &engine = dnnlCpuEngine();
+            // Element (k, n) of the [k, n] operand is weight[n][k]: strides {1, k}.
+            dnnl::memory to(dnnl::memory::desc({k, n}, DType::f32, Tag::ba), engine, plain.data_ptr());
+            dnnl::stream stream(engine);
+            dnnl::reorder(weightMemory, to).execute(stream, weightMemory, to);
+            stream.wait();
+        }
+        return plain;
+    }
+};
+
+bool DnnlMatmul::available()
+{
+    // Probe once: oneDNN decides at run time whether this CPU has the kernel.
+    static const bool ok = [] {
+        try {
+            const dnnl::memory::desc any({320, 320}, DType::f32, Tag::any);
+            return optimised(makeDesc(kProbeRows, 320, 320, any, true));
+        } catch (const dnnl::error &) {
+            return false;
+        }
+    }();
+    return ok;
+}
+
+DnnlMatmul::DnnlMatmul(const at::Tensor &weight, const at::Tensor &bias) try : m_impl(std::make_unique<Impl>())
+{
+    TORCH_CHECK(weight.scalar_type() == at::kFloat && weight.dim() == 2,
+                "DnnlMatmul: needs a float32 [out, in] weight");
+    Impl &d = *m_impl;
+    d.n = weight.size(0);
+    d.k = weight.size(1);
+    at::internal::lazy_init_num_threads();
+    const dnnl::memory::desc any({d.k, d.n}, DType::f32, Tag::any);
+    d.packedDesc = makeDesc(kProbeRows, d.k, d.n, any, bias.defined()).weights_desc();
+    d.packed = dnnlBuffer(d.packedDesc.get_size());
+    auto &engine = dnnlCpuEngine();
+    const at::Tensor plain = weight.contiguous();
+    dnnl::memory from(dnnl::memory::desc({d.k, d.n}, DType::f32, Tag::ba), engine, plain.data_ptr());
+    d.weightMemory = dnnl::memory(d.packedDesc, engine, d.packed.data_ptr());
+    dnnl::stream stream(engine);
+    dnnl::reorder(from, d.weightMemory).execute(stream, from, d.weightMemory);
+    stream.wait();
+    if (bias.defined()) {
+        TORCH_CHECK(bias.numel() == d.n, "DnnlMatmul: bias size");
+        d.bias = bias.to(at::kFloat).contiguous().clone();
+        d.biasMemory = dnnl::memory({{1, d.n}, DType::f32, Tag::ab}, engine, d.bias.data_ptr());
+    }
+} catch (const dnnl::error &e) {
+    rethrowAsTorchError(e, kWhat);
+}
+
+DnnlMatmul::~DnnlMatmul() = default;
+
+std::int64_t DnnlMatmul::inFeatures() const { return m_impl->k; }
+std::int64_t DnnlMatmul::outFeatures() const { return m_impl->n; }
+
+bool DnnlMatmul::packedFor(std::int64_t rows) const
+{
+    try {
+        return m_impl->planFor(rows).matmul.has_value();
+    } catch (const dnnl::error &e) {
+        rethrowAsTorchError(e, kWhat);
+    }
+}
+
+at::Tensor DnnlMatmul::plainWeight() const
+{
+    try {
+        return m_impl->unpacked().clone();
+    } catch (const dnnl::error &e) {
+        rethrowAsTorchError(e, kWhat);
+    }
+}
+
+at::Tensor DnnlMatmul::forward(const at::Tensor &x) try {
+    Impl &d = *m_impl;
+    TORCH_CHECK(x.dim() >= 1 && x.scalar_type() == at::kFloat && x.size(-1) == d.k && x.device().is_cpu() &&
+                    x.layout() == at::kStrided,
+                "DnnlMatmul: expected float32 [..., ", d.k, "], got ", x.sizes(), " ", x.scalar_type());
+    const at::Tensor rows = x.reshape({-1, d.k}).contiguous();
+    const std::int64_t m = rows.size(0);
+    std::vector<std::int64_t> outSizes(x.sizes().begin(), x.sizes().end());
+    outSizes.back() = d.n;
+    Impl::Plan &plan = d.planFor(m);
+    if (!plan.matmul)
+        return at::linear(x, d.unpacked(), d.bias);
+    at::Tensor out = at::empty({m, d.n}, rows.options());
+    if (m > 0) {
+        auto &engine = dnnlCpuEngine();
+        dnnl::stream stream(engine);
+        dnnl::memory src({{m, d.k}, DType::f32, Tag::ab}, engine, rows.data_ptr());
+        dnnl::memory dst({{m, d.n}, DType::f32, Tag::ab}, engine, out.data_ptr());
+        std::unordered_map<int, dnnl::memory> args{
+            {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, d.weightMemory}, {DNNL_ARG_DST, dst}};
+        if (d.bias.defined())
+            args.emplace(DNNL_ARG_BIAS, d.biasMemory);
+        plan.matmul->execute(stream, args);
+        stream.wait();
+    }
+    return out.view(outSizes);
+} catch (const dnnl::error &e) {
+    rethrowAsTorchError(e, kWhat);
+}
+
+#else // built without oneDNN's headers: never available, never constructed
+
+struct DnnlMatmul::Impl {};
+
+bool DnnlMatmul::available() { return false; }
+
+DnnlMatmul::DnnlMatmul(const at::Tensor &, const at::Tensor &) { TORCH_CHECK(false, "DnnlMatmul: built without oneDNN"); }
+
+DnnlMatmul::~DnnlMatmul() = default;
+
+std::int64_t DnnlMatmul::inFeatures() const { return 0; }
+std::int64_t DnnlMatmul::outFeatures() const { return 0; }
+bool DnnlMatmul::packedFor(std::int64_t) const { return false; }
+at::Tensor DnnlMatmul::plainWeight() const { return {}; }
+
+at::Tensor DnnlMatmul::forward(const at::Tensor &)
+{
+    TORCH_CHECK(false, "DnnlMatmul: built without oneDNN");
+    return {};
+}
+
+#endif
+
+} // namespace stipple::core

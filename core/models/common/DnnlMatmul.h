@@ -1,0 +1,60 @@
+// A float32 fully connected layer (y = x·Wᵀ + b) run through oneDNN's own
+// matmul, with its weight packed once into the layout oneDNN's AVX-512 GEMM
+// kernel (brgemm) reads.
+//
+// Why: at::linear hands float32 products to OpenBLAS, which packs both
+// operands on every call; after the 3x3 convolutions moved to Winograd
+// (DnnlConvolution), the linear layers were the largest part of the float32
+// UNet step. The numbers that decided it are in docs/performance.md
+// (session 10) and `stipple-bench --stages linear`.
+//
+// Products with few rows (the time embedding's M = 2) stay on at::linear:
+// oneDNN's kernel is tuned for many rows, and the packed weight then has to
+// be unpacked once into a plain copy (kept for such calls).
+//
+// STIPPLE_DNNL_LINEAR=0 leaves every linear layer to at::linear (A/B runs).
+// Errors from oneDNN surface as c10::Error.
+// Thread-safety: one thread at a time per instance (per-shape plans are
+// cached per instance).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <memory>
+
+namespace stipple::core {
+
+class DnnlMatmul {
+public:
+    // Built with oneDNN's headers and the CPU runs its AVX-512 matmul kernel.
+    static bool available();
+    // Whether STIPPLE_DNNL_LINEAR allows this class at all (it is not 0).
+    static bool enabled();
+
+    // `weight`: float32 [out, in] (any strides); `bias`: float32 [out] or
+    // undefined. Both are copied.
+    DnnlMatmul(const at::Tensor &weight, const at::Tensor &bias);
+    ~DnnlMatmul();
+    DnnlMatmul(const DnnlMatmul &) = delete;
+    DnnlMatmul &operator=(const DnnlMatmul &) = delete;
+
+    std::int64_t inFeatures() const;
+    std::int64_t outFeatures() const;
+
+    // x: float32 [..., in]; returns float32 [..., out], contiguous.
+    at::Tensor forward(const at::Tensor &x);
+
+    // Whether forward() runs oneDNN's kernel for `rows` rows (x's elements
+    // over `in`), rather than at::linear on a plain copy.
+    bool packedFor(std::int64_t rows) const;
+
+    // The weight as float32 [out, in], unpacked (for tests and fallbacks).
+    at::Tensor plainWeight() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace stipple::core
