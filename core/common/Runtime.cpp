@@ -21,7 +21,6 @@
 namespace stipple::core {
 namespace {
 
-constexpr int kMmapThresholdBytes = 1 << 20; // see configureRuntime
 
 bool cpuFlag(const char *flag)
 {
@@ -171,11 +170,16 @@ RuntimeInfo configureRuntime(const RuntimeOptions &options)
         // from the heap, whose freed memory stays resident. Which blocks land
         // there depended on the order of frees: a bf16 512² generation peaked
         // at 3179-3197 or 3345-3360 MiB from run to run (the 3.5 GB target
-        // is 3338 MiB); with the threshold fixed, 3108 MiB in 4 of 4 runs, and
-        // no change in step time (docs/performance.md, session 9). Left alone
-        // when MALLOC_MMAP_THRESHOLD_ is set.
-        if (!std::getenv("MALLOC_MMAP_THRESHOLD_") && mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes) == 1)
-            info.mmapThresholdBytes = kMmapThresholdBytes;
+        // is 3338 MiB; docs/performance.md, session 9). So the threshold is
+        // fixed, at the size from which the allocator above takes over: the
+        // tensors below it come from the heap and reuse its memory. Fixed at
+        // 1 MiB (session 9), every 1-2 MiB tensor (SD's level-2 and level-3
+        // activations at 256²) was a fresh mapping faulted in page by page:
+        // fp32 256² step 1.57-1.64 s against 1.05-1.06 s at 2 MiB (session
+        // 10). Left alone when MALLOC_MMAP_THRESHOLD_ is set.
+        const int threshold = static_cast<int>(allocator->options().largeThreshold);
+        if (!std::getenv("MALLOC_MMAP_THRESHOLD_") && mallopt(M_MMAP_THRESHOLD, threshold) == 1)
+            info.mmapThresholdBytes = static_cast<std::size_t>(threshold);
     } else {
         uninstallCpuAllocator();
     }
