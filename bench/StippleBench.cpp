@@ -373,6 +373,13 @@ void benchConvolutions(const Options &o)
             auto direct = [&] { return at::mkldnn_convolution(x, packed, b, {1, 1}, {1, 1}, {1, 1}, 1); };
             const auto [ta, tb] =
                 interleavedRuns(std::max(3, o.reps), [&] { (void)dnnl.forward(x); }, [&] { (void)direct(); });
+            // What the bf16 mode runs for this layer: torch's packed direct kernel in bf16 (AVX512-BF16).
+            const at::Tensor xb = x.to(at::kBFloat16), bb = b.to(at::kBFloat16);
+            const at::Tensor packedB =
+                at::mkldnn_reorder_conv2d_weight(w.to(at::kBFloat16).to_mkldnn(), {1, 1}, {1, 1}, {1, 1}, 1);
+            const auto [tc, td] = interleavedRuns(
+                std::max(3, o.reps), [&] { (void)dnnl.forward(xb.to(at::kFloat)).to(at::kBFloat16); },
+                [&] { (void)at::mkldnn_convolution(xb, packedB, bb, {1, 1}, {1, 1}, {1, 1}, 1); });
             const at::Tensor ref = at::conv2d(x.to(at::kDouble), w.to(at::kDouble), b.to(at::kDouble), 1, 1);
             const double errA = (dnnl.forward(x).to(at::kDouble) - ref).abs().max().item<double>();
             const double errB = (direct().to(at::kDouble) - ref).abs().max().item<double>();
@@ -382,6 +389,9 @@ void benchConvolutions(const Options &o)
                     fmt::format("{:.2f}x vs torch's packed direct; max err vs float64 {:.2g} (direct {:.2g})",
                                 median(tb) / median(ta), errA, errB)});
             report({name + ", torch packed direct", "fp32", res, median(tb), tb, ""});
+            report({name + ", torch packed direct", "bf16", res, median(td), td,
+                    fmt::format("DnnlConvolution on bf16 input (converted both ways) {:.4f} s: {:.2f}x", median(tc),
+                                median(td) / median(tc))});
         }
 }
 

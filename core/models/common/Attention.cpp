@@ -97,6 +97,32 @@ void attendHeadBlock(Scratch &s, const at::Tensor &qs, const at::Tensor &kt, con
     }
 }
 
+// Training (stipple-train) needs autograd, which the *_out kernels on
+// reused scratch buffers and the fused kernel do not record.
+bool needsAutograd(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v)
+{
+    return at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
+}
+
+#if defined(TORCH_VERSION_MAJOR) && (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1))
+#define STIPPLE_TORCH_SDPA 1
+bool torchSdpaApplies(const at::Tensor &q, const at::Tensor &v, const AttentionOptions &options)
+{
+    return options.allowFused && !options.upcastAttention && q.scalar_type() == v.scalar_type();
+}
+#else
+#define STIPPLE_TORCH_SDPA 0
+#endif
+
+// The AVX-512 kernel (FusedAttention.h) for products of at least
+// options.fusedMinScores scores; q, k, v are [..., rows, dim].
+bool takesOwnFusedKernel(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
+                         const AttentionOptions &options)
+{
+    return !needsAutograd(q, k, v) && options.fusedMinScores >= 0 &&
+           q.size(-2) * k.size(-2) >= options.fusedMinScores && fusedAttentionApplies(q, k, v);
+}
+
 } // namespace
 
 void releaseAttentionScratch()
@@ -131,21 +157,18 @@ at::Tensor scaledDotProductAttention(const at::Tensor &q, const at::Tensor &k, c
                     q.size(2) == k.size(2),
                 "attention shape mismatch");
 
-    // Training (stipple-train) needs autograd, which the *_out kernels on
-    // reused scratch buffers do not record: take the differentiable path.
-    if (at::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad()))
+    if (needsAutograd(q, k, v))
         return scaledDotProductAttentionPlain(q, k, v, scale, options.upcastAttention);
 
-#if defined(TORCH_VERSION_MAJOR) && (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 1))
+#if STIPPLE_TORCH_SDPA
     // libtorch >= 2.1: fused flash/memory-efficient kernels with an explicit scale.
-    if (options.allowFused && !options.upcastAttention && q.scalar_type() == v.scalar_type())
+    if (torchSdpaApplies(q, v, options))
         return at::scaled_dot_product_attention(q.unsqueeze(0), k.unsqueeze(0), v.unsqueeze(0), {},
                                                 0.0, false, scale)
             .squeeze(0);
 #endif
 
-    if (options.fusedMinScores >= 0 && q.size(1) * k.size(1) >= options.fusedMinScores &&
-        fusedAttentionApplies(q, k, v))
+    if (takesOwnFusedKernel(q, k, v, options))
         return fusedAttention(q, k, v, scale);
 
     const std::int64_t bh = q.size(0), n = q.size(1), m = k.size(1), dv = v.size(2);
@@ -187,12 +210,28 @@ at::Tensor multiHeadAttention(const at::Tensor &q, const at::Tensor &k, const at
     const std::int64_t b = q.size(0), n = q.size(1), c = q.size(2), m = k.size(1);
     const std::int64_t d = c / heads;
     const std::int64_t dv = v.size(2) / heads;
+    // [B, len, heads·dim] as [B, heads, len, dim] views.
+    auto heads4 = [&](const at::Tensor &t, std::int64_t len, std::int64_t dim) {
+        return t.reshape({b, len, heads, dim}).permute({0, 2, 1, 3});
+    };
+    const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+#if STIPPLE_TORCH_SDPA
+    const bool ownKernel = !torchSdpaApplies(q, v, options);
+#else
+    const bool ownKernel = true;
+#endif
+    if (ownKernel && takesOwnFusedKernel(heads4(q, n, d), heads4(k, m, d), heads4(v, m, dv), options)) {
+        // Straight from and into the token layout: no per-head copies.
+        at::Tensor out = at::empty({b, n, heads * dv}, q.options());
+        at::Tensor out4 = heads4(out, n, dv);
+        fusedAttentionInto(heads4(q, n, d), heads4(k, m, d), heads4(v, m, dv), out4, scale);
+        return out;
+    }
     auto split = [&](const at::Tensor &t, std::int64_t len, std::int64_t dim) {
-        return t.reshape({b, len, heads, dim}).permute({0, 2, 1, 3}).reshape({b * heads, len, dim});
+        return heads4(t, len, dim).reshape({b * heads, len, dim});
     };
     // Scale d^-0.5 (diffusers Attention.scale with scale_qk=True).
-    at::Tensor o = scaledDotProductAttention(split(q, n, d), split(k, m, d), split(v, m, dv),
-                                             1.0 / std::sqrt(static_cast<double>(d)), options);
+    at::Tensor o = scaledDotProductAttention(split(q, n, d), split(k, m, d), split(v, m, dv), scale, options);
     return o.reshape({b, heads, n, dv}).permute({0, 2, 1, 3}).reshape({b, n, heads * dv});
 }
 

@@ -118,7 +118,7 @@ void pvRows(const AttentionRowsArgs &a, const float *invSum)
                 acc[r][i] = _mm512_setzero_ps();
         const float *p = a.scores + r0 * sStride;
         for (std::int64_t j = 0; j < a.keys; ++j) {
-            const float *vr = a.v + j * a.dv;
+            const float *vr = a.v + j * a.vStride;
             __m512 bv[V];
             for (int i = 0; i < V - 1; ++i)
                 bv[i] = _mm512_loadu_ps(vr + 16 * i);
@@ -131,7 +131,7 @@ void pvRows(const AttentionRowsArgs &a, const float *invSum)
         }
         for (int r = 0; r < R && r0 + r < a.rows; ++r) {
             const __m512 inv = _mm512_set1_ps(invSum[r0 + r]);
-            float *o = a.out + (r0 + r) * a.dv;
+            float *o = a.out + (r0 + r) * a.outStride;
             for (int i = 0; i < V - 1; ++i)
                 _mm512_storeu_ps(o + 16 * i, _mm512_mul_ps(acc[r][i], inv));
             _mm512_mask_storeu_ps(o + 16 * (V - 1), last, _mm512_mul_ps(acc[r][V - 1], inv));
@@ -150,8 +150,9 @@ void attendRowsAvx512(const AttentionRowsArgs &a)
     // go through p·v tiles whose results for those rows are not stored.
     float qRows[kAttentionRowBlock * kAttentionMaxHeadDim];
     const std::int64_t tiles = (a.rows + kQkRows - 1) / kQkRows;
-    for (std::int64_t i = 0; i < tiles * kQkRows * a.d; ++i)
-        qRows[i] = i < a.rows * a.d ? a.q[i] : 0.0f;
+    for (std::int64_t r = 0; r < tiles * kQkRows; ++r)
+        for (std::int64_t k = 0; k < a.d; ++k)
+            qRows[r * a.d + k] = r < a.rows ? a.q[r * a.qStride + k] : 0.0f;
     for (std::int64_t j = 0; j < a.keysPadded; j += kAttentionKeyStep) {
         const float *panel = a.kt + j * a.d;
         for (std::int64_t t = 0; t < tiles; ++t)

@@ -34,11 +34,14 @@ inline constexpr std::int64_t attentionScratchFloats(std::int64_t keysPadded)
 }
 
 struct AttentionRowsArgs {
-    const float *q = nullptr;  // rows x d, row stride d
+    const float *q = nullptr;  // rows x d, row stride qStride
     const float *kt = nullptr; // kᵀ in panels of 64 keys: keysPadded / 64 blocks of d x 64
                                // (zero past `keys`), so a tile's loads are contiguous
-    const float *v = nullptr;  // keys x dv, row stride dv
-    float *out = nullptr;      // rows x dv, row stride dv
+    const float *v = nullptr;  // keys x dv, row stride vStride
+    float *out = nullptr;      // rows x dv, row stride outStride
+    // Row strides in floats: a head's rows inside [tokens, heads x d]
+    // activations are heads x d apart, so no copy per head is needed.
+    std::int64_t qStride = 0, vStride = 0, outStride = 0;
     float *scores = nullptr;   // scratch: attentionScratchFloats(keysPadded) floats
     std::int64_t rows = 0;     // 1 .. kAttentionRowBlock
     std::int64_t d = 0;        // 1 .. kAttentionMaxHeadDim

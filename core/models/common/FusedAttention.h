@@ -15,12 +15,19 @@
 
 namespace stipple::core {
 
-// True when q, k, v are all float32, none empty, with head dims at most
-// kernels::kAttentionMaxHeadDim, and the CPU has AVX-512F.
+// True when q, k, v ([..., rows, dim]) are all float32, none empty, with
+// head dims at most kernels::kAttentionMaxHeadDim, and the CPU has AVX-512F.
 bool fusedAttentionApplies(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v);
 
 // softmax(scale · q·kᵀ) · v for q [BH, N, d], k [BH, M, d], v [BH, M, dv].
 at::Tensor fusedAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale);
+
+// The same on [B, H, rows, dim] views whose rows are unit-strided, written
+// into `out` [B, H, N, dv] (a view too). Why: multiHeadAttention passes views
+// of its [B, tokens, H·d] activations, so the per-head copies of q, v and the
+// result are not made (k is gathered into its panels anyway).
+void fusedAttentionInto(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, at::Tensor &out,
+                        double scale);
 
 // Frees the calling thread's score scratch (releaseAttentionScratch calls it).
 void releaseFusedAttentionScratch();

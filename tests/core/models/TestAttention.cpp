@@ -1,6 +1,7 @@
 // Chunked attention vs the plain reference (fp32, bf16, upcast, multi-head
 // layout) and the chunked GEGLU feed-forward.
 #include "core/models/common/Attention.h"
+#include "core/models/common/FusedAttention.h"
 #include "core/models/unet/Transformer2D.h"
 
 #include <ATen/ATen.h>
@@ -199,19 +200,47 @@ private Q_SLOTS:
         QVERIFY(maxDiff(got, ref) < 0.05);
     }
 
+    void multiHeadLayout_data()
+    {
+        QTest::addColumn<int>("heads");
+        QTest::addColumn<int>("headDim");
+        QTest::addColumn<int>("fusedMinScores"); // 0: the fused kernel on the token layout
+        QTest::addColumn<bool>("stridedInputs"); // q, k, v slices of wider activations
+        QTest::newRow("three ops") << 3 << 4 << -1 << false;
+        QTest::newRow("fused, token layout") << 3 << 4 << 0 << false;
+        QTest::newRow("fused, SD head dim 40") << 2 << 40 << 0 << false;
+        QTest::newRow("fused, strided inputs") << 2 << 40 << 0 << true;
+        QTest::newRow("three ops, strided inputs") << 2 << 40 << -1 << true;
+    }
+
     void multiHeadLayout()
     {
         // [B, N, H·d] split into heads equals per-head attention on slices.
+        QFETCH(int, heads);
+        QFETCH(int, headDim);
+        QFETCH(int, fusedMinScores);
+        QFETCH(bool, stridedInputs);
         torch::manual_seed(3);
-        const at::Tensor q = at::randn({2, 10, 12}), k = at::randn({2, 7, 12}), v = at::randn({2, 7, 12});
-        const at::Tensor got = multiHeadAttention(q, k, v, 3);
+        const std::int64_t c = heads * headDim;
+        auto make = [&](std::int64_t rows) {
+            return stridedInputs ? at::randn({2, rows, c + 8}).narrow(2, 5, c) : at::randn({2, rows, c});
+        };
+        const at::Tensor q = make(30), k = make(27), v = make(27);
+        AttentionOptions options;
+        options.fusedMinScores = fusedMinScores;
+        if (fusedMinScores >= 0 && !fusedAttentionApplies(q, k, v))
+            QSKIP("no AVX-512F here: the fused kernel does not run");
+        const at::Tensor got = multiHeadAttention(q, k, v, heads, options);
+        QCOMPARE(got.sizes(), q.sizes());
+        const double scale = 1.0 / std::sqrt(double(headDim));
         for (int b = 0; b < 2; ++b)
-            for (int h = 0; h < 3; ++h) {
-                auto sl = [&](const at::Tensor &t) { return t[b].narrow(1, h * 4, 4).unsqueeze(0); };
-                const at::Tensor ref = scaledDotProductAttentionPlain(sl(q), sl(k), sl(v), 0.5);
+            for (int h = 0; h < heads; ++h) {
+                auto sl = [&](const at::Tensor &t) { return t[b].narrow(1, h * headDim, headDim).unsqueeze(0); };
+                const at::Tensor ref = scaledDotProductAttentionPlain(sl(q).to(at::kDouble), sl(k).to(at::kDouble),
+                                                                      sl(v).to(at::kDouble), scale);
                 // Float noise only: the batched and the per-head GEMMs may sum in a
                 // different order.
-                QVERIFY(maxDiff(sl(got), ref) < 1e-5);
+                QVERIFY(maxDiff(sl(got).to(at::kDouble), ref) < 1e-5);
             }
     }
 
