@@ -58,4 +58,16 @@ void convertInto(const at::Tensor &dst, const at::Tensor &src)
     dst.copy_(src);
 }
 
+at::Tensor convertedThroughScratch(const at::Tensor &t, at::ScalarType dtype, at::Tensor &scratch)
+{
+    if (t.scalar_type() == dtype)
+        return t;
+    const std::int64_t n = t.numel();
+    if (!scratch.defined() || scratch.scalar_type() != dtype || scratch.numel() < n)
+        scratch = at::empty({n}, t.options().dtype(dtype));
+    at::Tensor view = scratch.narrow(0, 0, n).view(t.sizes());
+    convertInto(view, t.contiguous());
+    return view;
+}
+
 } // namespace stipple::core

@@ -12,4 +12,10 @@ namespace stipple::core {
 // path over both threads (F16C for float16); anything else is dst.copy_(src).
 void convertInto(const at::Tensor &dst, const at::Tensor &src);
 
+// `t` in `dtype` with t's sizes: `t` itself when already so, otherwise a view
+// of `scratch` (grown to fit, kept for the next call) holding the converted
+// values. For preparing weights one layer after another: the scratch is
+// memory the previous layer already touched (fresh pages cost their zeroing).
+at::Tensor convertedThroughScratch(const at::Tensor &t, at::ScalarType dtype, at::Tensor &scratch);
+
 } // namespace stipple::core

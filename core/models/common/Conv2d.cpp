@@ -62,16 +62,8 @@ bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
     // OpenOptions::deferUnetConvWeights) is converted into `scratch`, memory
     // already touched by the previous layer, so the packed copy is the only
     // fresh memory this layer writes (fresh pages cost their zeroing too).
-    at::Tensor plain = weight;
-    if (weight.scalar_type() != target) {
-        const std::int64_t n = weight.numel();
-        at::Tensor local;
-        at::Tensor &buffer = scratch ? *scratch : local;
-        if (!buffer.defined() || buffer.scalar_type() != target || buffer.numel() < n)
-            buffer = at::empty({n}, weight.options().dtype(target));
-        plain = buffer.narrow(0, 0, n).view(weight.sizes());
-        convertInto(plain, weight.contiguous());
-    }
+    at::Tensor local;
+    at::Tensor plain = convertedThroughScratch(weight, target, scratch ? *scratch : local);
     const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
     if (target == at::kFloat && !adoptDnnlMatmul(plain))
         adoptDnnlConvolution(plain, std::move(workspace));

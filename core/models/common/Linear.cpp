@@ -39,8 +39,8 @@ bool LinearImpl::prepareForInference()
 {
     if (m_dnnl)
         return true;
-    if (!weight.defined() || weight.scalar_type() != at::kFloat || weight.dim() != 2 || !DnnlMatmul::available() ||
-        !DnnlMatmul::enabled())
+    if (m_fewRows || !weight.defined() || weight.scalar_type() != at::kFloat || weight.dim() != 2 ||
+        !DnnlMatmul::available() || !DnnlMatmul::enabled())
         return false;
     torch::NoGradGuard noGrad;
     try {

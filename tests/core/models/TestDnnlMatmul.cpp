@@ -168,6 +168,10 @@ private Q_SLOTS:
         QCOMPARE(first->weight.numel(), 0); // one copy of the weights: the packed one
         QVERIFY(at::equal(first->bias, b));
         QVERIFY(bf16->dnnlMatmul() == nullptr);
+        Linear timeEmbedding(1280, 320);
+        timeEmbedding->setFewRows(true); // one row per image: stays on at::linear
+        QVERIFY(!timeEmbedding->prepareForInference());
+        QCOMPARE(timeEmbedding->weight.numel(), 1280 * 320);
         const at::Tensor ref = reference(x, w, b);
         QVERIFY(maxError(first->forward(x), ref) <= boundFor(320, ref));
         QVERIFY(maxError(before, ref) <= boundFor(320, ref));
