@@ -173,8 +173,8 @@ RuntimeInfo configureRuntime(const RuntimeOptions &options)
         // is 3338 MiB; docs/performance.md, session 9). So the threshold is
         // fixed, at the size from which the allocator above takes over: the
         // tensors below it come from the heap and reuse its memory. Fixed at
-        // 1 MiB (session 9), every 1-2 MiB tensor (SD's level-2 and level-3
-        // activations at 256²) was a fresh mapping faulted in page by page:
+        // 1 MiB (session 9), every 1-2 MiB tensor (SD's level-2 activations
+        // at 256², 2 x 256 x 640 floats) was a fresh mapping faulted in page by page:
         // fp32 256² step 1.57-1.64 s against 1.05-1.06 s at 2 MiB (session
         // 10). Left alone when MALLOC_MMAP_THRESHOLD_ is set.
         const int threshold = static_cast<int>(allocator->options().largeThreshold);

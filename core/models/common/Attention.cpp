@@ -214,24 +214,24 @@ at::Tensor multiHeadAttention(const at::Tensor &q, const at::Tensor &k, const at
     auto heads4 = [&](const at::Tensor &t, std::int64_t len, std::int64_t dim) {
         return t.reshape({b, len, heads, dim}).permute({0, 2, 1, 3});
     };
-    const double scale = 1.0 / std::sqrt(static_cast<double>(d));
+    const double scale = 1.0 / std::sqrt(static_cast<double>(d)); // diffusers' Attention.scale (scale_qk=True)
 #if STIPPLE_TORCH_SDPA
     const bool ownKernel = !torchSdpaApplies(q, v, options);
 #else
     const bool ownKernel = true;
 #endif
-    if (ownKernel && takesOwnFusedKernel(heads4(q, n, d), heads4(k, m, d), heads4(v, m, dv), options)) {
+    const at::Tensor q4 = heads4(q, n, d), k4 = heads4(k, m, d), v4 = heads4(v, m, dv);
+    const bool unitRows = q4.stride(3) == 1 && v4.stride(3) == 1;
+    if (ownKernel && unitRows && takesOwnFusedKernel(q4, k4, v4, options)) {
         // Straight from and into the token layout: no per-head copies.
         at::Tensor out = at::empty({b, n, heads * dv}, q.options());
-        at::Tensor out4 = heads4(out, n, dv);
-        fusedAttentionInto(heads4(q, n, d), heads4(k, m, d), heads4(v, m, dv), out4, scale);
+        fusedAttentionInto(q4, k4, v4, heads4(out, n, dv), scale);
         return out;
     }
-    auto split = [&](const at::Tensor &t, std::int64_t len, std::int64_t dim) {
-        return heads4(t, len, dim).reshape({b * heads, len, dim});
+    auto split = [&](const at::Tensor &t4, std::int64_t len, std::int64_t dim) {
+        return t4.reshape({b * heads, len, dim});
     };
-    // Scale d^-0.5 (diffusers Attention.scale with scale_qk=True).
-    at::Tensor o = scaledDotProductAttention(split(q, n, d), split(k, m, d), split(v, m, dv), scale, options);
+    at::Tensor o = scaledDotProductAttention(split(q4, n, d), split(k4, m, d), split(v4, m, dv), scale, options);
     return o.reshape({b, heads, n, dv}).permute({0, 2, 1, 3}).reshape({b, n, heads * dv});
 }
 

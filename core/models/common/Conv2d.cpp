@@ -153,15 +153,9 @@ at::Tensor Conv2dImpl::forward(const at::Tensor &x)
                                   *pad, *options.stride(), *options.dilation(), options.groups());
 }
 
-namespace {
-
-std::vector<Conv2dImpl *> convolutionsIn(torch::nn::Module &module) { return modulesOfType<Conv2dImpl>(module); }
-
-} // namespace
-
 void releaseDnnlWorkspaces(torch::nn::Module &module)
 {
-    for (Conv2dImpl *conv : convolutionsIn(module))
+    for (Conv2dImpl *conv : modulesOfType<Conv2dImpl>(module))
         if (conv->dnnlConvolution())
             conv->dnnlConvolution()->releaseWorkspace(); // shared: the first call does the work
 }
@@ -169,7 +163,7 @@ void releaseDnnlWorkspaces(torch::nn::Module &module)
 int countDnnlConvolutions(torch::nn::Module &module)
 {
     int n = 0;
-    for (const Conv2dImpl *conv : convolutionsIn(module))
+    for (const Conv2dImpl *conv : modulesOfType<Conv2dImpl>(module))
         n += conv->dnnlConvolution() ? 1 : 0;
     return n;
 }
@@ -177,7 +171,7 @@ int countDnnlConvolutions(torch::nn::Module &module)
 int countDnnlMatmulConvolutions(torch::nn::Module &module)
 {
     int n = 0;
-    for (const Conv2dImpl *conv : convolutionsIn(module))
+    for (const Conv2dImpl *conv : modulesOfType<Conv2dImpl>(module))
         n += conv->dnnlMatmul() ? 1 : 0;
     return n;
 }
@@ -185,14 +179,14 @@ int countDnnlMatmulConvolutions(torch::nn::Module &module)
 int prepareDnnlConvolutions(torch::nn::Module &module, const std::shared_ptr<DnnlConvolution::Workspace> &workspace)
 {
     int prepared = 0;
-    for (Conv2dImpl *conv : convolutionsIn(module))
+    for (Conv2dImpl *conv : modulesOfType<Conv2dImpl>(module))
         prepared += conv->prepareDnnlConvolution(workspace) ? 1 : 0;
     return prepared;
 }
 
 int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype)
 {
-    const std::vector<Conv2dImpl *> convs = convolutionsIn(module);
+    const std::vector<Conv2dImpl *> convs = modulesOfType<Conv2dImpl>(module);
     // One conversion buffer for all, sized up front for the largest weight
     // that needs converting (none: no buffer).
     std::int64_t largest = 0;

@@ -30,12 +30,6 @@ using Tag = dnnl::memory::format_tag;
 using DType = dnnl::memory::data_type;
 constexpr const char *kWhat = "oneDNN matmul";
 
-// Fewer rows than this go to at::linear on a plain copy of the weight.
-// Measured with `stipple-bench --stages linear` (docs/performance.md,
-// session 10): the time embedding's M = 2 product took 8 ms in oneDNN's
-// kernel, a few hundred microseconds in OpenBLAS.
-constexpr std::int64_t kMinRows = 16;
-
 // The packed layout is asked for at this row count; oneDNN 2.6 chose the same
 // weight layout for every M from 2 to 8192 on SD 1.5's shapes (a probe, not
 // kept), and each plan checks that its kernel takes it.
@@ -66,7 +60,6 @@ struct DnnlMatmul::Impl {
     dnnl::memory weightMemory; // over them
     at::Tensor bias;          // float32 [n] or undefined
     dnnl::memory biasMemory;
-    at::Tensor plain; // [n, k], unpacked on the first call that needs it
 
     struct Plan {
         std::int64_t m;
@@ -83,10 +76,10 @@ struct DnnlMatmul::Impl {
             if (p.m == m && p.threads == threads)
                 return p;
         Plan plan{m, threads, std::nullopt};
-        if (m >= kMinRows) {
+        if (m > 0) {
             try {
                 auto pd = makeDesc(m, k, n, packedDesc, bias.defined());
-                if (optimised(pd) && pd.scratchpad_desc().get_size() == 0)
+                if (optimised(pd))
                     plan.matmul = dnnl::matmul(pd);
             } catch (const dnnl::error &) {
                 // Not implemented for this shape: at::linear.
@@ -100,17 +93,17 @@ struct DnnlMatmul::Impl {
         return plans.back();
     }
 
+    // The weight as a new [n, k] tensor. Not kept: only the rare products
+    // oneDNN refuses need it, and a copy kept per layer would double its memory.
     at::Tensor unpacked()
     {
-        if (!plain.defined()) {
-            plain = at::empty({n, k}, at::TensorOptions().dtype(at::kFloat));
-            auto &engine = dnnlCpuEngine();
-            // Element (k, n) of the [k, n] operand is weight[n][k]: strides {1, k}.
-            dnnl::memory to(dnnl::memory::desc({k, n}, DType::f32, Tag::ba), engine, plain.data_ptr());
-            dnnl::stream stream(engine);
-            dnnl::reorder(weightMemory, to).execute(stream, weightMemory, to);
-            stream.wait();
-        }
+        at::Tensor plain = at::empty({n, k}, at::TensorOptions().dtype(at::kFloat));
+        auto &engine = dnnlCpuEngine();
+        // Element (k, n) of the [k, n] operand is weight[n][k]: strides {1, k}.
+        dnnl::memory to(dnnl::memory::desc({k, n}, DType::f32, Tag::ba), engine, plain.data_ptr());
+        dnnl::stream stream(engine);
+        dnnl::reorder(weightMemory, to).execute(stream, weightMemory, to);
+        stream.wait();
         return plain;
     }
 };
@@ -138,7 +131,12 @@ DnnlMatmul::DnnlMatmul(const at::Tensor &weight, const at::Tensor &bias) try : m
     d.k = weight.size(1);
     at::internal::lazy_init_num_threads();
     const dnnl::memory::desc any({d.k, d.n}, DType::f32, Tag::any);
-    d.packedDesc = makeDesc(kProbeRows, d.k, d.n, any, bias.defined()).weights_desc();
+    const auto probe = makeDesc(kProbeRows, d.k, d.n, any, bias.defined());
+    // Packing for a kernel that is not taken would leave the layer on
+    // at::linear with an unpacked copy beside the packed one.
+    TORCH_CHECK(optimised(probe), "DnnlMatmul: oneDNN offers only ", probe.impl_info_str(), " for ", d.k, " -> ",
+                d.n);
+    d.packedDesc = probe.weights_desc();
     d.packed = dnnlBuffer(d.packedDesc.get_size());
     auto &engine = dnnlCpuEngine();
     const at::Tensor plain = weight.contiguous();
@@ -173,7 +171,7 @@ bool DnnlMatmul::packedFor(std::int64_t rows) const
 at::Tensor DnnlMatmul::plainWeight() const
 {
     try {
-        return m_impl->unpacked().clone();
+        return m_impl->unpacked();
     } catch (const dnnl::error &e) {
         rethrowAsTorchError(e, kWhat);
     }
@@ -191,19 +189,17 @@ at::Tensor DnnlMatmul::forward(const at::Tensor &x) try {
     Impl::Plan &plan = d.planFor(m);
     if (!plan.matmul)
         return at::linear(x, d.unpacked(), d.bias);
-    at::Tensor out = at::empty({m, d.n}, rows.options());
-    if (m > 0) {
-        auto &engine = dnnlCpuEngine();
-        dnnl::stream stream(engine);
-        dnnl::memory src({{m, d.k}, DType::f32, Tag::ab}, engine, rows.data_ptr());
-        dnnl::memory dst({{m, d.n}, DType::f32, Tag::ab}, engine, out.data_ptr());
-        std::unordered_map<int, dnnl::memory> args{
-            {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, d.weightMemory}, {DNNL_ARG_DST, dst}};
-        if (d.bias.defined())
-            args.emplace(DNNL_ARG_BIAS, d.biasMemory);
-        plan.matmul->execute(stream, args);
-        stream.wait();
-    }
+    at::Tensor out = at::empty({m, d.n}, rows.options()); // m >= 1 here
+    auto &engine = dnnlCpuEngine();
+    dnnl::stream stream(engine);
+    dnnl::memory src({{m, d.k}, DType::f32, Tag::ab}, engine, rows.data_ptr());
+    dnnl::memory dst({{m, d.n}, DType::f32, Tag::ab}, engine, out.data_ptr());
+    std::unordered_map<int, dnnl::memory> args{
+        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, d.weightMemory}, {DNNL_ARG_DST, dst}};
+    if (d.bias.defined())
+        args.emplace(DNNL_ARG_BIAS, d.biasMemory);
+    plan.matmul->execute(stream, args);
+    stream.wait();
     return out.view(outSizes);
 } catch (const dnnl::error &e) {
     rethrowAsTorchError(e, kWhat);

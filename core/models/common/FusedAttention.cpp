@@ -49,16 +49,23 @@ bool unitLastStride(const at::Tensor &t) { return t.size(-1) == 1 || t.stride(-1
 
 } // namespace
 
-void fusedAttentionInto(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, at::Tensor &out,
+void fusedAttentionInto(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &out,
                         double scale)
 {
     // Seen by RecordFunction observers (stipple-bench --profile) like an ATen op.
     RECORD_FUNCTION("stipple::fused_attention", std::vector<c10::IValue>());
-    TORCH_CHECK(q.dim() == 4 && k.dim() == 4 && v.dim() == 4 && out.dim() == 4 && unitLastStride(q) &&
-                    unitLastStride(v) && unitLastStride(out) && out.scalar_type() == at::kFloat,
+    TORCH_CHECK(q.dim() == 4 && k.dim() == 4 && v.dim() == 4 && out.dim() == 4 && fusedAttentionApplies(q, k, v) &&
+                    out.scalar_type() == at::kFloat,
                 "fusedAttentionInto: expects [B, H, rows, dim] float32 views with unit-strided rows");
     const std::int64_t batch = q.size(0), heads = q.size(1), n = q.size(2), d = q.size(3), m = k.size(2),
                        dv = v.size(3);
+    // The kernel reads and writes through raw pointers: every extent must agree.
+    TORCH_CHECK(k.size(0) == batch && v.size(0) == batch && out.size(0) == batch && k.size(1) == heads &&
+                    v.size(1) == heads && out.size(1) == heads && k.size(3) == d && v.size(2) == m &&
+                    out.size(2) == n && out.size(3) == dv && unitLastStride(q) && unitLastStride(v) &&
+                    unitLastStride(out),
+                "fusedAttentionInto: shapes q ", q.sizes(), ", k ", k.sizes(), ", v ", v.sizes(), ", out ",
+                out.sizes(), " do not match");
     const std::int64_t step = kn::kAttentionKeyStep;
     const std::int64_t keysPadded = (m + step - 1) / step * step;
     // kᵀ in panels of 64 keys, [B·H, keysPadded / 64, d, 64], zero past m
@@ -116,8 +123,8 @@ void fusedAttentionInto(const at::Tensor &q, const at::Tensor &k, const at::Tens
 at::Tensor fusedAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale)
 {
     at::Tensor out = at::empty({q.size(0), q.size(1), v.size(2)}, q.options());
-    at::Tensor out4 = out.unsqueeze(0);
-    fusedAttentionInto(q.contiguous().unsqueeze(0), k.unsqueeze(0), v.contiguous().unsqueeze(0), out4, scale);
+    fusedAttentionInto(q.contiguous().unsqueeze(0), k.unsqueeze(0), v.contiguous().unsqueeze(0), out.unsqueeze(0),
+                       scale);
     return out;
 }
 

@@ -26,7 +26,8 @@ at::Tensor fusedAttention(const at::Tensor &q, const at::Tensor &k, const at::Te
 // into `out` [B, H, N, dv] (a view too). Why: multiHeadAttention passes views
 // of its [B, tokens, H·d] activations, so the per-head copies of q, v and the
 // result are not made (k is gathered into its panels anyway).
-void fusedAttentionInto(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, at::Tensor &out,
+// Mismatched shapes or strided rows are refused with c10::Error.
+void fusedAttentionInto(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, const at::Tensor &out,
                         double scale);
 
 // Frees the calling thread's score scratch (releaseAttentionScratch calls it).

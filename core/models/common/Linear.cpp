@@ -39,12 +39,12 @@ bool LinearImpl::prepareForInference()
 {
     if (m_dnnl)
         return true;
-    if (m_fewRows || !weight.defined() || weight.scalar_type() != at::kFloat || weight.dim() != 2 ||
+    if (!weight.defined() || weight.scalar_type() != at::kFloat || weight.dim() != 2 ||
         !DnnlMatmul::available() || !DnnlMatmul::enabled())
         return false;
     torch::NoGradGuard noGrad;
     try {
-        m_dnnl = std::make_shared<DnnlMatmul>(weight, bias.defined() ? bias : at::Tensor());
+        m_dnnl = std::make_shared<DnnlMatmul>(weight, bias);
     } catch (const c10::Error &) {
         return false; // oneDNN refused this layer: it keeps at::linear
     }

@@ -33,10 +33,6 @@ public:
     // runs through DnnlMatmul.
     bool prepareForInference();
     DnnlMatmul *dnnlMatmul() const { return m_dnnl.get(); }
-    // A layer always called with one row per image (the time embedding's):
-    // prepareForInference() leaves it on at::linear, where so few rows run
-    // faster (see DnnlMatmul.h) and no unpacked copy is needed.
-    void setFewRows(bool on) { m_fewRows = on; }
 
     torch::nn::LinearOptions options;
     at::Tensor weight;
@@ -44,7 +40,6 @@ public:
 
 private:
     std::shared_ptr<DnnlMatmul> m_dnnl;
-    bool m_fewRows = false;
 };
 TORCH_MODULE(Linear);
 

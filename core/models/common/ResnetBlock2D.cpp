@@ -14,10 +14,8 @@ ResnetBlock2DImpl::ResnetBlock2DImpl(const ResnetBlock2DOptions &opt)
         "norm1", nn::GroupNorm(nn::GroupNormOptions(opt.groups, opt.inChannels).eps(opt.eps)));
     m_conv1 = register_module(
         "conv1", Conv2d(nn::Conv2dOptions(opt.inChannels, opt.outChannels, 3).padding(1)));
-    if (opt.tembChannels > 0) {
+    if (opt.tembChannels > 0)
         m_timeProj = register_module("time_emb_proj", Linear(opt.tembChannels, opt.outChannels));
-        m_timeProj->setFewRows(true); // one embedding per image
-    }
     m_norm2 = register_module(
         "norm2", nn::GroupNorm(nn::GroupNormOptions(opt.groups, opt.outChannels).eps(opt.eps)));
     m_conv2 = register_module(

@@ -134,7 +134,7 @@ Transformer2DModelImpl::Transformer2DModelImpl(const Transformer2DOptions &o)
 
 at::Tensor Transformer2DModelImpl::forward(const at::Tensor &x, const at::Tensor &context)
 {
-    const std::int64_t b = x.size(0), c = x.size(1), hgt = x.size(2), wid = x.size(3);
+    const std::int64_t b = x.size(0), hgt = x.size(2), wid = x.size(3);
     at::Tensor h = groupNormStable(m_norm, x);
     auto toTokens = [&](const at::Tensor &t) {
         return t.permute({0, 2, 3, 1}).reshape({b, hgt * wid, t.size(1)});
@@ -157,7 +157,6 @@ at::Tensor Transformer2DModelImpl::forward(const at::Tensor &x, const at::Tensor
         h = m_linear ? m_projOutLinear->forward(h) : projOut->forward(h);
         return toImage(h) + x;
     }
-    (void)c;
     return m_projOutConv->forward(toImage(h)) + x;
 }
 

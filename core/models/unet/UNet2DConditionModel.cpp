@@ -43,8 +43,6 @@ UNet2DConditionModelImpl::UNet2DConditionModelImpl(const UNetConfig &config) : m
     auto timeEmbedding = std::make_shared<nn::Module>();
     m_timeLinear1 = timeEmbedding->register_module("linear_1", Linear(ch[0], temb));
     m_timeLinear2 = timeEmbedding->register_module("linear_2", Linear(temb, temb));
-    m_timeLinear1->setFewRows(true); // one embedding per image
-    m_timeLinear2->setFewRows(true);
     register_module("time_embedding", timeEmbedding);
 
     auto base = [&](std::int64_t level) {

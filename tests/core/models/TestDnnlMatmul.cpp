@@ -78,8 +78,9 @@ private Q_SLOTS:
         QTest::newRow("feed-forward out, level 2") << QList<int>{512, 2560} << 640 << true << true;
         QTest::newRow("cross-attention k/v") << QList<int>{2, 77, 768} << 320 << false << true;
         QTest::newRow("odd sizes") << QList<int>{3, 37, 45} << 29 << true << true;
-        QTest::newRow("time embedding (2 rows)") << QList<int>{2, 1280} << 1280 << true << false;
-        QTest::newRow("one vector") << QList<int>{320} << 64 << true << false;
+        QTest::newRow("time embedding (2 rows)") << QList<int>{2, 1280} << 1280 << true << true;
+        QTest::newRow("one vector") << QList<int>{320} << 64 << true << true;
+        QTest::newRow("no rows") << QList<int>{0, 64} << 96 << true << false;
     }
 
     void matchesFloat64()
@@ -102,6 +103,8 @@ private Q_SLOTS:
         std::vector<std::int64_t> expected = sizes;
         expected.back() = out;
         QCOMPARE(y.sizes().vec(), expected);
+        if (x.numel() == 0)
+            return; // the shape is what there is to check
         const at::Tensor ref = reference(x, w, b);
         const double err = maxError(y, ref), bound = boundFor(in, ref);
         const double torchErr = maxError(at::linear(x, w, b), ref);
@@ -118,7 +121,7 @@ private Q_SLOTS:
         QVERIFY(at::equal(mm.plainWeight(), w));
     }
 
-    void stridedAndEmptyInputs()
+    void stridedInput()
     {
         STIPPLE_REQUIRE_DNNL();
         const at::Tensor w = weightFor(96, 64), b = at::randn({96});
@@ -126,10 +129,9 @@ private Q_SLOTS:
         const at::Tensor x = at::randn({64, 40}).t(); // [40, 64], not contiguous
         const at::Tensor ref = reference(x, w, b);
         QVERIFY(maxError(mm.forward(x), ref) <= boundFor(64, ref));
-        QCOMPARE(mm.forward(at::empty({0, 64})).sizes().vec(), (std::vector<std::int64_t>{0, 96}));
     }
 
-    void plansFollowTheThreadCount()
+    void threadCountChangesKeepResults()
     {
         STIPPLE_REQUIRE_DNNL();
         const at::Tensor w = weightFor(320, 320), x = at::randn({512, 320});
@@ -168,10 +170,7 @@ private Q_SLOTS:
         QCOMPARE(first->weight.numel(), 0); // one copy of the weights: the packed one
         QVERIFY(at::equal(first->bias, b));
         QVERIFY(bf16->dnnlMatmul() == nullptr);
-        Linear timeEmbedding(1280, 320);
-        timeEmbedding->setFewRows(true); // one row per image: stays on at::linear
-        QVERIFY(!timeEmbedding->prepareForInference());
-        QCOMPARE(timeEmbedding->weight.numel(), 1280 * 320);
+
         const at::Tensor ref = reference(x, w, b);
         QVERIFY(maxError(first->forward(x), ref) <= boundFor(320, ref));
         QVERIFY(maxError(before, ref) <= boundFor(320, ref));

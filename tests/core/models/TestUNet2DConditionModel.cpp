@@ -50,7 +50,14 @@ private Q_SLOTS:
         QFETCH(bool, prepared);
         if (prepared) {
             prepareConvolutionsForInference(**unet);
-            qInfo("%d linear layers on DnnlMatmul", prepareLinearsForInference(**unet));
+            const int linears = prepareLinearsForInference(**unet);
+            const int projections = countDnnlMatmulConvolutions(**unet);
+            qInfo("%d linear layers and %d 1x1 projections on DnnlMatmul", linears, projections);
+            if (DnnlMatmul::available() && DnnlMatmul::enabled()) {
+                QVERIFY(linears > 0);
+                // SD 1.x configs project with 1x1 convolutions, SD 2.x with linear layers.
+                QVERIFY(projections > 0 || caseId.startsWith("unet-sd2"));
+            }
         }
 
         auto file = SafeTensorsFile::open(fixturePath(QString::fromStdString(c.at("file"))));
