@@ -201,6 +201,16 @@ RuntimeInfo configureRuntime(const RuntimeOptions &options)
     if (info.referenceBlas)
         logWarning("torch is using the reference BLAS: matrix products will be 30-60x slower. "
                    "Install libopenblas0-openmp (packaging/setup.sh does).");
+    // prepareProcessEnvironment keeps an OPENBLAS_CORETYPE the user set; say
+    // so when it holds OpenBLAS's AVX-512 kernels back on a CPU that has them
+    // (a shell that exported Haswell was seen on the development VM).
+    if (const char *core = std::getenv("OPENBLAS_CORETYPE");
+        core && info.cpuHasAvx512 && std::string(core).find("Skylake") == std::string::npos &&
+        std::string(core).find("Cooperlake") == std::string::npos &&
+        std::string(core).find("SapphireRapids") == std::string::npos)
+        logWarning(std::string("OPENBLAS_CORETYPE=") + core +
+                   " is set: OpenBLAS uses that core's kernels, not its AVX-512 ones on this CPU. Unset it "
+                   "to let Stipple choose SkylakeX.");
     logInfo(describeRuntime(info));
     return info;
 }
