@@ -1,6 +1,7 @@
 // stipple-bench: per-stage medians of the Stable Diffusion 1.5 pipeline on
 // the CPU (model load, text encode, UNet step with CFG batch 2, VAE decode,
-// latent preview, peak RSS; opt-in: attention variants, the model hash) for
+// latent preview, peak RSS; opt-in: attention variants, per-layer convolution
+// and linear A/B (LayerBenches.h), the model hash) for
 // 256² / 512² and float32 / bfloat16, with optional comparisons against
 // diffusers (same torch, OpenBLAS) and stable-diffusion.cpp. Random weights: a full-size SD 1.5 checkpoint from
 // `stipple-cli export-random` when given, else modules built from the SD 1.5
@@ -10,6 +11,8 @@
 // Timings are wall-clock medians of N repetitions after W warm-up runs. The
 // machine's load average is printed with the results: on shared machines
 // the numbers are only comparable at similar load.
+#include "bench/BenchHarness.h"
+#include "bench/LayerBenches.h"
 #include "bench/OpProfiler.h"
 
 #include "core/common/CpuAllocator.h"
@@ -18,10 +21,7 @@
 #include "core/io/Checkpoint.h"
 #include "core/io/SafeTensors.h"
 #include "core/models/clip/ClipTextModel.h"
-#include "core/models/common/Attention.h"
 #include "core/models/common/Conv2d.h"
-#include "core/models/common/DnnlConvolution.h"
-#include "core/models/common/DnnlMatmul.h"
 #include "core/models/common/Linear.h"
 #include "core/models/unet/UNet2DConditionModel.h"
 #include "core/models/vae/AutoencoderKL.h"
@@ -45,113 +45,16 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
-#include <utility>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 using namespace stipple::core;
-using stipple::bench::OpProfiler;
-using stipple::bench::OpTotal;
+using namespace stipple::bench;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
-
-double median(std::vector<double> v)
-{
-    if (v.empty())
-        return 0;
-    std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-std::string loadAverage()
-{
-    std::ifstream in("/proc/loadavg");
-    std::string a, b, c;
-    in >> a >> b >> c;
-    return a + " " + b + " " + c;
-}
-
-double peakRssMiB()
-{
-    struct rusage ru {};
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss / 1024.0; // KiB on Linux
-}
-
-// Resident set now (VmRSS), MiB.
-double currentRssMiB()
-{
-    std::ifstream in("/proc/self/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("VmRSS:", 0) == 0)
-            return std::stod(line.substr(6)) / 1024.0;
-    return 0;
-}
-
-// CPU seconds (user + system) of the whole process. With --threads 1 this
-// measures the work itself, unaffected by waiting for a core on a busy machine.
-double processCpuSeconds()
-{
-    struct rusage ru {};
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + 1e-6 * (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-}
-
-std::vector<double> g_lastCpu; // CPU seconds of the last timeRuns() call, per run
-
-// Times `fn` `warmup` + `reps` times; returns the timed runs (wall seconds).
-std::vector<double> timeRuns(int warmup, int reps, const std::function<void()> &fn)
-{
-    for (int i = 0; i < warmup; ++i)
-        fn();
-    std::vector<double> t;
-    g_lastCpu.clear();
-    for (int i = 0; i < reps; ++i) {
-        const double c = processCpuSeconds();
-        const auto a = Clock::now();
-        fn();
-        t.push_back(seconds(a, Clock::now()));
-        g_lastCpu.push_back(processCpuSeconds() - c);
-    }
-    return t;
-}
-
-std::string fmtTimes(const std::vector<double> &t)
-{
-    std::string s;
-    for (double x : t)
-        s += fmt::format("{}{:.3f}", s.empty() ? "" : " ", x);
-    return s;
-}
-
-struct Options {
-    std::string checkpoint = "/tmp/sd15-random.safetensors";
-    std::vector<int> resolutions{256, 512};
-    std::vector<std::string> dtypes{"fp32", "bf16"};
-    std::vector<std::string> stages{"load", "text", "unet", "vae", "preview"};
-    int reps = 5;
-    int warmup = 1;
-    int threads = 0;
-    bool channelsLast = false;
-    bool vaePrepacked = false;
-    bool convertBeforePacking = false; // the UNet's convolutions through the arena first (before session 8)
-    bool profile = false;
-    bool compare = false;
-    std::string python = "/usr/bin/python3";
-    std::string diffusersPath = "/tmp/sched-ref/src:/tmp/sched-ref/hub";
-    int compareReps = 3;
-    std::string sdCpp;
-    std::string sdCppModel;
-    std::string ab; // "allocator" or "threads": interleaved A/B of the UNet step
-};
 
 struct Models {
     UNet2DConditionModel unet{nullptr};
@@ -162,7 +65,6 @@ struct Models {
     std::string source;
 };
 
-at::ScalarType dtypeOf(const std::string &name) { return name == "bf16" ? at::kBFloat16 : at::kFloat; }
 
 std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::string &error)
 {
@@ -231,213 +133,6 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
     releaseCachedMemory(); // as Engine::load
     m.loadSeconds = seconds(t0, Clock::now());
     return m;
-}
-
-struct Row {
-    std::string stage, dtype;
-    int res = 0;
-    double median = 0;
-    std::vector<double> runs;
-    std::string note;
-};
-
-std::vector<Row> g_rows;
-
-void report(Row r)
-{
-    if (!g_lastCpu.empty() && g_lastCpu.size() == r.runs.size())
-        r.note += fmt::format("{}cpu {:.3f} s", r.note.empty() ? "" : ", ", median(g_lastCpu));
-    g_lastCpu.clear();
-    g_rows.push_back(r);
-    if (r.median < 0.01) // sub-10 ms stages (the preview): microseconds
-        std::printf("  %-28s %-5s %4d  median %8.1f us  runs [%s ms]%s%s\n", r.stage.c_str(), r.dtype.c_str(), r.res,
-                    r.median * 1e6, fmtTimes([&] { auto v = r.runs; for (double &x : v) x *= 1e3; return v; }()).c_str(),
-                    r.note.empty() ? "" : "  ", r.note.c_str());
-    else
-        std::printf("  %-28s %-5s %4d  median %8.3f s   runs [%s]%s%s\n", r.stage.c_str(), r.dtype.c_str(),
-                    r.res, r.median, fmtTimes(r.runs).c_str(), r.note.empty() ? "" : "  ", r.note.c_str());
-    std::fflush(stdout);
-}
-
-const Row *findRow(const std::string &stage, const std::string &dtype, int res)
-{
-    for (const Row &r : g_rows)
-        if (r.stage == stage && r.dtype == dtype && r.res == res)
-            return &r;
-    return nullptr;
-}
-
-bool wants(const Options &o, const std::string &stage)
-{
-    return std::find(o.stages.begin(), o.stages.end(), stage) != o.stages.end();
-}
-
-// Times `a` and `b` one run each in turn, `rounds` times, so the VM's drift
-// hits both alike; a first round (plans, caches) is run and not counted.
-std::pair<std::vector<double>, std::vector<double>> interleavedRuns(int rounds, const std::function<void()> &a,
-                                                                    const std::function<void()> &b)
-{
-    std::vector<double> ta, tb;
-    for (int i = 0; i <= rounds; ++i) {
-        const double tB = timeRuns(0, 1, b)[0], tA = timeRuns(0, 1, a)[0];
-        if (i > 0) {
-            ta.push_back(tA);
-            tb.push_back(tB);
-        }
-    }
-    return {ta, tb};
-}
-
-// Interleaved A/B of two attention variants on the same inputs; prints both
-// medians, the ratio and the largest difference of the outputs.
-struct ABNames {
-    const char *a, *b, *versus;
-};
-void attentionAB(const Options &o, const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale,
-                 const AttentionOptions &a, const AttentionOptions &b, const std::string &dtypeName, int res,
-                 const ABNames &names)
-{
-    const auto [ta, tb] = interleavedRuns(
-        std::max(3, o.reps), [&] { (void)scaledDotProductAttention(q, k, v, scale, a); },
-        [&] { (void)scaledDotProductAttention(q, k, v, scale, b); });
-    const at::Tensor ref = scaledDotProductAttention(q, k, v, scale, b).to(at::kFloat);
-    const double diff = (scaledDotProductAttention(q, k, v, scale, a).to(at::kFloat) - ref).abs().max().item<double>();
-    report({names.a, dtypeName, res, median(ta), ta,
-            fmt::format("{:.2f}x vs {}, max diff {:.2g} (outputs up to {:.2g})", median(tb) / median(ta), names.versus,
-                        diff, ref.abs().max().item<double>())});
-    report({names.b, dtypeName, res, median(tb), tb, ""});
-}
-
-// SD 1.5 first-level self-attention: 8 heads x 40 dims, CFG batch 2.
-void benchAttention(const Options &o, const std::string &dtypeName)
-{
-    const at::ScalarType dtype = dtypeOf(dtypeName);
-    c10::InferenceMode inference;
-    for (int res : o.resolutions) {
-        const std::int64_t tokens = std::int64_t(res / 8) * (res / 8);
-        const at::Tensor q = at::randn({16, tokens, 40}).to(dtype), k = at::randn({16, tokens, 40}).to(dtype),
-                         v = at::randn({16, tokens, 40}).to(dtype);
-        const double scale = 1.0 / std::sqrt(40.0);
-        auto runs = timeRuns(o.warmup, o.reps, [&] { (void)scaledDotProductAttention(q, k, v, scale); });
-        report({"attention L1 default options", dtypeName, res, median(runs), runs, "core/models/common/Attention"});
-        for (std::int64_t mib : {4, 64}) {
-            AttentionOptions ao; // the three-op path's chunking (the fused kernel has none)
-            ao.chunkBytes = mib << 20;
-            ao.fusedMinScores = -1;
-            runs = timeRuns(o.warmup, o.reps, [&] { (void)scaledDotProductAttention(q, k, v, scale, ao); });
-            report({fmt::format("attention L1 chunked ({} MiB)", mib), dtypeName, res, median(runs), runs, ""});
-        }
-        if (dtype == at::kFloat) {
-            // The fused AVX-512 kernel (the default for float32) against the three-op path.
-            AttentionOptions fused, threeOps;
-            threeOps.fusedMinScores = -1;
-            attentionAB(o, q, k, v, scale, fused, threeOps, dtypeName, res,
-                        {"A/B: fused AVX-512 kernel", "A/B: baddbmm, softmax, bmm", "baddbmm/softmax/bmm"});
-        } else {
-            // Softmax in the score dtype (the default) against the float32 round trip.
-            AttentionOptions direct, roundTrip;
-            roundTrip.softmaxInScoreDtype = false;
-            attentionAB(o, q, k, v, scale, direct, roundTrip, dtypeName, res,
-                        {"A/B: softmax in score dtype", "A/B: float32 softmax round trip", "the float32 round trip"});
-        }
-        if (res <= 256) { // 512²: 2 GiB of scores and probabilities
-            runs = timeRuns(o.warmup, o.reps, [&] { (void)scaledDotProductAttentionPlain(q, k, v, scale); });
-            report({"attention L1 plain (full scores)", dtypeName, res, median(runs), runs, ""});
-        }
-    }
-}
-
-// SD 1.5's float32 3x3 convolutions (CFG batch 2), DnnlConvolution (Winograd
-// where it pays) against torch's prepacked direct kernel (the path without
-// it), interleaved; max diff against float64.
-void benchConvolutions(const Options &o)
-{
-    if (!DnnlConvolution::available()) {
-        std::printf("  conv: oneDNN's Winograd is not available in this build or on this CPU\n");
-        return;
-    }
-    c10::InferenceMode inference;
-    struct Shape {
-        std::int64_t ic, oc, div;
-    };
-    const Shape shapes[] = {{320, 320, 8},    {640, 320, 8},     {640, 640, 16}, {1280, 1280, 16},
-                            {1280, 1280, 32}, {2560, 1280, 32}, {1280, 1280, 64}};
-    for (int res : o.resolutions)
-        for (const Shape &s : shapes) {
-            const std::int64_t hw = res / s.div;
-            const at::Tensor x = at::randn({2, s.ic, hw, hw});
-            const at::Tensor w = at::randn({s.oc, s.ic, 3, 3}) * (1.0 / std::sqrt(9.0 * double(s.ic)));
-            const at::Tensor b = at::randn({s.oc}) * 0.1;
-            DnnlConvolution dnnl(w, b);
-            const at::Tensor packed = at::mkldnn_reorder_conv2d_weight(w.to_mkldnn(), {1, 1}, {1, 1}, {1, 1}, 1);
-            auto direct = [&] { return at::mkldnn_convolution(x, packed, b, {1, 1}, {1, 1}, {1, 1}, 1); };
-            const auto [ta, tb] =
-                interleavedRuns(std::max(3, o.reps), [&] { (void)dnnl.forward(x); }, [&] { (void)direct(); });
-            // What the bf16 mode runs for this layer: torch's packed direct kernel in bf16 (AVX512-BF16).
-            const at::Tensor xb = x.to(at::kBFloat16), bb = b.to(at::kBFloat16);
-            const at::Tensor packedB =
-                at::mkldnn_reorder_conv2d_weight(w.to(at::kBFloat16).to_mkldnn(), {1, 1}, {1, 1}, {1, 1}, 1);
-            const auto [tc, td] = interleavedRuns(
-                std::max(3, o.reps), [&] { (void)dnnl.forward(xb.to(at::kFloat)).to(at::kBFloat16); },
-                [&] { (void)at::mkldnn_convolution(xb, packedB, bb, {1, 1}, {1, 1}, {1, 1}, 1); });
-            const at::Tensor ref = at::conv2d(x.to(at::kDouble), w.to(at::kDouble), b.to(at::kDouble), 1, 1);
-            const double errA = (dnnl.forward(x).to(at::kDouble) - ref).abs().max().item<double>();
-            const double errB = (direct().to(at::kDouble) - ref).abs().max().item<double>();
-            const bool wino = dnnl.algorithmFor(2, hw, hw) == DnnlConvolution::Algorithm::Winograd;
-            const std::string name = fmt::format("conv {}->{} at {}x{}", s.ic, s.oc, hw, hw);
-            report({name + (wino ? ", Winograd" : ", oneDNN direct"), "fp32", res, median(ta), ta,
-                    fmt::format("{:.2f}x vs torch's packed direct; max err vs float64 {:.2g} (direct {:.2g})",
-                                median(tb) / median(ta), errA, errB)});
-            report({name + ", torch packed direct", "fp32", res, median(tb), tb, ""});
-            report({name + ", torch packed direct", "bf16", res, median(td), td,
-                    fmt::format("DnnlConvolution on bf16 input (converted both ways) {:.4f} s: {:.2f}x", median(tc),
-                                median(td) / median(tc))});
-        }
-}
-
-// SD 1.5's float32 linear layers (CFG batch 2), DnnlMatmul (weight packed
-// once) against at::linear (OpenBLAS), interleaved; max diff against float64.
-void benchLinears(const Options &o)
-{
-    if (!DnnlMatmul::available()) {
-        std::printf("  linear: oneDNN's matmul is not available in this build or on this CPU\n");
-        return;
-    }
-    c10::InferenceMode inference;
-    struct Shape {
-        std::int64_t rows, in, out;
-        const char *what;
-    };
-    for (int res : o.resolutions) {
-        std::vector<Shape> shapes;
-        const std::int64_t tokens1 = std::int64_t(res / 8) * (res / 8);
-        for (const auto &[c, div] : {std::pair<std::int64_t, std::int64_t>{320, 1}, {640, 2}, {1280, 4}}) {
-            const std::int64_t rows = 2 * tokens1 / (div * div);
-            shapes.push_back({rows, c, c, "q/k/v/out, proj_in/out"});
-            shapes.push_back({rows, c, 8 * c, "GEGLU proj"});
-            shapes.push_back({rows, 4 * c, c, "feed-forward out"});
-            shapes.push_back({2 * 77, 768, c, "cross-attention k/v"});
-        }
-        shapes.push_back({2, 1280, 1280, "time embedding"});
-        for (const Shape &s : shapes) {
-            const at::Tensor x = at::randn({s.rows, s.in});
-            const at::Tensor w = at::randn({s.out, s.in}) * (1.0 / std::sqrt(double(s.in)));
-            const at::Tensor b = at::randn({s.out}) * 0.1;
-            DnnlMatmul dnnl(w, b);
-            const auto [ta, tb] = interleavedRuns(std::max(3, o.reps), [&] { (void)dnnl.forward(x); },
-                                                  [&] { (void)at::linear(x, w, b); });
-            const at::Tensor ref = at::linear(x.to(at::kDouble), w.to(at::kDouble), b.to(at::kDouble));
-            const double errA = (dnnl.forward(x).to(at::kDouble) - ref).abs().max().item<double>();
-            const double errB = (at::linear(x, w, b).to(at::kDouble) - ref).abs().max().item<double>();
-            const std::string name = fmt::format("linear {}x{}->{} ({})", s.rows, s.in, s.out, s.what);
-            report({name + (dnnl.packedFor(s.rows) ? ", oneDNN packed" : ", at::linear fallback"), "fp32", res,
-                    median(ta), ta,
-                    fmt::format("{:.2f}x vs at::linear; {:.0f} GFLOP/s; max err vs float64 {:.2g} (at::linear {:.2g})",
-                                median(tb) / median(ta), 2e-9 * double(s.rows * s.in * s.out) / median(ta), errA,
-                                errB)});
-            report({name + ", at::linear", "fp32", res, median(tb), tb, ""});
-        }
-    }
 }
 
 void printProfile(const OpProfiler &p, double stepSeconds, int steps)
@@ -512,7 +207,7 @@ void benchDtype(const Options &o, const std::string &dtypeName)
             report({"text encode (2x77 tokens)", dtypeName, 0, median(runs), runs, ""});
     }
     context = context.to(at::kFloat);
-    g_lastCpu.clear();
+    discardLastCpu();
 
     bool firstStepReported = false;
     for (int res : o.resolutions) {
@@ -696,7 +391,7 @@ void printSummary(const Options &o)
 {
     std::printf("\n== summary (medians, seconds; load average now %s)\n", loadAverage().c_str());
     std::printf("  %-30s %-5s %5s %10s\n", "stage", "dtype", "res", "median");
-    for (const Row &r : g_rows)
+    for (const Row &r : reportedRows())
         std::printf("  %-30s %-5s %5d %10.6f  %s\n", r.stage.c_str(), r.dtype.c_str(), r.res, r.median, r.note.c_str());
     const Row *f = findRow("UNet step (CFG batch 2)", "fp32", 256), *b = findRow("UNet step (CFG batch 2)", "bf16", 256);
     if (f && b)
