@@ -1,11 +1,10 @@
 #include "core/models/common/Conv2d.h"
 
 #include "core/common/FloatConversion.h"
-#include "core/common/TensorPages.h"
 #include "core/common/Runtime.h"
-#include "core/io/SafeTensors.h"
 #include "core/models/common/DnnlConvolution.h"
 #include "core/models/common/ModulesOfType.h"
+#include "core/models/common/PackedWeight.h"
 #include "core/models/common/ParameterInit.h"
 
 #include <ATen/ATen.h>
@@ -71,10 +70,7 @@ bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
         m_packed = at::mkldnn_reorder_conv2d_weight(plain.to_mkldnn(), *pad, *options.stride(), *options.dilation(),
                                                     options.groups());
     plain = at::Tensor();
-    if (const MappedFilesScope *scope = MappedFilesScope::current())
-        scope->releasePagesOf(weight); // a file view: re-read from the page cache if ever needed
-    releaseSoleTensorPages(weight);
-    weight.set_data(at::empty({0}, weight.options().dtype(target)));
+    dropPlainWeight(weight, target);
     if (bias.defined() && bias.scalar_type() != target)
         bias.set_data(bias.to(target));
     return true;
@@ -127,8 +123,7 @@ bool Conv2dImpl::prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspa
     torch::NoGradGuard noGrad;
     if (!adoptDnnlConvolution(weight, std::move(workspace)))
         return false;
-    releaseSoleTensorPages(weight);
-    weight.set_data(at::empty({0}, weight.options()));
+    dropPlainWeight(weight, at::kFloat);
     return true;
 }
 

@@ -1,8 +1,7 @@
 #include "core/models/common/Linear.h"
 
-#include "core/common/TensorPages.h"
-#include "core/io/SafeTensors.h"
 #include "core/models/common/ModulesOfType.h"
+#include "core/models/common/PackedWeight.h"
 #include "core/models/common/ParameterInit.h"
 
 #include <ATen/ATen.h>
@@ -48,10 +47,7 @@ bool LinearImpl::prepareForInference()
     } catch (const c10::Error &) {
         return false; // oneDNN refused this layer: it keeps at::linear
     }
-    if (const MappedFilesScope *scope = MappedFilesScope::current())
-        scope->releasePagesOf(weight); // a file view: re-read from the page cache if ever needed
-    releaseSoleTensorPages(weight);
-    weight.set_data(at::empty({0}, weight.options()));
+    dropPlainWeight(weight, at::kFloat);
     return true;
 }
 
