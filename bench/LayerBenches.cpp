@@ -130,11 +130,13 @@ void benchConvolutions(const Options &o)
         }
 }
 
-// SD 1.5's float32 linear layers (CFG batch 2), DnnlMatmul (weight packed
-// once) against at::linear (OpenBLAS), interleaved; max diff against float64.
-void benchLinears(const Options &o)
+// SD 1.5's linear layers (CFG batch 2). float32: DnnlMatmul (weight packed
+// once) against at::linear (OpenBLAS), interleaved; bf16: at::linear (oneDNN
+// inside torch), as the bf16 mode runs them. Max diff against float64.
+void benchLinears(const Options &o, const std::string &dtypeName)
 {
-    if (!DnnlMatmul::available()) {
+    const at::ScalarType dtype = dtypeOf(dtypeName);
+    if (dtype == at::kFloat && !DnnlMatmul::available()) {
         std::printf("  linear: oneDNN's matmul is not available in this build or on this CPU\n");
         return;
     }
@@ -155,21 +157,28 @@ void benchLinears(const Options &o)
         }
         shapes.push_back({2, 1280, 1280, "time embedding"});
         for (const Shape &s : shapes) {
-            const at::Tensor x = at::randn({s.rows, s.in});
-            const at::Tensor w = at::randn({s.out, s.in}) * (1.0 / std::sqrt(double(s.in)));
-            const at::Tensor b = at::randn({s.out}) * 0.1;
+            const at::Tensor x = at::randn({s.rows, s.in}).to(dtype);
+            const at::Tensor w = (at::randn({s.out, s.in}) * (1.0 / std::sqrt(double(s.in)))).to(dtype);
+            const at::Tensor b = (at::randn({s.out}) * 0.1).to(dtype);
+            const at::Tensor ref = at::linear(x.to(at::kDouble), w.to(at::kDouble), b.to(at::kDouble));
+            const auto errOf = [&](const at::Tensor &y) { return (y.to(at::kDouble) - ref).abs().max().item<double>(); };
+            const double flop = 2.0 * double(s.rows * s.in * s.out);
+            const std::string name = fmt::format("linear {}x{}->{} ({})", s.rows, s.in, s.out, s.what);
+            if (dtype != at::kFloat) {
+                const auto t = timeRuns(o.warmup, std::max(3, o.reps), [&] { (void)at::linear(x, w, b); });
+                report({name + ", at::linear", dtypeName, res, median(t), t,
+                        fmt::format("{:.0f} GFLOP/s; max err vs float64 {:.2g}", 1e-9 * flop / median(t),
+                                    errOf(at::linear(x, w, b)))});
+                continue;
+            }
             DnnlMatmul dnnl(w, b);
             const auto [ta, tb] = interleavedRuns(std::max(3, o.reps), [&] { (void)dnnl.forward(x); },
                                                   [&] { (void)at::linear(x, w, b); });
-            const at::Tensor ref = at::linear(x.to(at::kDouble), w.to(at::kDouble), b.to(at::kDouble));
-            const double errA = (dnnl.forward(x).to(at::kDouble) - ref).abs().max().item<double>();
-            const double errB = (at::linear(x, w, b).to(at::kDouble) - ref).abs().max().item<double>();
-            const std::string name = fmt::format("linear {}x{}->{} ({})", s.rows, s.in, s.out, s.what);
             report({name + (dnnl.packedFor(s.rows) ? ", oneDNN packed" : ", at::linear fallback"), "fp32", res,
                     median(ta), ta,
                     fmt::format("{:.2f}x vs at::linear; {:.0f} GFLOP/s; max err vs float64 {:.2g} (at::linear {:.2g})",
-                                median(tb) / median(ta), 2e-9 * double(s.rows * s.in * s.out) / median(ta), errA,
-                                errB)});
+                                median(tb) / median(ta), 1e-9 * flop / median(ta), errOf(dnnl.forward(x)),
+                                errOf(at::linear(x, w, b)))});
             report({name + ", at::linear", "fp32", res, median(tb), tb, ""});
         }
     }

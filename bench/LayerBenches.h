@@ -12,6 +12,6 @@ namespace stipple::bench {
 
 void benchAttention(const Options &o, const std::string &dtypeName);
 void benchConvolutions(const Options &o);
-void benchLinears(const Options &o);
+void benchLinears(const Options &o, const std::string &dtypeName);
 
 } // namespace stipple::bench

@@ -177,8 +177,8 @@ void benchDtype(const Options &o, const std::string &dtypeName)
         benchAttention(o, dtypeName);
     if (wants(o, "conv") && dtype == at::kFloat)
         benchConvolutions(o);
-    if (wants(o, "linear") && dtype == at::kFloat)
-        benchLinears(o);
+    if (wants(o, "linear"))
+        benchLinears(o, dtypeName);
     if (!wants(o, "load") && !wants(o, "text") && !wants(o, "unet") && !wants(o, "vae") && !wants(o, "preview"))
         return;
     std::string error;
@@ -239,6 +239,8 @@ void benchDtype(const Options &o, const std::string &dtypeName)
                     for (int variant = 0; variant < 2; ++variant) {
                         if (o.ab == "allocator")
                             variant == 0 ? (void)installCpuAllocator() : uninstallCpuAllocator();
+                        else if (o.ab == "trim")
+                            setHeapTrimThreshold(variant == 0 ? kHeapTrimThreshold : kGlibcDefaultTrimThreshold);
                         else
                             at::set_num_threads(variant == 0 ? threads : 1);
                         const auto a = Clock::now();
@@ -247,9 +249,14 @@ void benchDtype(const Options &o, const std::string &dtypeName)
                     }
                 }
                 installCpuAllocator();
+                setHeapTrimThreshold(kHeapTrimThreshold);
                 at::set_num_threads(threads);
-                const std::string a = o.ab == "allocator" ? "huge-page allocator" : fmt::format("{} threads", threads);
-                const std::string b = o.ab == "allocator" ? "default allocator" : "1 thread";
+                const std::string a = o.ab == "allocator" ? "huge-page allocator"
+                                      : o.ab == "trim"    ? "heap trim threshold 256 MiB"
+                                                          : fmt::format("{} threads", threads);
+                const std::string b = o.ab == "allocator" ? "default allocator"
+                                      : o.ab == "trim"    ? "glibc's 128 KiB"
+                                                          : "1 thread";
                 report({"A/B: " + a, dtypeName, res, median(on), on, ""});
                 report({"A/B: " + b, dtypeName, res, median(off), off,
                         fmt::format("A is {:.2f}x faster", median(off) / median(on))});
@@ -438,8 +445,8 @@ int main(int argc, char **argv)
     app.add_option("--python", o.python, "python with torch for --compare")->capture_default_str();
     app.add_option("--diffusers-path", o.diffusersPath, "PYTHONPATH holding diffusers 0.25")->capture_default_str();
     app.add_option("--compare-reps", o.compareReps, "repetitions for the reference runs")->capture_default_str();
-    app.add_option("--ab", o.ab, "interleaved A/B of the UNet step: allocator | threads")
-        ->check(CLI::IsMember({"allocator", "threads"}));
+    app.add_option("--ab", o.ab, "interleaved A/B of the UNet step: allocator | threads | trim")
+        ->check(CLI::IsMember({"allocator", "threads", "trim"}));
     app.add_option("--sd-cpp", o.sdCpp, "stable-diffusion.cpp command-line binary (sd or sd-cli)");
     app.add_option("--sd-cpp-model", o.sdCppModel, "model file for sd.cpp");
     CLI11_PARSE(app, argc, argv);

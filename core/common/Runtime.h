@@ -28,6 +28,7 @@ struct RuntimeInfo {
     bool hugePageAllocator = false;      // CpuAllocator installed
     std::size_t allocatorCacheBytes = 0; // its cache cap
     std::size_t mmapThresholdBytes = 0;  // malloc's fixed mmap threshold (0: glibc's adaptive one)
+    std::size_t trimThresholdBytes = 0;  // free heap kept at its top (0: glibc's default, 128 KiB)
     double loadAverage = 0;              // 1-minute load average at start-up
 };
 
@@ -36,6 +37,13 @@ struct RuntimeInfo {
 // they take effect: libopenblas is loaded before main() runs. Returns only
 // when no re-exec was needed (or it failed). Set STIPPLE_NO_REEXEC=1 to skip.
 void prepareProcessEnvironment(int argc, char **argv, const RuntimeOptions &options = {});
+
+// How much free memory malloc keeps at the top of its heaps before giving it
+// back to the system (glibc's M_TRIM_THRESHOLD). Returns false if glibc
+// refused. The bench's `--ab trim` switches it between steps.
+bool setHeapTrimThreshold(std::size_t bytes);
+constexpr std::size_t kHeapTrimThreshold = std::size_t(256) << 20;
+constexpr std::size_t kGlibcDefaultTrimThreshold = std::size_t(128) << 10;
 
 // Sets torch's thread count, installs the allocator and reports the BLAS in use.
 RuntimeInfo configureRuntime(const RuntimeOptions &options = {});
