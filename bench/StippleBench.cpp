@@ -62,6 +62,7 @@ struct Models {
     ClipTextModel clip{nullptr};
     double loadSeconds = 0;   // open + build + convert all three
     double openSeconds = 0;   // openCheckpoint alone
+    std::string phases;       // "unet 1.07 s, ..." after the open
     std::string source;
 };
 
@@ -70,6 +71,12 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
 {
     Models m;
     const auto t0 = Clock::now();
+    auto mark = t0;
+    const auto phase = [&](const char *name) {
+        const auto now = Clock::now();
+        m.phases += fmt::format("{}{} {:.2f} s", m.phases.empty() ? "" : ", ", name, seconds(mark, now));
+        mark = now;
+    };
     if (!o.checkpoint.empty() && access(o.checkpoint.c_str(), R_OK) == 0) {
         // As Engine::load: UNet and text encoder in `dtype`, the VAE in float32,
         // the UNet's convolutions converted as they are packed.
@@ -78,15 +85,19 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
         oo.dtype = dtype;
         oo.vaeDtype = at::kFloat;
         oo.deferUnetConvWeights = !o.convertBeforePacking && convolutionPackingEnabled();
+        oo.deferUnetLinearWeights = !o.convertBeforePacking && dtype == at::kFloat && DnnlMatmul::available() &&
+                                    DnnlMatmul::enabled();
         auto ck = openCheckpoint(o.checkpoint, oo);
         if (!ck.ok()) {
             error = ck.error().message;
             return std::nullopt;
         }
         m.openSeconds = seconds(t0, Clock::now());
+        mark = Clock::now();
         // --convert-before-packing: the path before session 8 (a plain
         // converted copy of every convolution, packed after the dicts go).
         auto unet = o.convertBeforePacking ? loadUNet(ck->unet, dtype) : loadUNetForInference(ck->unet, dtype);
+        phase("UNet");
         auto vae = loadVae(ck->vae, at::kFloat);
         auto clipConfig = ClipTextConfig::fromJson(ck->textEncoder.config);
         if (!unet.ok() || !vae.ok() || !clipConfig.ok()) {
@@ -98,6 +109,7 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
             error = clip.error().message;
             return std::nullopt;
         }
+        phase("VAE + text encoder");
         m.unet = *unet;
         m.vae = *vae;
         m.clip = *clip;
@@ -122,6 +134,7 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
     // for the old order; random modules are packed here.
     prepareConvolutionsForInference(*m.unet);
     prepareLinearsForInference(*m.unet); // float32 only, as Engine::load
+    phase("UNet packing after load");
     // As Engine::load: the VAE on channels_last, its 3x3 layers on
     // DnnlConvolution in 4 MiB bands; --vae-prepacked measures NCHW with
     // prepareConvolutionsForInference (3x3 layers on DnnlConvolution in the
@@ -131,6 +144,7 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
     else
         m.vae->prepareForInference();
     releaseCachedMemory(); // as Engine::load
+    phase("VAE preparation");
     m.loadSeconds = seconds(t0, Clock::now());
     return m;
 }
@@ -194,7 +208,8 @@ void benchDtype(const Options &o, const std::string &dtypeName)
     torch::manual_seed(0);
     if (wants(o, "load")) {
         Row r{"model load (open+build)", dtypeName, 0, models->loadSeconds, {models->loadSeconds},
-              fmt::format("open {:.3f} s, RSS after load {:.0f} MiB", models->openSeconds, currentRssMiB())};
+              fmt::format("open {:.3f} s, {}; RSS after load {:.0f} MiB", models->openSeconds, models->phases,
+                          currentRssMiB())};
         report(r);
     }
 

@@ -161,20 +161,23 @@ std::int64_t parameterCount(const StateDict &sd)
     return n;
 }
 
-bool isConvWeight(const at::Tensor &t) { return t.dim() == 4; }
+// Which weights stay unconverted views (OpenOptions::deferUnet*Weights).
+struct Deferred {
+    bool conv = false, linear = false;
+    bool keeps(const at::Tensor &t) const { return (conv && t.dim() == 4) || (linear && t.dim() == 2); }
+};
 
 // Converts floating tensors to `dtype` into one arena per component, backed
 // by transparent huge pages: first-touch page faults on fresh 4 KiB pages run
 // at ~0.26 GB/s on this class of VM (shared/docs/toolchain.md, pitfall 4),
 // 2 MiB pages make the conversion memory-bandwidth bound. The arena lives
-// while any of its tensors does. `keepConvWeights`: 4-D tensors stay as they
-// are (OpenOptions::deferUnetConvWeights).
-void convertFloats(StateDict &sd, std::optional<c10::ScalarType> dtype, bool keepConvWeights)
+// while any of its tensors does. `deferred` tensors stay as they are.
+void convertFloats(StateDict &sd, std::optional<c10::ScalarType> dtype, Deferred deferred)
 {
     if (!dtype)
         return;
     const auto converts = [&](const at::Tensor &t) {
-        return t.is_floating_point() && t.scalar_type() != *dtype && !(keepConvWeights && isConvWeight(t));
+        return t.is_floating_point() && t.scalar_type() != *dtype && !deferred.keeps(t);
     };
     constexpr std::size_t kAlign = 64;
     constexpr std::size_t kHuge = std::size_t(2) << 20;
@@ -554,8 +557,11 @@ Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &op
             if (auto s = validate(*comp, name); !s)
                 return s.error();
             ck.info.components.push_back({name, parameterCount(comp->weights), storedDtypeOf(comp->weights), comp->source});
+            const Deferred deferred = comp == &ck.unet
+                                          ? Deferred{options.deferUnetConvWeights, options.deferUnetLinearWeights}
+                                          : Deferred{};
             convertFloats(comp->weights, comp == &ck.vae && options.vaeDtype ? options.vaeDtype : options.dtype,
-                          comp == &ck.unet && options.deferUnetConvWeights);
+                          deferred);
         }
         // Native resolution: the UNet's latent sample_size times the VAE's
         // downscale, 2^(levels - 1) (diffusers' vae_scale_factor).
@@ -569,7 +575,7 @@ Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &op
         // if an unconverted tensor is read). With deferred views nothing is
         // released here (the caller reads them next, and releases each one
         // and then the rest through its own MappedFilesScope).
-        if (options.dtype && !options.deferUnetConvWeights)
+        if (options.dtype && !options.deferUnetConvWeights && !options.deferUnetLinearWeights)
             mapped.releaseResidentPages();
         ck.info.loadSeconds += secondsSince(t0);
         return ck;

@@ -41,6 +41,10 @@ struct OpenOptions {
     // MappedFilesScope around the open and the packing so that each view's
     // pages can be released once packed.
     bool deferUnetConvWeights = false;
+    // The same for the UNet's 2-D float weights (its linear layers), for a
+    // caller that packs them as it loads (float32 on oneDNN's matmul,
+    // Linear.h): 1.2 GB of fresh memory in float32 for SD 1.5.
+    bool deferUnetLinearWeights = false;
 };
 
 struct Checkpoint {
@@ -53,8 +57,8 @@ struct Checkpoint {
 };
 
 // Tensors are zero-copy views of the mapped files when options.dtype is
-// nullopt (or equals the stored dtype), and so are the UNet's 4-D weights
-// under deferUnetConvWeights; converted tensors of a component share one
+// nullopt (or equals the stored dtype), and so are the UNet's 4-D (2-D)
+// weights under deferUnetConvWeights (deferUnetLinearWeights); converted tensors of a component share one
 // huge-page-backed arena, freed when the last of them goes.
 // Opens, detects, maps keys and loads all weights (ModelInfo::openSeconds =
 // header parsing + mmap, loadSeconds = key mapping + conversion).

@@ -127,6 +127,11 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         open.dtype = dtype;
         open.vaeDtype = at::kFloat;
         open.deferUnetConvWeights = convolutionPackingEnabled();
+        // Float32 linear layers are packed as they load too (Linear.h), from
+        // the file's values through one warm scratch buffer: without this
+        // their float32 copy was written and then packed into new memory
+        // again (session 11: fresh memory costs ~1 ns/byte on this VM).
+        open.deferUnetLinearWeights = dtype == at::kFloat && DnnlMatmul::available() && DnnlMatmul::enabled();
         auto vocabulary = vocabularyFor(options);
         if (!vocabulary)
             return vocabulary.error();

@@ -1,5 +1,6 @@
 #include "core/models/common/Linear.h"
 
+#include "core/common/FloatConversion.h"
 #include "core/models/common/ModulesOfType.h"
 #include "core/models/common/PackedWeight.h"
 #include "core/models/common/ParameterInit.h"
@@ -8,7 +9,9 @@
 
 #include <torch/nn/init.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace stipple::core {
 
@@ -34,16 +37,27 @@ at::Tensor LinearImpl::forward(const at::Tensor &x)
     return m_dnnl->forward(x);
 }
 
-bool LinearImpl::prepareForInference()
+namespace {
+
+bool packable(const at::Tensor &weight, at::ScalarType target)
+{
+    return weight.defined() && weight.dim() == 2 && weight.is_floating_point() && target == at::kFloat &&
+           DnnlMatmul::available() && DnnlMatmul::enabled();
+}
+
+} // namespace
+
+bool LinearImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Tensor *scratch)
 {
     if (m_dnnl)
         return true;
-    if (!weight.defined() || weight.scalar_type() != at::kFloat || weight.dim() != 2 ||
-        !DnnlMatmul::available() || !DnnlMatmul::enabled())
+    if (!packable(weight, dtype.value_or(weight.defined() ? weight.scalar_type() : at::kFloat)))
         return false;
     torch::NoGradGuard noGrad;
+    at::Tensor local;
     try {
-        m_dnnl = std::make_shared<DnnlMatmul>(weight, bias);
+        const at::Tensor plain = convertedThroughScratch(weight, at::kFloat, scratch ? *scratch : local);
+        m_dnnl = std::make_shared<DnnlMatmul>(plain, bias.defined() ? bias.to(at::kFloat) : at::Tensor());
     } catch (const c10::Error &) {
         return false; // oneDNN refused this layer: it keeps at::linear
     }
@@ -51,11 +65,25 @@ bool LinearImpl::prepareForInference()
     return true;
 }
 
-int prepareLinearsForInference(torch::nn::Module &module)
+int prepareLinearsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype, bool onlyToConvert)
 {
+    std::vector<LinearImpl *> linears;
+    std::int64_t largest = 0; // one conversion buffer for all, sized for the largest
+    for (LinearImpl *linear : modulesOfType<LinearImpl>(module)) {
+        const at::Tensor &w = linear->weight;
+        const bool converts = w.defined() && w.scalar_type() != dtype.value_or(w.scalar_type());
+        if (onlyToConvert && !converts)
+            continue;
+        linears.push_back(linear);
+        if (converts && packable(w, *dtype))
+            largest = std::max(largest, w.numel());
+    }
+    at::Tensor scratch;
+    if (largest > 0)
+        scratch = at::empty({largest}, at::TensorOptions().dtype(at::kFloat));
     int prepared = 0;
-    for (LinearImpl *linear : modulesOfType<LinearImpl>(module))
-        prepared += linear->prepareForInference() ? 1 : 0;
+    for (LinearImpl *linear : linears)
+        prepared += linear->prepareForInference(dtype, &scratch) ? 1 : 0;
     return prepared;
 }
 

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 namespace stipple::core {
 
@@ -27,11 +28,14 @@ public:
     void reset() override;
     at::Tensor forward(const at::Tensor &x);
 
-    // Float32 weight, and DnnlMatmul available and enabled: packs it, and
-    // `weight` becomes an empty tensor (a mapped file view's pages are
-    // released too, under a MappedFilesScope). Returns whether the layer
-    // runs through DnnlMatmul.
-    bool prepareForInference();
+    // For float32 inference (`dtype`, default: the weight's own) with
+    // DnnlMatmul available and enabled: packs the weight, and `weight`
+    // becomes an empty tensor (a mapped file view's pages are released too,
+    // under a MappedFilesScope). A weight in another dtype (a float16 view of
+    // the file, OpenOptions::deferUnetLinearWeights) is converted on its way
+    // through `scratch` (see Conv2dImpl::prepareForInference). Returns whether
+    // the layer runs through DnnlMatmul.
+    bool prepareForInference(std::optional<at::ScalarType> dtype = std::nullopt, at::Tensor *scratch = nullptr);
     DnnlMatmul *dnnlMatmul() const { return m_dnnl.get(); }
 
     torch::nn::LinearOptions options;
@@ -45,7 +49,12 @@ TORCH_MODULE(Linear);
 
 // prepareForInference() on every Linear inside `module`; returns how many
 // run through DnnlMatmul.
-int prepareLinearsForInference(torch::nn::Module &module);
+// `dtype` as for one layer; one conversion scratch serves them all.
+// `onlyToConvert`: just the layers whose weight is not in `dtype` yet (the
+// deferred file views, while the state dict still holds the converted
+// weights, whose memory could not be released yet).
+int prepareLinearsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype = std::nullopt,
+                               bool onlyToConvert = false);
 
 // A lookup table with Embedding's parameter ("weight") and
 // forward (no padding index, no max norm), skippable initialisation as above.

@@ -8,6 +8,7 @@
 #include "core/io/StateDict.h"
 #include "core/models/common/Conv2d.h"
 #include "core/models/common/DiffusersFolder.h"
+#include "core/models/common/Linear.h"
 #include "core/models/common/ParameterInit.h"
 #include "core/models/common/WeightLoading.h"
 
@@ -20,15 +21,18 @@ namespace stipple::core {
 
 enum class ConvPacking {
     None,
-    ForInference, // prepareConvolutionsForInference(dtype) before the dtype conversion
+    // prepareConvolutionsForInference(dtype) and prepareLinearsForInference(dtype)
+    // before the dtype conversion
+    ForInference,
 };
 
 // Builds Holder(config) without random initialisation, adopts `weights`
 // strictly (WeightTransfer::Adopt: they must be made for this build, as
 // openCheckpoint's are), converts to `dtype`, switches to eval mode.
-// ConvPacking::ForInference packs the convolutions first, each converted on
-// its way into the packed layout, so a weight the dict holds in another
-// dtype never gets a plain copy in `dtype` (OpenOptions::deferUnetConvWeights).
+// ConvPacking::ForInference packs the convolutions (and, in float32, the
+// linear layers still in another dtype) first, each converted on its way into the packed layout, so
+// a weight the dict holds in another dtype never gets a plain copy in `dtype`
+// (OpenOptions::deferUnetConvWeights, deferUnetLinearWeights).
 // torch failures become ErrorCode::Internal.
 template <typename Holder, typename Config>
 Result<Holder> buildModule(const Config &config, const StateDict &weights, at::ScalarType dtype,
@@ -38,8 +42,12 @@ Result<Holder> buildModule(const Config &config, const StateDict &weights, at::S
         Holder model = buildWithoutInit<Holder>(config); // every value comes from `weights`
         if (auto st = loadWeightsStrict(*model, weights, component, nullptr, WeightTransfer::Adopt); !st)
             return st.error();
-        if (packing == ConvPacking::ForInference)
+        if (packing == ConvPacking::ForInference) {
             prepareConvolutionsForInference(*model, dtype);
+            // Only the deferred views: a weight already converted is packed by
+            // the caller once `weights` is gone, so its pages can go too.
+            prepareLinearsForInference(*model, dtype, /*onlyToConvert=*/true);
+        }
         model->toDtype(dtype);
         model->eval();
         return model;

@@ -62,6 +62,7 @@ private Q_SLOTS:
     void detection();
     void heuristicWithoutYaml();
     void dtypeConversion();
+    void deferredUnetConvWeights_data();
     void deferredUnetConvWeights();
     void vaeOverride();
     void refusesPickles();
@@ -192,27 +193,43 @@ void TestCheckpoint::dtypeConversion()
     }
 }
 
+void TestCheckpoint::deferredUnetConvWeights_data()
+{
+    QTest::addColumn<bool>("conv");
+    QTest::addColumn<bool>("linear");
+    QTest::newRow("convolutions") << true << false;
+    QTest::newRow("linear layers") << false << true;
+    QTest::newRow("both") << true << true;
+}
+
 void TestCheckpoint::deferredUnetConvWeights()
 {
-    // deferUnetConvWeights: the UNet's 4-D weights stay float16 views of the
-    // file (converted later, as they are packed); everything else converts.
+    // deferUnetConvWeights (deferUnetLinearWeights): the UNet's 4-D (2-D)
+    // weights stay float16 views of the file (converted later, as they are
+    // packed); everything else converts.
     STIPPLE_REQUIRE_FIXTURES();
+    QFETCH(bool, conv);
+    QFETCH(bool, linear);
     OpenOptions opt;
     opt.dtype = at::kFloat;
-    opt.deferUnetConvWeights = true;
+    opt.deferUnetConvWeights = conv;
+    opt.deferUnetLinearWeights = linear;
     auto ck = openCheckpoint(modelPath(QStringLiteral("tiny-sd2.safetensors")), opt);
     auto f16 = openCheckpoint(modelPath(QStringLiteral("tiny-sd2.safetensors")));
     QVERIFY(ck.ok() && f16.ok());
-    int deferred = 0;
+    int deferred4 = 0, deferred2 = 0;
     QCOMPARE(ck->unet.weights.size(), f16->unet.weights.size());
     for (const auto &[name, t] : ck->unet.weights) {
         const auto stored = f16->unet.weights.find(name);
         QVERIFY2(stored != f16->unet.weights.end(), name.c_str());
-        QCOMPARE(t.scalar_type(), t.dim() == 4 ? at::kHalf : at::kFloat);
+        const bool kept = (conv && t.dim() == 4) || (linear && t.dim() == 2);
+        QCOMPARE(t.scalar_type(), kept ? at::kHalf : at::kFloat);
         QVERIFY(at::equal(t.to(at::kFloat), stored->second.to(at::kFloat)));
-        deferred += t.dim() == 4 ? 1 : 0;
+        deferred4 += kept && t.dim() == 4 ? 1 : 0;
+        deferred2 += kept && t.dim() == 2 ? 1 : 0;
     }
-    QVERIFY(deferred > 10);
+    QVERIFY(conv ? deferred4 > 10 : deferred4 == 0);
+    QVERIFY(linear ? deferred2 > 10 : deferred2 == 0);
     for (const auto *component : {&ck->vae, &ck->textEncoder})
         for (const auto &[name, t] : component->weights)
             QVERIFY2(!t.is_floating_point() || t.scalar_type() == at::kFloat, name.c_str());

@@ -113,11 +113,29 @@ private Q_SLOTS:
         QVERIFY(maxError(mm.forward(x), ref) == err); // a second call reuses the plan
     }
 
+    // The packed copy (written by hand in oneDNN's BA16a64b where oneDNN asks
+    // for it, by oneDNN's reorder otherwise) reads back exactly through
+    // oneDNN's own reorder, padded sizes included.
+    void unpacksTheSameWeight_data()
+    {
+        QTest::addColumn<int>("out");
+        QTest::addColumn<int>("in");
+        QTest::addColumn<bool>("transposedView");
+        QTest::newRow("640x320, transposed view") << 640 << 320 << true;
+        QTest::newRow("320x1280 (SD feed-forward out)") << 320 << 1280 << false;
+        QTest::newRow("1280x768 (cross-attention k/v)") << 1280 << 768 << false;
+        QTest::newRow("100x37 (padded both ways)") << 100 << 37 << false;
+        QTest::newRow("64x16") << 64 << 16 << false;
+        QTest::newRow("3x2") << 3 << 2 << true;
+    }
     void unpacksTheSameWeight()
     {
         STIPPLE_REQUIRE_DNNL();
-        const at::Tensor w = weightFor(640, 320);
-        DnnlMatmul mm(w.t().contiguous().t(), at::Tensor()); // a transposed view: any strides
+        QFETCH(int, out);
+        QFETCH(int, in);
+        QFETCH(bool, transposedView);
+        const at::Tensor w = weightFor(out, in);
+        DnnlMatmul mm(transposedView ? w.t().contiguous().t() : w, at::Tensor());
         QVERIFY(at::equal(mm.plainWeight(), w));
     }
 

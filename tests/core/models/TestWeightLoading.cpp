@@ -2,6 +2,7 @@
 // reported clearly; dtype conversion on copy; single-file UNet parity.
 #include "core/io/SafeTensors.h"
 #include "core/models/common/Conv2d.h"
+#include "core/models/common/Linear.h"
 #include "core/models/common/WeightLoading.h"
 #include "core/models/unet/UNet2DConditionModel.h"
 
@@ -157,9 +158,10 @@ private Q_SLOTS:
         QVERIFY(d <= 1e-4);
     }
 
-    // The app's load: convolutions left as float16 file views by
-    // openCheckpoint are converted as they are packed. Same output, bit for
-    // bit, as converting everything first and packing afterwards.
+    // The app's load: convolutions (and float32 linear layers) left as
+    // float16 file views by openCheckpoint are converted as they are packed.
+    // Same output, bit for bit, as converting everything first and packing
+    // afterwards.
     void inferenceLoadPacksDeferredWeights_data()
     {
         QTest::addColumn<bool>("bf16");
@@ -187,11 +189,13 @@ private Q_SLOTS:
         auto ref = loadUNet(refCk->unet, dtype);
         QVERIFY(ref.ok());
         prepareConvolutionsForInference(**ref);
+        prepareLinearsForInference(**ref);
         const at::Tensor expected = (*ref)->forward(sample, timestep, context);
 
         MappedFilesScope mapped;
         OpenOptions deferred = plain;
         deferred.deferUnetConvWeights = true;
+        deferred.deferUnetLinearWeights = true; // bf16: converted with the rest, as Linear packs only float32
         auto ck = openCheckpoint(singleFile(c.at("model")), deferred);
         QVERIFY(ck.ok());
         auto unet = loadUNetForInference(ck->unet, dtype);
@@ -206,6 +210,14 @@ private Q_SLOTS:
         QVERIFY(convs > 10);
         if (convolutionPackingEnabled())
             QCOMPARE(prepared, convs);
+        int linears = 0, packedLinears = 0;
+        for (const auto &m : (*unet)->modules(/*include_self=*/false))
+            if (const auto *linear = m->as<LinearImpl>()) {
+                ++linears;
+                packedLinears += linear->dnnlMatmul() ? 1 : 0;
+            }
+        QVERIFY(linears > 10);
+        QCOMPARE(packedLinears, !bf16 && DnnlMatmul::available() && DnnlMatmul::enabled() ? linears : 0);
         for (const auto &p : (*unet)->parameters())
             QCOMPARE(p.scalar_type(), dtype);
         QVERIFY(at::equal((*unet)->forward(sample, timestep, context), expected));
