@@ -1,10 +1,14 @@
 // Fused float32 attention rows (see AttentionKernelAvx512.h). Compiled with
-// -mavx512f -mfma (core/models/CMakeLists.txt); nothing but the kernel's own
-// header and <immintrin.h> is included, and everything but attendRowsAvx512
+// -mavx512f -mfma -mavx512bf16 (core/models/CMakeLists.txt; the bf16
+// instruction is used only by qkTileBf16, reached only when the caller saw
+// the CPU flag); nothing but the kernel's own header, <immintrin.h> and
+// <cstring> is included, and everything but attendRowsAvx512
 // has internal linkage (see the header for why).
 #include "core/models/common/AttentionKernelAvx512.h"
 
 #include <immintrin.h>
+
+#include <cstring>
 
 namespace stipple::core::kernels {
 
@@ -101,6 +105,55 @@ void qkTile(const float *q6, std::int64_t d, const float *panel, float scale, fl
             _mm512_storeu_ps(s + r * sStride + 16 * i, _mm512_mul_ps(acc[r][i], sc));
 }
 
+// The same from bfloat16: q6 holds 6 rows of `pairs` (q[2i], q[2i+1]) pairs
+// as 32-bit words, the panel `pairs` x 64 keys x 2 (the header's layout).
+// vdpbf16ps adds both products of a pair to each key's lane.
+void qkTileBf16(const std::uint32_t *q6, std::int64_t pairs, const std::uint16_t *panel, float scale, float *s,
+                std::int64_t sStride)
+{
+    __m512 acc[kQkRows][kQkVectors];
+    for (int r = 0; r < kQkRows; ++r)
+        for (int i = 0; i < kQkVectors; ++i)
+            acc[r][i] = _mm512_setzero_ps();
+    for (std::int64_t p = 0; p < pairs; ++p) {
+        const std::uint16_t *b = panel + p * 2 * kAttentionKeyStep;
+        __m512bh bv[kQkVectors];
+        for (int i = 0; i < kQkVectors; ++i)
+            bv[i] = (__m512bh)_mm512_loadu_si512(b + 32 * i);
+        for (int r = 0; r < kQkRows; ++r) {
+            const __m512bh a = (__m512bh)_mm512_set1_epi32(static_cast<int>(q6[r * pairs + p]));
+            for (int i = 0; i < kQkVectors; ++i)
+                acc[r][i] = _mm512_dpbf16_ps(acc[r][i], a, bv[i]);
+        }
+    }
+    const __m512 sc = _mm512_set1_ps(scale);
+    for (int r = 0; r < kQkRows; ++r)
+        for (int i = 0; i < kQkVectors; ++i)
+            _mm512_storeu_ps(s + r * sStride + 16 * i, _mm512_mul_ps(acc[r][i], sc));
+}
+
+// scores = scale · q·kᵀ for the block's rows, from bfloat16 q and kᵀ.
+void scoresFromBf16(const AttentionRowsArgs &a, std::int64_t tiles, std::int64_t sStride)
+{
+    const std::int64_t pairs = (a.d + 1) / 2;
+    std::uint32_t qPairs[kAttentionRowBlock * ((kAttentionMaxHeadDim + 1) / 2)];
+    for (std::int64_t r = 0; r < tiles * kQkRows; ++r)
+        for (std::int64_t p = 0; p < pairs; ++p) {
+            std::uint16_t pair[2] = {0, 0};
+            if (r < a.rows) {
+                pair[0] = a.qBf16[r * a.qStride + 2 * p];
+                pair[1] = 2 * p + 1 < a.d ? a.qBf16[r * a.qStride + 2 * p + 1] : std::uint16_t(0);
+            }
+            std::memcpy(&qPairs[r * pairs + p], pair, sizeof pair); // little-endian: pair[0] is the low half
+        }
+    for (std::int64_t j = 0; j < a.keysPadded; j += kAttentionKeyStep) {
+        const std::uint16_t *panel = a.ktBf16 + j * pairs * 2;
+        for (std::int64_t t = 0; t < tiles; ++t)
+            qkTileBf16(qPairs + t * kQkRows * pairs, pairs, panel, a.scale, a.scores + t * kQkRows * sStride + j,
+                       sStride);
+    }
+}
+
 // out[r] = invSum[r] · Σ_j p[r][j] · v[j] for R rows at a time, dv in V
 // vectors (the last one masked).
 template <int V>
@@ -148,15 +201,20 @@ void attendRowsAvx512(const AttentionRowsArgs &a)
     // panel (d x 64 floats) stays in L1 (1.1x over rows-outer). Rows past
     // a.rows are zero; their scores, and scratch rows below the last tile,
     // go through p·v tiles whose results for those rows are not stored.
-    float qRows[kAttentionRowBlock * kAttentionMaxHeadDim];
     const std::int64_t tiles = (a.rows + kQkRows - 1) / kQkRows;
-    for (std::int64_t r = 0; r < tiles * kQkRows; ++r)
-        for (std::int64_t k = 0; k < a.d; ++k)
-            qRows[r * a.d + k] = r < a.rows ? a.q[r * a.qStride + k] : 0.0f;
-    for (std::int64_t j = 0; j < a.keysPadded; j += kAttentionKeyStep) {
-        const float *panel = a.kt + j * a.d;
-        for (std::int64_t t = 0; t < tiles; ++t)
-            qkTile(qRows + t * kQkRows * a.d, a.d, panel, a.scale, a.scores + t * kQkRows * sStride + j, sStride);
+    if (a.ktBf16) {
+        scoresFromBf16(a, tiles, sStride);
+    } else {
+        float qRows[kAttentionRowBlock * kAttentionMaxHeadDim];
+        for (std::int64_t r = 0; r < tiles * kQkRows; ++r)
+            for (std::int64_t k = 0; k < a.d; ++k)
+                qRows[r * a.d + k] = r < a.rows ? a.q[r * a.qStride + k] : 0.0f;
+        for (std::int64_t j = 0; j < a.keysPadded; j += kAttentionKeyStep) {
+            const float *panel = a.kt + j * a.d;
+            for (std::int64_t t = 0; t < tiles; ++t)
+                qkTile(qRows + t * kQkRows * a.d, a.d, panel, a.scale, a.scores + t * kQkRows * sStride + j,
+                       sStride);
+        }
     }
     float invSum[kAttentionRowBlock];
     for (std::int64_t r = 0; r < a.rows; ++r)

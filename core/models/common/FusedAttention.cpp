@@ -2,6 +2,7 @@
 #include "core/models/common/FusedAttention.h"
 
 #include "core/common/ParallelRange.h"
+#include "core/common/Runtime.h"
 #include "core/models/common/AttentionKernelAvx512.h"
 
 #include <ATen/ATen.h>
@@ -23,11 +24,23 @@ thread_local std::vector<at::Tensor> t_scores;
 
 } // namespace
 
+namespace {
+
+bool cpuHasBf16Kernel()
+{
+    static const bool has = __builtin_cpu_supports("avx512bf16") && envSwitch("STIPPLE_FUSED_BF16") != 0;
+    return has;
+}
+
+} // namespace
+
 bool fusedAttentionApplies(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v)
 {
     static const bool cpuHasKernel = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
-    return q.scalar_type() == at::kFloat && k.scalar_type() == at::kFloat && v.scalar_type() == at::kFloat &&
-           q.size(-2) >= 1 && k.size(-2) >= 1 && q.size(-1) >= 1 && v.size(-1) >= 1 &&
+    const at::ScalarType t = q.scalar_type();
+    const bool dtypeOk = (t == at::kFloat || (t == at::kBFloat16 && cpuHasBf16Kernel())) && k.scalar_type() == t &&
+                         v.scalar_type() == t;
+    return dtypeOk && q.size(-2) >= 1 && k.size(-2) >= 1 && q.size(-1) >= 1 && v.size(-1) >= 1 &&
            q.size(-1) <= kn::kAttentionMaxHeadDim && v.size(-1) <= kn::kAttentionMaxHeadDim && cpuHasKernel;
 }
 
@@ -55,8 +68,8 @@ void fusedAttentionInto(const at::Tensor &q, const at::Tensor &k, const at::Tens
     // Seen by RecordFunction observers (stipple-bench --profile) like an ATen op.
     RECORD_FUNCTION("stipple::fused_attention", std::vector<c10::IValue>());
     TORCH_CHECK(q.dim() == 4 && k.dim() == 4 && v.dim() == 4 && out.dim() == 4 && fusedAttentionApplies(q, k, v) &&
-                    out.scalar_type() == at::kFloat,
-                "fusedAttentionInto: expects [B, H, rows, dim] float32 views with unit-strided rows");
+                    out.scalar_type() == q.scalar_type(),
+                "fusedAttentionInto: expects [B, H, rows, dim] float32 (or bfloat16) views with unit-strided rows");
     const std::int64_t batch = q.size(0), heads = q.size(1), n = q.size(2), d = q.size(3), m = k.size(2),
                        dv = v.size(3);
     // The kernel reads and writes through raw pointers: every extent must agree.
@@ -68,12 +81,24 @@ void fusedAttentionInto(const at::Tensor &q, const at::Tensor &k, const at::Tens
                 out.sizes(), " do not match");
     const std::int64_t step = kn::kAttentionKeyStep;
     const std::int64_t keysPadded = (m + step - 1) / step * step;
+    const bool bf16 = q.scalar_type() == at::kBFloat16;
     // kᵀ in panels of 64 keys, [B·H, keysPadded / 64, d, 64], zero past m
-    // (this copy also gathers each head's keys from k's layout).
-    const at::Tensor kt = at::constant_pad_nd(k, {0, 0, 0, keysPadded - m}, 0.0)
-                              .reshape({batch * heads, keysPadded / step, step, d})
-                              .transpose(2, 3)
-                              .contiguous();
+    // (this copy also gathers each head's keys from k's layout). bfloat16:
+    // [B·H, keysPadded / 64, ⌈d/2⌉, 64, 2], pairs of dimensions per key.
+    const std::int64_t pairs = (d + 1) / 2;
+    const at::Tensor kt =
+        bf16 ? at::constant_pad_nd(k, {0, 2 * pairs - d, 0, keysPadded - m}, 0.0)
+                   .reshape({batch * heads, keysPadded / step, step, pairs, 2})
+                   .permute({0, 1, 3, 2, 4})
+                   .contiguous()
+             : at::constant_pad_nd(k, {0, 0, 0, keysPadded - m}, 0.0)
+                   .reshape({batch * heads, keysPadded / step, step, d})
+                   .transpose(2, 3)
+                   .contiguous();
+    // bfloat16: p·v runs in float32 on a float32 copy of v, into a float32
+    // result converted at the end (both small next to the scores).
+    const at::Tensor vf = bf16 ? v.to(at::kFloat) : v;
+    const at::Tensor outf = bf16 ? at::empty(out.sizes(), out.options().dtype(at::kFloat)) : out;
     const std::int64_t blocks = (n + kn::kAttentionRowBlock - 1) / kn::kAttentionRowBlock;
     const int workers = std::max(1, at::get_num_threads());
     // The calling thread's vector, named here: inside the tasks `t_scores`
@@ -87,9 +112,13 @@ void fusedAttentionInto(const at::Tensor &q, const at::Tensor &k, const at::Tens
     for (at::Tensor &buf : scratch)
         if (!buf.defined() || buf.numel() < scratchCount)
             buf = at::zeros({scratchCount}, at::TensorOptions().dtype(at::kFloat));
-    const HeadLayout ql(q), vl(v), ol(out);
-    const float *qp = q.data_ptr<float>(), *ktp = kt.data_ptr<float>(), *vp = v.data_ptr<float>();
-    float *op = out.data_ptr<float>();
+    TORCH_CHECK(unitLastStride(vf), "fusedAttentionInto: v's float32 copy lost its unit stride");
+    const HeadLayout ql(q), vl(vf), ol(outf);
+    const float *qp = bf16 ? nullptr : q.data_ptr<float>(), *ktp = bf16 ? nullptr : kt.data_ptr<float>();
+    const auto *qb = bf16 ? reinterpret_cast<const std::uint16_t *>(q.data_ptr<at::BFloat16>()) : nullptr;
+    const auto *ktb = bf16 ? reinterpret_cast<const std::uint16_t *>(kt.data_ptr<at::BFloat16>()) : nullptr;
+    const float *vp = vf.data_ptr<float>();
+    float *op = outf.data_ptr<float>();
     // The (head, row block) loop of plain C++: parallelRange, because
     // at::parallel_for would run it all on this thread (see ParallelRange.h).
     parallelRange(
@@ -100,8 +129,13 @@ void fusedAttentionInto(const at::Tensor &q, const at::Tensor &k, const at::Tens
                 const std::int64_t bh = item / blocks, r0 = item % blocks * kn::kAttentionRowBlock;
                 const std::int64_t b = bh / heads, h = bh % heads;
                 kn::AttentionRowsArgs a;
-                a.q = qp + ql.offset(b, h) + r0 * ql.rowStride;
-                a.kt = ktp + bh * d * keysPadded;
+                if (bf16) {
+                    a.qBf16 = qb + ql.offset(b, h) + r0 * ql.rowStride;
+                    a.ktBf16 = ktb + bh * 2 * pairs * keysPadded;
+                } else {
+                    a.q = qp + ql.offset(b, h) + r0 * ql.rowStride;
+                    a.kt = ktp + bh * d * keysPadded;
+                }
                 a.v = vp + vl.offset(b, h);
                 a.out = op + ol.offset(b, h) + r0 * ol.rowStride;
                 a.qStride = ql.rowStride;
@@ -118,6 +152,8 @@ void fusedAttentionInto(const at::Tensor &q, const at::Tensor &k, const at::Tens
             }
         },
         workers);
+    if (bf16)
+        out.copy_(outf);
 }
 
 at::Tensor fusedAttention(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale)

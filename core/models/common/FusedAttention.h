@@ -3,11 +3,12 @@
 // block) items over the torch threads with parallelRange.
 // scaledDotProductAttention (Attention.h) decides when to call it.
 //
-// No bfloat16 kernel: AVX512_BF16's vdpbf16ps runs at 77 GFLOP/s per core on
-// this VM against 171 for float32 FMAs (micro-benchmark, docs/performance.md),
-// and a vdpbf16ps version of this kernel took 0.39 s where the float32 one
-// takes 0.23 s (8 heads of 4096² x 40, one thread); bf16 attention keeps
-// oneDNN's matmuls.
+// bfloat16 q, k, v (CPUs with AVX512-BF16): q·kᵀ on vdpbf16ps, the rest in
+// float32 (v converted, the result converted back). On session 11's Zen 5 VM
+// SD 1.5's level-1 self-attention at 512² took 0.12-0.13 s against 0.19 s
+// for oneDNN's bf16 matmuls and softmax. (An earlier session measured a
+// variant with p·v in bfloat16 too slower, and vdpbf16ps at 77 GFLOP/s per
+// core, docs/performance.md; STIPPLE_FUSED_BF16=0 keeps bf16 off the kernel.)
 // Thread-safety: one call at a time per calling thread (per-thread scratch).
 #pragma once
 
@@ -15,8 +16,9 @@
 
 namespace stipple::core {
 
-// True when q, k, v ([..., rows, dim]) are all float32, none empty, with
-// head dims at most kernels::kAttentionMaxHeadDim, and the CPU has AVX-512F.
+// True when q, k, v ([..., rows, dim]) are all float32 (or all bfloat16 and
+// the CPU has AVX512-BF16), none empty, with head dims at most
+// kernels::kAttentionMaxHeadDim, and the CPU has AVX-512F.
 bool fusedAttentionApplies(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v);
 
 // softmax(scale · q·kᵀ) · v for q [BH, N, d], k [BH, M, d], v [BH, M, dv].

@@ -122,6 +122,39 @@ private Q_SLOTS:
         QVERIFY(at::equal(scaledDotProductAttention(q, k, v, 0.5, fused), got));
     }
 
+    // bfloat16 q, k, v through the kernel (vdpbf16ps q·kᵀ, float32 after
+    // that): within the result's bf16 rounding of float64 arithmetic on the
+    // same bf16 values, and closer than the bf16 three-op path.
+    void fusedBf16KernelMatchesFloat64_data() { fusedKernelMatchesThreeOps_data(); }
+    void fusedBf16KernelMatchesFloat64()
+    {
+        QFETCH(int, heads);
+        QFETCH(int, queries);
+        QFETCH(int, keys);
+        QFETCH(int, dim);
+        QFETCH(int, valueDim);
+        torch::manual_seed(22);
+        const at::Tensor q = (at::randn({heads, queries, dim}) * 1.5).to(at::kBFloat16),
+                         k = (at::randn({heads, keys, dim}) * 1.5).to(at::kBFloat16),
+                         v = at::randn({heads, keys, valueDim}).to(at::kBFloat16);
+        if (!fusedAttentionApplies(q, k, v))
+            QSKIP("this CPU has no AVX512-BF16 (or STIPPLE_FUSED_BF16=0): bf16 attention keeps the three ops");
+        AttentionOptions fused, threeOps;
+        fused.fusedMinScoresBf16 = 0;
+        threeOps.fusedMinScoresBf16 = -1;
+        const at::Tensor got = scaledDotProductAttention(q, k, v, 0.5, fused);
+        QCOMPARE(got.scalar_type(), at::kBFloat16);
+        const at::Tensor qd = q.to(at::kDouble), kd = k.to(at::kDouble), vd = v.to(at::kDouble);
+        const at::Tensor exact = at::bmm(at::softmax(at::bmm(qd, kd.transpose(1, 2)) * 0.5, -1), vd);
+        const double top = exact.abs().max().item<double>();
+        const double fusedError = maxDiff(got.to(at::kDouble), exact);
+        const double threeOpError = maxDiff(scaledDotProductAttention(q, k, v, 0.5, threeOps).to(at::kDouble), exact);
+        qInfo("largest error against float64 (outputs up to %.3g): fused bf16 %.3g, three ops %.3g", top, fusedError,
+              threeOpError);
+        QVERIFY2(fusedError <= top / 128 && fusedError <= threeOpError,
+                 qPrintable(QString("fused %1, three ops %2").arg(fusedError).arg(threeOpError)));
+    }
+
     void fusedKernelKeepsNaNAndEmptyShapes()
     {
         if (!__builtin_cpu_supports("avx512f"))
@@ -149,8 +182,8 @@ private Q_SLOTS:
 
     void fusedKernelOnlyWhereItApplies()
     {
-        // Below the size threshold, for bf16 and for head dims over 160 the
-        // three-op path runs: its results are bit-identical to forcing it.
+        // Below the size threshold (bf16: its own), and for head dims over 160
+        // the three-op path runs: its results are bit-identical to forcing it.
         const at::Tensor b = at::randn({2, 64, 40}).to(at::kBFloat16);
         AttentionOptions anySize, never;
         anySize.fusedMinScores = 0;
@@ -206,11 +239,15 @@ private Q_SLOTS:
         QTest::addColumn<int>("headDim");
         QTest::addColumn<int>("fusedMinScores"); // 0: the fused kernel on the token layout
         QTest::addColumn<bool>("stridedInputs"); // q, k, v slices of wider activations
-        QTest::newRow("three ops") << 3 << 4 << -1 << false;
-        QTest::newRow("fused, token layout") << 3 << 4 << 0 << false;
-        QTest::newRow("fused, SD head dim 40") << 2 << 40 << 0 << false;
-        QTest::newRow("fused, strided inputs") << 2 << 40 << 0 << true;
-        QTest::newRow("three ops, strided inputs") << 2 << 40 << -1 << true;
+        QTest::addColumn<bool>("bf16");
+        QTest::newRow("three ops") << 3 << 4 << -1 << false << false;
+        QTest::newRow("fused, token layout") << 3 << 4 << 0 << false << false;
+        QTest::newRow("fused, SD head dim 40") << 2 << 40 << 0 << false << false;
+        QTest::newRow("fused, strided inputs") << 2 << 40 << 0 << true << false;
+        QTest::newRow("three ops, strided inputs") << 2 << 40 << -1 << true << false;
+        QTest::newRow("bf16 fused, strided inputs") << 2 << 40 << 0 << true << true;
+        QTest::newRow("bf16 fused, odd head dim") << 3 << 5 << 0 << false << true;
+        QTest::newRow("bf16 three ops") << 2 << 40 << -1 << true << true;
     }
 
     void multiHeadLayout()
@@ -220,18 +257,23 @@ private Q_SLOTS:
         QFETCH(int, headDim);
         QFETCH(int, fusedMinScores);
         QFETCH(bool, stridedInputs);
+        QFETCH(bool, bf16);
         torch::manual_seed(3);
         const std::int64_t c = heads * headDim;
+        const at::ScalarType dtype = bf16 ? at::kBFloat16 : at::kFloat;
         auto make = [&](std::int64_t rows) {
-            return stridedInputs ? at::randn({2, rows, c + 8}).narrow(2, 5, c) : at::randn({2, rows, c});
+            return stridedInputs ? at::randn({2, rows, c + 8}).to(dtype).narrow(2, 5, c)
+                                 : at::randn({2, rows, c}).to(dtype);
         };
         const at::Tensor q = make(30), k = make(27), v = make(27);
         AttentionOptions options;
         options.fusedMinScores = fusedMinScores;
+        options.fusedMinScoresBf16 = fusedMinScores;
         options.allowFused = false; // libtorch >= 2.1 would take its own SDPA instead of our kernel
         if (fusedMinScores >= 0 && !fusedAttentionApplies(q, k, v))
-            QSKIP("no AVX-512F here: the fused kernel does not run");
+            QSKIP("no AVX-512F (or AVX512-BF16 for bf16) here: the fused kernel does not run");
         const at::Tensor got = multiHeadAttention(q, k, v, heads, options);
+        QCOMPARE(got.scalar_type(), dtype);
         QCOMPARE(got.sizes(), q.sizes());
         const double scale = 1.0 / std::sqrt(double(headDim));
         for (int b = 0; b < 2; ++b)
@@ -240,8 +282,9 @@ private Q_SLOTS:
                 const at::Tensor ref = scaledDotProductAttentionPlain(sl(q).to(at::kDouble), sl(k).to(at::kDouble),
                                                                       sl(v).to(at::kDouble), scale);
                 // Float noise only: the batched and the per-head GEMMs may sum in a
-                // different order.
-                QVERIFY(maxDiff(sl(got).to(at::kDouble), ref) < 1e-5);
+                // different order. bf16: the result's rounding (2^-8 relative),
+                // and the three ops' bf16 scores and probabilities.
+                QVERIFY(maxDiff(sl(got).to(at::kDouble), ref) < (bf16 ? 3e-2 : 1e-5));
             }
     }
 
