@@ -192,6 +192,80 @@ void pvRows(const AttentionRowsArgs &a, const float *invSum)
     }
 }
 
+// Rounds each row's probabilities to bfloat16 in place: the first 2·keys
+// bytes of the row hold them afterwards, zero-padded to an even count (the
+// row is read from the front as it is overwritten: 32 floats in, 64 bytes
+// out, always behind the read).
+void probabilitiesToBf16(float *scores, std::int64_t rows, std::int64_t keys, std::int64_t sStride)
+{
+    for (std::int64_t r = 0; r < rows; ++r) {
+        float *row = scores + r * sStride;
+        auto *out = reinterpret_cast<std::uint16_t *>(row);
+        std::int64_t j = 0;
+        for (; j + 32 <= keys; j += 32) {
+            const __m512bh pair = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + j + 16), _mm512_loadu_ps(row + j));
+            _mm512_storeu_si512(out + j, (__m512i)pair);
+        }
+        if (j < keys) {
+            alignas(64) float tail[32] = {};
+            for (std::int64_t t = j; t < keys; ++t)
+                tail[t - j] = row[t];
+            const __m512bh pair = _mm512_cvtne2ps_pbh(_mm512_load_ps(tail + 16), _mm512_load_ps(tail));
+            alignas(64) std::uint16_t bits[32];
+            _mm512_store_si512(bits, (__m512i)pair);
+            for (std::int64_t t = j; t < keys + (keys & 1); ++t)
+                out[t] = bits[t - j];
+        }
+    }
+}
+
+// p·v from bfloat16 probabilities (probabilitiesToBf16) and a bfloat16 v in
+// pairs of keys (the header's layout): vdpbf16ps adds two keys' products per
+// lane. Otherwise as pvRows.
+template <int V>
+void pvRowsBf16(const AttentionRowsArgs &a, const float *invSum)
+{
+    constexpr int R = pvTileRows(V);
+    const std::int64_t lastCount = a.dv - 16 * (V - 1);
+    const __mmask16 last = lastCount >= 16 ? static_cast<__mmask16>(0xFFFF) : tailMask(lastCount);
+    const std::int64_t sStride = a.keysPadded + kAttentionScoreRowPad; // in 32-bit words: one pair each
+    const auto *p = reinterpret_cast<const std::uint32_t *>(a.scores);
+    const std::int64_t pairs = (a.keys + 1) / 2, rowPairs = 16 * V * 2; // bf16 per pair of v rows
+    for (std::int64_t r0 = 0; r0 < a.rows; r0 += R) {
+        __m512 acc[R][V];
+        for (int r = 0; r < R; ++r)
+            for (int i = 0; i < V; ++i)
+                acc[r][i] = _mm512_setzero_ps();
+        for (std::int64_t jj = 0; jj < pairs; ++jj) {
+            const std::uint16_t *vr = a.vBf16 + jj * rowPairs;
+            __m512bh bv[V];
+            for (int i = 0; i < V; ++i)
+                bv[i] = (__m512bh)_mm512_loadu_si512(vr + 32 * i);
+            for (int r = 0; r < R; ++r) {
+                const __m512bh w = (__m512bh)_mm512_set1_epi32(static_cast<int>(p[(r0 + r) * sStride + jj]));
+                for (int i = 0; i < V; ++i)
+                    acc[r][i] = _mm512_dpbf16_ps(acc[r][i], w, bv[i]);
+            }
+        }
+        for (int r = 0; r < R && r0 + r < a.rows; ++r) {
+            const __m512 inv = _mm512_set1_ps(invSum[r0 + r]);
+            float *o = a.out + (r0 + r) * a.outStride;
+            for (int i = 0; i < V - 1; ++i)
+                _mm512_storeu_ps(o + 16 * i, _mm512_mul_ps(acc[r][i], inv));
+            _mm512_mask_storeu_ps(o + 16 * (V - 1), last, _mm512_mul_ps(acc[r][V - 1], inv));
+        }
+    }
+}
+
+template <int V>
+void pvRowsAny(const AttentionRowsArgs &a, const float *invSum)
+{
+    if (a.vBf16)
+        pvRowsBf16<V>(a, invSum);
+    else
+        pvRows<V>(a, invSum);
+}
+
 } // namespace
 
 void attendRowsAvx512(const AttentionRowsArgs &a)
@@ -219,17 +293,21 @@ void attendRowsAvx512(const AttentionRowsArgs &a)
     float invSum[kAttentionRowBlock];
     for (std::int64_t r = 0; r < a.rows; ++r)
         invSum[r] = 1.0f / softmaxNumerators(a.scores + r * sStride, a.keys);
+    // (Rows past a.rows that the p·v tiles read keep their float bits; their
+    // results are dropped.)
+    if (a.vBf16)
+        probabilitiesToBf16(a.scores, a.rows, a.keys, sStride);
     switch ((a.dv + 15) / 16) {
-    case 1: pvRows<1>(a, invSum); break;
-    case 2: pvRows<2>(a, invSum); break;
-    case 3: pvRows<3>(a, invSum); break;
-    case 4: pvRows<4>(a, invSum); break;
-    case 5: pvRows<5>(a, invSum); break;
-    case 6: pvRows<6>(a, invSum); break;
-    case 7: pvRows<7>(a, invSum); break;
-    case 8: pvRows<8>(a, invSum); break;
-    case 9: pvRows<9>(a, invSum); break;
-    default: pvRows<10>(a, invSum); break; // dv <= kAttentionMaxHeadDim = 160
+    case 1: pvRowsAny<1>(a, invSum); break;
+    case 2: pvRowsAny<2>(a, invSum); break;
+    case 3: pvRowsAny<3>(a, invSum); break;
+    case 4: pvRowsAny<4>(a, invSum); break;
+    case 5: pvRowsAny<5>(a, invSum); break;
+    case 6: pvRowsAny<6>(a, invSum); break;
+    case 7: pvRowsAny<7>(a, invSum); break;
+    case 8: pvRowsAny<8>(a, invSum); break;
+    case 9: pvRowsAny<9>(a, invSum); break;
+    default: pvRowsAny<10>(a, invSum); break; // dv <= kAttentionMaxHeadDim = 160
     }
 }
 

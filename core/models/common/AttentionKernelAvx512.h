@@ -1,4 +1,4 @@
-// A fused float32 attention kernel (q and k may be bfloat16, see below) for one head and a block of query rows,
+// A fused float32 attention kernel (q, k and v may be bfloat16, see below) for one head and a block of query rows,
 // written with AVX-512 intrinsics (AttentionKernelAvx512.cpp is the only file
 // compiled with -mavx512f, and it includes no other header, so no inline
 // function compiled for AVX-512 can leak into the rest of the program; call it
@@ -37,15 +37,20 @@ struct AttentionRowsArgs {
     const float *q = nullptr;  // rows x d, row stride qStride
     const float *kt = nullptr; // kᵀ in panels of 64 keys: keysPadded / 64 blocks of d x 64
                                // (zero past `keys`), so a tile's loads are contiguous
-    // Or, on CPUs with AVX512-BF16, q and k in bfloat16 (raw bits): q rows x
+    // Or, on CPUs with AVX512-BF16, q, k and v in bfloat16 (raw bits): q rows x
     // d (stride qStride), and kᵀ in panels of 64 keys of ⌈d/2⌉ x 64 x 2, each
     // key's pair of consecutive dimensions side by side (zero past `keys` and
     // past d). q·kᵀ then runs on vdpbf16ps: two products per lane and
     // instruction, each exact in float32 and summed in float32, so the scores
     // equal float32 arithmetic on the bfloat16 values up to summation order.
-    // Everything after the scores (softmax, p·v with float32 v) is as above.
+    // The softmax stays float32.
     const std::uint16_t *qBf16 = nullptr;
     const std::uint16_t *ktBf16 = nullptr;
+    // v in pairs of keys, ⌈keys/2⌉ x 16·⌈dv/16⌉ x 2, zero past `keys` and
+    // dv (set with ktBf16): p·v runs on vdpbf16ps too, the probabilities
+    // rounded to bfloat16 (as torch's bf16 attention rounds them), sums in
+    // float32; `v` is not read then. Results go to `out` in float32.
+    const std::uint16_t *vBf16 = nullptr;
     const float *v = nullptr;  // keys x dv, row stride vStride
     float *out = nullptr;      // rows x dv, row stride outStride
     // Row strides in floats: a head's rows inside [tokens, heads x d]

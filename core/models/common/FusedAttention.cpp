@@ -95,9 +95,15 @@ void fusedAttentionInto(const at::Tensor &q, const at::Tensor &k, const at::Tens
                    .reshape({batch * heads, keysPadded / step, step, d})
                    .transpose(2, 3)
                    .contiguous();
-    // bfloat16: p·v runs in float32 on a float32 copy of v, into a float32
-    // result converted at the end (both small next to the scores).
-    const at::Tensor vf = bf16 ? v.to(at::kFloat) : v;
+    // bfloat16: v in pairs of keys, [B·H, keysPadded / 2, 16·⌈dv/16⌉, 2],
+    // and a float32 result converted at the end (both small next to the
+    // scores).
+    const std::int64_t dvPadded = (dv + 15) / 16 * 16;
+    const at::Tensor vPairs = bf16 ? at::constant_pad_nd(v, {0, dvPadded - dv, 0, keysPadded - m}, 0.0)
+                                         .reshape({batch * heads, keysPadded / 2, 2, dvPadded})
+                                         .transpose(2, 3)
+                                         .contiguous()
+                                   : at::Tensor();
     const at::Tensor outf = bf16 ? at::empty(out.sizes(), out.options().dtype(at::kFloat)) : out;
     const std::int64_t blocks = (n + kn::kAttentionRowBlock - 1) / kn::kAttentionRowBlock;
     const int workers = std::max(1, at::get_num_threads());
@@ -112,12 +118,12 @@ void fusedAttentionInto(const at::Tensor &q, const at::Tensor &k, const at::Tens
     for (at::Tensor &buf : scratch)
         if (!buf.defined() || buf.numel() < scratchCount)
             buf = at::zeros({scratchCount}, at::TensorOptions().dtype(at::kFloat));
-    TORCH_CHECK(unitLastStride(vf), "fusedAttentionInto: v's float32 copy lost its unit stride");
-    const HeadLayout ql(q), vl(vf), ol(outf);
+    const HeadLayout ql(q), vl(v), ol(outf);
     const float *qp = bf16 ? nullptr : q.data_ptr<float>(), *ktp = bf16 ? nullptr : kt.data_ptr<float>();
     const auto *qb = bf16 ? reinterpret_cast<const std::uint16_t *>(q.data_ptr<at::BFloat16>()) : nullptr;
     const auto *ktb = bf16 ? reinterpret_cast<const std::uint16_t *>(kt.data_ptr<at::BFloat16>()) : nullptr;
-    const float *vp = vf.data_ptr<float>();
+    const float *vp = bf16 ? nullptr : v.data_ptr<float>();
+    const auto *vb = bf16 ? reinterpret_cast<const std::uint16_t *>(vPairs.data_ptr<at::BFloat16>()) : nullptr;
     float *op = outf.data_ptr<float>();
     // The (head, row block) loop of plain C++: parallelRange, because
     // at::parallel_for would run it all on this thread (see ParallelRange.h).
@@ -136,7 +142,10 @@ void fusedAttentionInto(const at::Tensor &q, const at::Tensor &k, const at::Tens
                     a.q = qp + ql.offset(b, h) + r0 * ql.rowStride;
                     a.kt = ktp + bh * d * keysPadded;
                 }
-                a.v = vp + vl.offset(b, h);
+                if (vb)
+                    a.vBf16 = vb + bh * keysPadded * dvPadded;
+                else
+                    a.v = vp + vl.offset(b, h);
                 a.out = op + ol.offset(b, h) + r0 * ol.rowStride;
                 a.qStride = ql.rowStride;
                 a.vStride = vl.rowStride;

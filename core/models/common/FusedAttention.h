@@ -3,10 +3,10 @@
 // block) items over the torch threads with parallelRange.
 // scaledDotProductAttention (Attention.h) decides when to call it.
 //
-// bfloat16 q, k, v (CPUs with AVX512-BF16): q·kᵀ on vdpbf16ps, the rest in
-// float32 (v converted, the result converted back). On session 11's Zen 5 VM
-// SD 1.5's level-1 self-attention at 512² took 0.12-0.13 s against 0.19 s
-// for oneDNN's bf16 matmuls and softmax. (An earlier session measured a
+// bfloat16 q, k, v (CPUs with AVX512-BF16): q·kᵀ and p·v on vdpbf16ps, the
+// softmax in float32, the result converted back. On session 11's Zen 5 VM
+// SD 1.5's level-1 self-attention at 512² took 0.10 s against 0.19 s for
+// oneDNN's bf16 matmuls and softmax (0.125 s with p·v in float32). (An earlier session measured a
 // variant with p·v in bfloat16 too slower, and vdpbf16ps at 77 GFLOP/s per
 // core, docs/performance.md; STIPPLE_FUSED_BF16=0 keeps bf16 off the kernel.)
 // Thread-safety: one call at a time per calling thread (per-thread scratch).
