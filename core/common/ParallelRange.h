@@ -8,12 +8,14 @@
 // on the calling thread (measured: the fused attention kernel took 0.42 s for
 // 16 heads through at::parallel_for with 2 threads, 0.22 s on two threads).
 //
-// parallelRange runs the first part on the calling thread and the others as
-// tasks on libtorch's inter-op pool (at::launch), then waits for them. It uses
-// at most get_num_interop_threads() + 1 parts; configureRuntime sizes the
-// pool to the torch thread count minus one. Use it
-// for loops of plain C++ only: an ATen op called inside a task would start an
-// OpenMP team of its own on that pool thread and oversubscribe the cores.
+// parallelRange runs the parts on ATen's own OpenMP team when libtorch uses
+// libgomp (found at run time: GOMP_parallel, the call `#pragma omp parallel`
+// compiles to), part 0 on the calling thread. Elsewhere it runs the first
+// part on the calling thread and the others as tasks on libtorch's inter-op
+// pool (at::launch), then waits for them; there it uses at most
+// get_num_interop_threads() + 1 parts (configureRuntime sizes the pool to the
+// torch thread count minus one). Use it for loops of plain C++ only: an ATen
+// op called inside a part would start a team of its own.
 // Thread-safety: reentrant; `fn` must be safe to call concurrently on
 // disjoint ranges. Not for use inside an at::launch task (the caller waits for
 // tasks queued behind it on the same pool).

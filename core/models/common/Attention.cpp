@@ -119,10 +119,8 @@ bool torchSdpaApplies(const at::Tensor &q, const at::Tensor &v, const AttentionO
 bool takesOwnFusedKernel(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v,
                          const AttentionOptions &options)
 {
-    const std::int64_t minScores =
-        q.scalar_type() == at::kBFloat16 ? options.fusedMinScoresBf16 : options.fusedMinScores;
-    return !needsAutograd(q, k, v) && minScores >= 0 && q.size(-2) * k.size(-2) >= minScores &&
-           fusedAttentionApplies(q, k, v);
+    return !needsAutograd(q, k, v) && options.fusedMinScores >= 0 &&
+           q.size(-2) * k.size(-2) >= options.fusedMinScores && fusedAttentionApplies(q, k, v);
 }
 
 } // namespace

@@ -37,18 +37,16 @@ struct AttentionOptions {
     // 1.30-1.37x faster on SD 1.5's level-1 self-attention in bf16
     // (stipple-bench --stages attention, interleaved A/B, 256² and 512²).
     bool softmaxInScoreDtype = true;
-    // float32 attention whose score matrix has at least this many elements per
-    // head (n·m) runs the fused AVX-512 kernel (AttentionKernelAvx512.h) on
-    // CPUs that have AVX-512F; smaller ones, float16 and head dims over 160
-    // take the three-op path (so the small fixtures stay bit-exact).
-    // The default 2^20 starts at SD's level-1 self-attention at 256².
+    // float32 (and, on CPUs with AVX512-BF16, bfloat16) attention whose
+    // score matrix has at least this many elements per head (n·m) runs the
+    // fused AVX-512 kernel (AttentionKernelAvx512.h) on CPUs that have
+    // AVX-512F; smaller ones, float16 and head dims over 160 take the
+    // three-op path (so the small fixtures stay bit-exact).
+    // The default 2^20 starts at SD's level-1 self-attention at 256². There,
+    // 8 heads x 40, CFG batch 2 (session 11): bf16 fused 8.3-9.5 ms against
+    // 9.8-10 ms for the three ops; at 512² 0.10 s against 0.19 s.
     // A negative value switches the kernel off.
     std::int64_t fusedMinScores = std::int64_t(1) << 20;
-    // The same for bfloat16 (the kernel's vdpbf16ps q·kᵀ, AVX512-BF16 CPUs).
-    // Level-1 self-attention, 8 heads x 40, CFG batch 2 (session 11): at 512²
-    // (4096² scores) fused 0.12-0.13 s against 0.19 s for the three ops; at
-    // 256² (1024²) 0.017 s against 0.010 s, whose scores stay in the cache.
-    std::int64_t fusedMinScoresBf16 = std::int64_t(1) << 22;
 };
 
 // q [BH, N, d], k [BH, M, d], v [BH, M, dv] -> [BH, N, dv] in q's dtype.

@@ -32,6 +32,7 @@ private Q_SLOTS:
         std::mutex mutex;
         std::set<int> parts;
         std::set<std::thread::id> threads;
+        std::thread::id partZero;
         parallelRange(0, 1000, 1, [&](std::int64_t b, std::int64_t e, int part) {
             for (std::int64_t i = b; i < e; ++i)
                 ++seen[static_cast<std::size_t>(i)];
@@ -40,7 +41,10 @@ private Q_SLOTS:
             std::lock_guard<std::mutex> lock(mutex);
             QVERIFY(parts.insert(part).second);
             threads.insert(std::this_thread::get_id());
+            if (part == 0)
+                partZero = std::this_thread::get_id();
         });
+        QVERIFY(partZero == std::this_thread::get_id());
         for (const auto &s : seen)
             QCOMPARE(s.load(), 1);
         QCOMPARE(parts, (std::set<int>{0, 1}));

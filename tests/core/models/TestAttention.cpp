@@ -140,8 +140,8 @@ private Q_SLOTS:
         if (!fusedAttentionApplies(q, k, v))
             QSKIP("this CPU has no AVX512-BF16 (or STIPPLE_FUSED_BF16=0): bf16 attention keeps the three ops");
         AttentionOptions fused, threeOps;
-        fused.fusedMinScoresBf16 = 0;
-        threeOps.fusedMinScoresBf16 = -1;
+        fused.fusedMinScores = 0;
+        threeOps.fusedMinScores = -1;
         const at::Tensor got = scaledDotProductAttention(q, k, v, 0.5, fused);
         QCOMPARE(got.scalar_type(), at::kBFloat16);
         const at::Tensor qd = q.to(at::kDouble), kd = k.to(at::kDouble), vd = v.to(at::kDouble);
@@ -182,9 +182,10 @@ private Q_SLOTS:
 
     void fusedKernelOnlyWhereItApplies()
     {
-        // Below the size threshold (bf16: its own), and for head dims over 160
-        // the three-op path runs: its results are bit-identical to forcing it.
-        const at::Tensor b = at::randn({2, 64, 40}).to(at::kBFloat16);
+        // Below the size threshold and for head dims over 160 (float32 or
+        // bfloat16) the three-op path runs: its results are bit-identical to
+        // forcing it.
+        const at::Tensor b = at::randn({2, 64, 192}).to(at::kBFloat16);
         AttentionOptions anySize, never;
         anySize.fusedMinScores = 0;
         never.fusedMinScores = -1;
@@ -268,7 +269,6 @@ private Q_SLOTS:
         const at::Tensor q = make(30), k = make(27), v = make(27);
         AttentionOptions options;
         options.fusedMinScores = fusedMinScores;
-        options.fusedMinScoresBf16 = fusedMinScores;
         options.allowFused = false; // libtorch >= 2.1 would take its own SDPA instead of our kernel
         if (fusedMinScores >= 0 && !fusedAttentionApplies(q, k, v))
             QSKIP("no AVX-512F (or AVX512-BF16 for bf16) here: the fused kernel does not run");
