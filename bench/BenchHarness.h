@@ -44,6 +44,7 @@ struct Options {
     bool convertBeforePacking = false; // the UNet's convolutions through the arena first (before session 8)
     bool profile = false;
     bool compare = false;
+    std::size_t trimThresholdBytes = 0; // malloc's, as configureRuntime set it (0: glibc's default)
     std::string python = "/usr/bin/python3";
     std::string diffusersPath = "/tmp/sched-ref/src:/tmp/sched-ref/hub";
     int compareReps = 3;

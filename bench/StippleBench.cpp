@@ -264,7 +264,8 @@ void benchDtype(const Options &o, const std::string &dtypeName)
                     }
                 }
                 installCpuAllocator();
-                setHeapTrimThreshold(kHeapTrimThreshold);
+                if (o.ab == "trim") // back to what configureRuntime set (glibc's default when it set none)
+                    setHeapTrimThreshold(o.trimThresholdBytes ? o.trimThresholdBytes : kGlibcDefaultTrimThreshold);
                 at::set_num_threads(threads);
                 const std::string a = o.ab == "allocator" ? "huge-page allocator"
                                       : o.ab == "trim"    ? "heap trim threshold 256 MiB"
@@ -487,6 +488,7 @@ int main(int argc, char **argv)
     RuntimeOptions ro;
     ro.threads = o.threads;
     const RuntimeInfo info = configureRuntime(ro);
+    o.trimThresholdBytes = info.trimThresholdBytes;
     std::string cmdline;
     for (int i = 0; i < argc; ++i)
         cmdline += std::string(i ? " " : "") + argv[i];

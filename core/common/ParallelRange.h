@@ -15,7 +15,8 @@
 // pool (at::launch), then waits for them; there it uses at most
 // get_num_interop_threads() + 1 parts (configureRuntime sizes the pool to the
 // torch thread count minus one). Use it for loops of plain C++ only: an ATen
-// op called inside a part would start a team of its own.
+// op called inside a part would run on one thread (inside the OpenMP team) or
+// start a team of its own (on the pool).
 // Thread-safety: reentrant; `fn` must be safe to call concurrently on
 // disjoint ranges. Not for use inside an at::launch task (the caller waits for
 // tasks queued behind it on the same pool).

@@ -151,8 +151,8 @@ RuntimeInfo configureRuntime(const RuntimeOptions &options)
     info.threads = threads > 0 ? threads : physicalCoreCount();
     at::set_num_threads(info.threads);
     // The inter-op pool runs parallelRange's workers (ParallelRange.h) beside
-    // the calling thread: threads - 1 of them, idle while ATen's own (OpenMP)
-    // threads work, so the two never compete for the cores.
+    // the calling thread where libtorch does not use libgomp (there they run
+    // on ATen's own OpenMP team): threads - 1 of them.
     at::set_num_interop_threads(std::max(1, info.threads - 1));
     info.blasName = detectBlas(info.referenceBlas);
     const int allocatorEnv = envSwitch("STIPPLE_HUGEPAGE_ALLOCATOR");
@@ -184,7 +184,7 @@ RuntimeInfo configureRuntime(const RuntimeOptions &options)
         // (its adaptive rule would have raised it with the mmap threshold).
         // Then almost every free of a tensor at the heap's top gave the memory
         // back, and the next allocation faulted it in again page by page
-        // (clear_page ~2.6 ns/byte on this VM): a 1.3 MB bf16 q/k/v output
+        // (4 KiB pages, 2.6-2.8 ns/byte on this VM): a 1.3 MB bf16 q/k/v output
         // made at::linear 2048x320->320 take 2.76 ms instead of 0.74 ms
         // (`stipple-bench --dtype bf16 --stages linear`, session 11). Left
         // alone when MALLOC_TRIM_THRESHOLD_ is set.

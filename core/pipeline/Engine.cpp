@@ -128,9 +128,10 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         open.vaeDtype = at::kFloat;
         open.deferUnetConvWeights = convolutionPackingEnabled();
         // Float32 linear layers are packed as they load too (Linear.h), from
-        // the file's values through one warm scratch buffer: without this
+        // the file's values through a scratch buffer reused by every layer: without this
         // their float32 copy was written and then packed into new memory
-        // again (session 11: fresh memory costs ~1 ns/byte on this VM).
+        // again (session 11: fresh memory costs 0.05-2.8 ns/byte on this VM,
+        // by page size and whether its host still backs the memory).
         open.deferUnetLinearWeights = dtype == at::kFloat && DnnlMatmul::available() && DnnlMatmul::enabled();
         auto vocabulary = vocabularyFor(options);
         if (!vocabulary)

@@ -1,9 +1,10 @@
 // Fused float32 attention rows (see AttentionKernelAvx512.h). Compiled with
-// -mavx512f -mfma -mavx512bf16 (core/models/CMakeLists.txt; the bf16
-// instruction is used only by qkTileBf16, reached only when the caller saw
-// the CPU flag); nothing but the kernel's own header, <immintrin.h> and
-// <cstring> is included, and everything but attendRowsAvx512
-// has internal linkage (see the header for why).
+// -mavx512f -mfma (core/models/CMakeLists.txt); the bfloat16 functions carry
+// their own target attribute (AVX512-BF16, which implies AVX512BW), so no
+// other function here may use those instructions, and they are reached only
+// when the caller saw the CPU flag. Nothing but the kernel's own header,
+// <immintrin.h> and <cstring> is included, and everything but
+// attendRowsAvx512 has internal linkage (see the header for why).
 #include "core/models/common/AttentionKernelAvx512.h"
 
 #include <immintrin.h>
@@ -13,6 +14,14 @@
 namespace stipple::core::kernels {
 
 namespace {
+
+#define STIPPLE_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512bf16,fma")))
+
+// The bf16 probabilities are written over the float scores and read back as
+// pairs: through these types, which may alias the floats (plain uint16_t /
+// uint32_t accesses to float storage would be undefined behaviour).
+typedef std::uint16_t __attribute__((may_alias)) AliasU16;
+typedef std::uint32_t __attribute__((may_alias)) AliasU32;
 
 constexpr int kQkRows = 6;    // q rows per q·kᵀ register tile
 constexpr int kQkVectors = 4; // 64 keys per tile: 24 accumulators + 4 loads + 1 broadcast
@@ -108,7 +117,7 @@ void qkTile(const float *q6, std::int64_t d, const float *panel, float scale, fl
 // The same from bfloat16: q6 holds 6 rows of `pairs` (q[2i], q[2i+1]) pairs
 // as 32-bit words, the panel `pairs` x 64 keys x 2 (the header's layout).
 // vdpbf16ps adds both products of a pair to each key's lane.
-void qkTileBf16(const std::uint32_t *q6, std::int64_t pairs, const std::uint16_t *panel, float scale, float *s,
+STIPPLE_BF16_TARGET void qkTileBf16(const std::uint32_t *q6, std::int64_t pairs, const std::uint16_t *panel, float scale, float *s,
                 std::int64_t sStride)
 {
     __m512 acc[kQkRows][kQkVectors];
@@ -133,7 +142,7 @@ void qkTileBf16(const std::uint32_t *q6, std::int64_t pairs, const std::uint16_t
 }
 
 // scores = scale · q·kᵀ for the block's rows, from bfloat16 q and kᵀ.
-void scoresFromBf16(const AttentionRowsArgs &a, std::int64_t tiles, std::int64_t sStride)
+STIPPLE_BF16_TARGET void scoresFromBf16(const AttentionRowsArgs &a, std::int64_t tiles, std::int64_t sStride)
 {
     const std::int64_t pairs = (a.d + 1) / 2;
     std::uint32_t qPairs[kAttentionRowBlock * ((kAttentionMaxHeadDim + 1) / 2)];
@@ -154,6 +163,30 @@ void scoresFromBf16(const AttentionRowsArgs &a, std::int64_t tiles, std::int64_t
     }
 }
 
+// out[r0 + r] = invSum[r0 + r] · acc[r] for the tile's rows that exist.
+// Always inlined: called out of line, `acc` would leave the registers for
+// the whole p·v loop (measured: the kernel at half speed).
+template <int R, int V>
+__attribute__((always_inline)) inline void storeScaledRows(const AttentionRowsArgs &a, const float *invSum, std::int64_t r0, __m512 (&acc)[R][V],
+                     __mmask16 last)
+{
+    for (int r = 0; r < R && r0 + r < a.rows; ++r) {
+        const __m512 inv = _mm512_set1_ps(invSum[r0 + r]);
+        float *o = a.out + (r0 + r) * a.outStride;
+        for (int i = 0; i < V - 1; ++i)
+            _mm512_storeu_ps(o + 16 * i, _mm512_mul_ps(acc[r][i], inv));
+        _mm512_mask_storeu_ps(o + 16 * (V - 1), last, _mm512_mul_ps(acc[r][V - 1], inv));
+    }
+}
+
+// The mask of dv's last vector.
+template <int V>
+__attribute__((always_inline)) inline __mmask16 lastVectorMask(std::int64_t dv)
+{
+    const std::int64_t lastCount = dv - 16 * (V - 1);
+    return lastCount >= 16 ? static_cast<__mmask16>(0xFFFF) : tailMask(lastCount);
+}
+
 // out[r] = invSum[r] · Σ_j p[r][j] · v[j] for R rows at a time, dv in V
 // vectors (the last one masked).
 template <int V>
@@ -161,8 +194,7 @@ void pvRows(const AttentionRowsArgs &a, const float *invSum)
 {
     constexpr int R = pvTileRows(V);
     static_assert(kAttentionRowBlock % R == 0, "row tiles must divide the row block");
-    const std::int64_t lastCount = a.dv - 16 * (V - 1);
-    const __mmask16 last = lastCount >= 16 ? static_cast<__mmask16>(0xFFFF) : tailMask(lastCount);
+    const __mmask16 last = lastVectorMask<V>(a.dv);
     const std::int64_t sStride = a.keysPadded + kAttentionScoreRowPad;
     for (std::int64_t r0 = 0; r0 < a.rows; r0 += R) {
         __m512 acc[R][V];
@@ -182,13 +214,7 @@ void pvRows(const AttentionRowsArgs &a, const float *invSum)
                     acc[r][i] = _mm512_fmadd_ps(w, bv[i], acc[r][i]);
             }
         }
-        for (int r = 0; r < R && r0 + r < a.rows; ++r) {
-            const __m512 inv = _mm512_set1_ps(invSum[r0 + r]);
-            float *o = a.out + (r0 + r) * a.outStride;
-            for (int i = 0; i < V - 1; ++i)
-                _mm512_storeu_ps(o + 16 * i, _mm512_mul_ps(acc[r][i], inv));
-            _mm512_mask_storeu_ps(o + 16 * (V - 1), last, _mm512_mul_ps(acc[r][V - 1], inv));
-        }
+        storeScaledRows<R, V>(a, invSum, r0, acc, last);
     }
 }
 
@@ -196,11 +222,12 @@ void pvRows(const AttentionRowsArgs &a, const float *invSum)
 // bytes of the row hold them afterwards, zero-padded to an even count (the
 // row is read from the front as it is overwritten: 32 floats in, 64 bytes
 // out, always behind the read).
-void probabilitiesToBf16(float *scores, std::int64_t rows, std::int64_t keys, std::int64_t sStride)
+STIPPLE_BF16_TARGET void probabilitiesToBf16(float *scores, std::int64_t rows, std::int64_t keys,
+                                             std::int64_t sStride)
 {
     for (std::int64_t r = 0; r < rows; ++r) {
         float *row = scores + r * sStride;
-        auto *out = reinterpret_cast<std::uint16_t *>(row);
+        auto *out = reinterpret_cast<AliasU16 *>(row);
         std::int64_t j = 0;
         for (; j + 32 <= keys; j += 32) {
             const __m512bh pair = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(row + j + 16), _mm512_loadu_ps(row + j));
@@ -223,13 +250,13 @@ void probabilitiesToBf16(float *scores, std::int64_t rows, std::int64_t keys, st
 // pairs of keys (the header's layout): vdpbf16ps adds two keys' products per
 // lane. Otherwise as pvRows.
 template <int V>
-void pvRowsBf16(const AttentionRowsArgs &a, const float *invSum)
+STIPPLE_BF16_TARGET void pvRowsBf16(const AttentionRowsArgs &a, const float *invSum)
 {
     constexpr int R = pvTileRows(V);
-    const std::int64_t lastCount = a.dv - 16 * (V - 1);
-    const __mmask16 last = lastCount >= 16 ? static_cast<__mmask16>(0xFFFF) : tailMask(lastCount);
+    static_assert(kAttentionRowBlock % R == 0, "row tiles must divide the row block");
+    const __mmask16 last = lastVectorMask<V>(a.dv);
     const std::int64_t sStride = a.keysPadded + kAttentionScoreRowPad; // in 32-bit words: one pair each
-    const auto *p = reinterpret_cast<const std::uint32_t *>(a.scores);
+    const auto *p = reinterpret_cast<const AliasU32 *>(a.scores);
     const std::int64_t pairs = (a.keys + 1) / 2, rowPairs = 16 * V * 2; // bf16 per pair of v rows
     for (std::int64_t r0 = 0; r0 < a.rows; r0 += R) {
         __m512 acc[R][V];
@@ -247,13 +274,7 @@ void pvRowsBf16(const AttentionRowsArgs &a, const float *invSum)
                     acc[r][i] = _mm512_dpbf16_ps(acc[r][i], w, bv[i]);
             }
         }
-        for (int r = 0; r < R && r0 + r < a.rows; ++r) {
-            const __m512 inv = _mm512_set1_ps(invSum[r0 + r]);
-            float *o = a.out + (r0 + r) * a.outStride;
-            for (int i = 0; i < V - 1; ++i)
-                _mm512_storeu_ps(o + 16 * i, _mm512_mul_ps(acc[r][i], inv));
-            _mm512_mask_storeu_ps(o + 16 * (V - 1), last, _mm512_mul_ps(acc[r][V - 1], inv));
-        }
+        storeScaledRows<R, V>(a, invSum, r0, acc, last);
     }
 }
 

@@ -62,6 +62,10 @@ bool LinearImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
         return false; // oneDNN refused this layer: it keeps at::linear
     }
     dropPlainWeight(weight, at::kFloat);
+    // The packed layer keeps its own float32 copy; the parameter follows
+    // (a float16 file view would otherwise stay referenced), as Conv2d's.
+    if (bias.defined() && bias.scalar_type() != at::kFloat)
+        bias.set_data(bias.to(at::kFloat));
     return true;
 }
 
