@@ -85,8 +85,7 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
         oo.dtype = dtype;
         oo.vaeDtype = at::kFloat;
         oo.deferUnetConvWeights = !o.convertBeforePacking && convolutionPackingEnabled();
-        oo.deferUnetLinearWeights = !o.convertBeforePacking && dtype == at::kFloat && DnnlMatmul::available() &&
-                                    DnnlMatmul::enabled();
+        oo.deferUnetLinearWeights = !o.convertBeforePacking && linearPackingApplies(dtype);
         auto ck = openCheckpoint(o.checkpoint, oo);
         if (!ck.ok()) {
             error = ck.error().message;

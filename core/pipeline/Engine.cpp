@@ -132,7 +132,7 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         // their float32 copy was written and then packed into new memory
         // again (session 11: fresh memory costs 0.05-2.8 ns/byte on this VM,
         // by page size and whether its host still backs the memory).
-        open.deferUnetLinearWeights = dtype == at::kFloat && DnnlMatmul::available() && DnnlMatmul::enabled();
+        open.deferUnetLinearWeights = linearPackingApplies(dtype);
         auto vocabulary = vocabularyFor(options);
         if (!vocabulary)
             return vocabulary.error();

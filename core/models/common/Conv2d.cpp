@@ -179,7 +179,8 @@ int prepareDnnlConvolutions(torch::nn::Module &module, const std::shared_ptr<Dnn
     return prepared;
 }
 
-int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype)
+int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype,
+                                    at::Tensor *scratchOut)
 {
     const std::vector<Conv2dImpl *> convs = modulesOfType<Conv2dImpl>(module);
     // One conversion buffer for all, sized up front for the largest weight
@@ -189,8 +190,9 @@ int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at:
         for (const Conv2dImpl *conv : convs)
             if (conv->weight.defined() && conv->weight.scalar_type() != *dtype)
                 largest = std::max(largest, conv->weight.numel());
-    at::Tensor scratch;
-    if (largest > 0)
+    at::Tensor local;
+    at::Tensor &scratch = scratchOut ? *scratchOut : local;
+    if (largest > 0 && (!scratch.defined() || scratch.scalar_type() != *dtype || scratch.numel() < largest))
         scratch = at::empty({largest}, at::TensorOptions().dtype(*dtype));
     const auto workspace = std::make_shared<DnnlConvolution::Workspace>();
     int prepared = 0;

@@ -102,6 +102,10 @@ int countDnnlConvolutions(torch::nn::Module &module);
 int countDnnlMatmulConvolutions(torch::nn::Module &module);
 
 // prepareForInference(dtype) on every Conv2d inside `module`; returns how many.
-int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype = std::nullopt);
+// The conversion scratch is sized once for the largest weight to convert; a
+// caller that prepares more layers after these (the linear ones) may pass
+// its own `scratch` to keep and reuse it.
+int prepareConvolutionsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype = std::nullopt,
+                                    at::Tensor *scratch = nullptr);
 
 } // namespace stipple::core

@@ -22,10 +22,6 @@ namespace {
 // owned by the calling (inference) thread and sized there, so tasks allocate nothing.
 thread_local std::vector<at::Tensor> t_scores;
 
-} // namespace
-
-namespace {
-
 bool cpuHasBf16Kernel()
 {
     static const bool has = __builtin_cpu_supports("avx512bf16") && envSwitch("STIPPLE_FUSED_BF16") != 0;

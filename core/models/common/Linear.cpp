@@ -9,9 +9,7 @@
 
 #include <torch/nn/init.h>
 
-#include <algorithm>
 #include <cmath>
-#include <vector>
 
 namespace stipple::core {
 
@@ -41,11 +39,15 @@ namespace {
 
 bool packable(const at::Tensor &weight, at::ScalarType target)
 {
-    return weight.defined() && weight.dim() == 2 && weight.is_floating_point() && target == at::kFloat &&
-           DnnlMatmul::available() && DnnlMatmul::enabled();
+    return weight.defined() && weight.dim() == 2 && weight.is_floating_point() && linearPackingApplies(target);
 }
 
 } // namespace
+
+bool linearPackingApplies(at::ScalarType dtype)
+{
+    return dtype == at::kFloat && DnnlMatmul::available() && DnnlMatmul::enabled();
+}
 
 bool LinearImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Tensor *scratch)
 {
@@ -69,25 +71,17 @@ bool LinearImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
     return true;
 }
 
-int prepareLinearsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype, bool onlyToConvert)
+int prepareLinearsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype, bool onlyToConvert,
+                               at::Tensor *scratch)
 {
-    std::vector<LinearImpl *> linears;
-    std::int64_t largest = 0; // one conversion buffer for all, sized for the largest
+    at::Tensor local; // grown by convertedThroughScratch to the largest weight converted
+    int prepared = 0;
     for (LinearImpl *linear : modulesOfType<LinearImpl>(module)) {
         const at::Tensor &w = linear->weight;
-        const bool converts = w.defined() && w.scalar_type() != dtype.value_or(w.scalar_type());
-        if (onlyToConvert && !converts)
+        if (onlyToConvert && !(w.defined() && w.scalar_type() != dtype.value_or(w.scalar_type())))
             continue;
-        linears.push_back(linear);
-        if (converts && packable(w, *dtype))
-            largest = std::max(largest, w.numel());
+        prepared += linear->prepareForInference(dtype, scratch ? scratch : &local) ? 1 : 0;
     }
-    at::Tensor scratch;
-    if (largest > 0)
-        scratch = at::empty({largest}, at::TensorOptions().dtype(at::kFloat));
-    int prepared = 0;
-    for (LinearImpl *linear : linears)
-        prepared += linear->prepareForInference(dtype, &scratch) ? 1 : 0;
     return prepared;
 }
 

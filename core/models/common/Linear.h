@@ -49,12 +49,18 @@ TORCH_MODULE(Linear);
 
 // prepareForInference() on every Linear inside `module`; returns how many
 // run through DnnlMatmul.
-// `dtype` as for one layer; one conversion scratch serves them all.
+// `dtype` as for one layer; one conversion scratch serves them all (the
+// caller's `scratch` when given, e.g. the convolutions' one).
 // `onlyToConvert`: just the layers whose weight is not in `dtype` yet (the
 // deferred file views, while the state dict still holds the converted
 // weights, whose memory could not be released yet).
 int prepareLinearsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype = std::nullopt,
-                               bool onlyToConvert = false);
+                               bool onlyToConvert = false, at::Tensor *scratch = nullptr);
+
+// Whether prepareForInference packs linear layers for inference in `dtype`
+// (float32, with DnnlMatmul available and enabled): what the loaders ask
+// before leaving the weights unconverted (OpenOptions::deferUnetLinearWeights).
+bool linearPackingApplies(at::ScalarType dtype);
 
 // A lookup table with Embedding's parameter ("weight") and
 // forward (no padding index, no max norm), skippable initialisation as above.

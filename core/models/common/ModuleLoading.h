@@ -43,10 +43,11 @@ Result<Holder> buildModule(const Config &config, const StateDict &weights, at::S
         if (auto st = loadWeightsStrict(*model, weights, component, nullptr, WeightTransfer::Adopt); !st)
             return st.error();
         if (packing == ConvPacking::ForInference) {
-            prepareConvolutionsForInference(*model, dtype);
+            at::Tensor scratch; // one conversion buffer for both kinds of layer
+            prepareConvolutionsForInference(*model, dtype, &scratch);
             // Only the deferred views: a weight already converted is packed by
             // the caller once `weights` is gone, so its pages can go too.
-            prepareLinearsForInference(*model, dtype, /*onlyToConvert=*/true);
+            prepareLinearsForInference(*model, dtype, /*onlyToConvert=*/true, &scratch);
         }
         model->toDtype(dtype);
         model->eval();
