@@ -117,8 +117,8 @@ void qkTile(const float *q6, std::int64_t d, const float *panel, float scale, fl
 // The same from bfloat16: q6 holds 6 rows of `pairs` (q[2i], q[2i+1]) pairs
 // as 32-bit words, the panel `pairs` x 64 keys x 2 (the header's layout).
 // vdpbf16ps adds both products of a pair to each key's lane.
-STIPPLE_BF16_TARGET void qkTileBf16(const std::uint32_t *q6, std::int64_t pairs, const std::uint16_t *panel, float scale, float *s,
-                std::int64_t sStride)
+STIPPLE_BF16_TARGET void qkTileBf16(const std::uint32_t *q6, std::int64_t pairs, const std::uint16_t *panel,
+                                    float scale, float *s, std::int64_t sStride)
 {
     __m512 acc[kQkRows][kQkVectors];
     for (int r = 0; r < kQkRows; ++r)
@@ -167,8 +167,8 @@ STIPPLE_BF16_TARGET void scoresFromBf16(const AttentionRowsArgs &a, std::int64_t
 // Always inlined: called out of line, `acc` would leave the registers for
 // the whole p·v loop (measured: the kernel at half speed).
 template <int R, int V>
-__attribute__((always_inline)) inline void storeScaledRows(const AttentionRowsArgs &a, const float *invSum, std::int64_t r0, __m512 (&acc)[R][V],
-                     __mmask16 last)
+__attribute__((always_inline)) inline void storeScaledRows(const AttentionRowsArgs &a, const float *invSum,
+                                                           std::int64_t r0, __m512 (&acc)[R][V], __mmask16 last)
 {
     for (int r = 0; r < R && r0 + r < a.rows; ++r) {
         const __m512 inv = _mm512_set1_ps(invSum[r0 + r]);
