@@ -141,7 +141,7 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
     if (o.vaePrepacked)
         prepareConvolutionsForInference(*m.vae);
     else
-        m.vae->prepareForInference();
+        m.vae->prepareForInferenceOnFirstUse(); // as Engine::load: "first VAE decode" shows its cost
     releaseCachedMemory(); // as Engine::load
     phase("VAE preparation");
     m.loadSeconds = seconds(t0, Clock::now());
@@ -223,7 +223,7 @@ void benchDtype(const Options &o, const std::string &dtypeName)
     context = context.to(at::kFloat);
     discardLastCpu();
 
-    bool firstStepReported = false;
+    bool firstStepReported = false, firstDecodeReported = false;
     for (int res : o.resolutions) {
         const int h = res / 8;
         const at::Tensor latents = at::randn({2, 4, h, h});
@@ -231,7 +231,18 @@ void benchDtype(const Options &o, const std::string &dtypeName)
         if (wants(o, "unet")) {
             std::vector<double> runs;
             const auto first = Clock::now();
-            models->unet->forward(latents, t, context);
+            {
+                // The first step after load pays one-off costs (oneDNN primitives,
+                // workspaces, fresh activation memory): --profile shows them apart.
+                std::optional<OpProfiler> prof;
+                if (o.profile && !firstStepReported)
+                    prof.emplace();
+                models->unet->forward(latents, t, context);
+                if (prof) {
+                    std::printf("    first step after load:\n");
+                    printProfile(*prof, seconds(first, Clock::now()), 1);
+                }
+            }
             const double firstStep = seconds(first, Clock::now());
             if (!firstStepReported && wants(o, "load")) {
                 firstStepReported = true;
@@ -297,6 +308,13 @@ void benchDtype(const Options &o, const std::string &dtypeName)
             releaseDnnlWorkspaces(*models->unet); // as Engine::generate after the denoising loop
             AllocatorCacheOff noCache;             // as the pipeline's decode
             const double rssBefore = currentRssMiB();
+            if (!firstDecodeReported) {
+                firstDecodeReported = true;
+                const auto a = Clock::now();
+                (void)models->vae->decode(z);
+                const double s = seconds(a, Clock::now());
+                report({"first VAE decode", dtypeName, res, s, {s}, "includes the VAE's preparation"});
+            }
             auto runs = timeRuns(o.warmup, std::max(1, o.reps / 2 + 1), [&] { (void)models->vae->decode(z); });
             report({"VAE decode (batch 1)", dtypeName, res, median(runs), runs,
                     fmt::format("VAE in float32, as in the app, {}, RSS before {:.0f} MiB",

@@ -1,5 +1,6 @@
 #include "core/common/FloatConversion.h"
 
+#include "core/common/MemoryPages.h"
 #include "core/common/ParallelRange.h"
 
 #include <ATen/ATen.h>
@@ -40,6 +41,9 @@ void convertInto(const at::Tensor &dst, const at::Tensor &src)
         return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) && (c & (1u << 28)); // F16C, AVX
     }();
     TORCH_CHECK(dst.numel() == src.numel(), "convertInto: ", src.numel(), " elements into ", dst.numel());
+    // Sources are mostly views of a mapped checkpoint: map a large one in one go.
+    if (src.is_contiguous() && src.nbytes() >= (std::size_t(1) << 20))
+        mapPagesForReading(src.data_ptr(), src.nbytes());
     const bool toFloat = dst.scalar_type() == at::kFloat && dst.is_contiguous() && src.is_contiguous();
     if (toFloat && ((src.scalar_type() == at::kHalf && f16c) || src.scalar_type() == at::kBFloat16)) {
         const auto *in = static_cast<const std::uint16_t *>(src.data_ptr());

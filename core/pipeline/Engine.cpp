@@ -177,11 +177,12 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         // channels_last activations instead of pre-packed NCHW convolutions
         // (session 4: 512² decode 13.6 -> 11.2 s and 350 MiB less peak), and
         // the 3x3 layers on oneDNN's Winograd kernel (session 9: 16-19 ->
-        // 7-8 s, a slower window; docs/performance.md).
-        const int vaeLayers = loaded->vae->prepareForInference();
+        // 7-8 s, a slower window; docs/performance.md), set up at its first
+        // use so that the first step need not wait for it.
+        loaded->vae->prepareForInferenceOnFirstUse();
         logInfo("float32 3x3 convolutions on oneDNN's Winograd/direct kernel: " +
-                std::to_string(countDnnlConvolutions(*loaded->unet)) + " UNet and " + std::to_string(vaeLayers) +
-                " VAE layers" + (DnnlConvolution::available() ? "" : " (not available on this CPU or build)") +
+                std::to_string(countDnnlConvolutions(*loaded->unet)) + " UNet layers, the VAE's at its first use" +
+                (DnnlConvolution::available() ? "" : " (not available on this CPU or build)") +
                 (DnnlConvolution::enabled() ? "" : " (off: STIPPLE_DNNL_CONV=0)"));
         logInfo("float32 linear layers on oneDNN's packed GEMM: " + std::to_string(unetLinears) + " UNet layers and " +
                 std::to_string(countDnnlMatmulConvolutions(*loaded->unet)) + " 1x1 projections" +

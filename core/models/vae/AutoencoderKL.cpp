@@ -56,6 +56,7 @@ LatentDistribution AutoencoderKLImpl::encode(const at::Tensor &image, Activation
     // stipple-train needs autograd through this module.
     TORCH_CHECK(image.dim() == 4 && image.size(1) == m_config.inChannels,
                 "VAE encode: image must be [B, ", m_config.inChannels, ", H, W]");
+    prepareIfDeferred();
     VaeActivationHook hook;
     if (debug)
         hook = [&](const std::string &n, const at::Tensor &t) {
@@ -77,6 +78,7 @@ at::Tensor AutoencoderKLImpl::decode(const at::Tensor &z, ActivationMap *debug)
     // stipple-train needs autograd through this module.
     TORCH_CHECK(z.dim() == 4 && z.size(1) == m_config.latentChannels,
                 "VAE decode: latents must be [B, ", m_config.latentChannels, ", h, w]");
+    prepareIfDeferred();
     VaeActivationHook hook;
     if (debug)
         hook = [&](const std::string &n, const at::Tensor &t) {
@@ -102,6 +104,14 @@ int AutoencoderKLImpl::prepareForInference()
     workspace->maxBandBytes = std::int64_t(4) << 20;
     workspace->shrinkToFit = true;
     return prepareDnnlConvolutions(*this, workspace);
+}
+
+void AutoencoderKLImpl::prepareIfDeferred()
+{
+    if (!m_prepareOnFirstUse)
+        return;
+    prepareForInference(); // idempotent per layer: a failure part-way is retried next time
+    m_prepareOnFirstUse = false;
 }
 
 Result<AutoencoderKL> loadVae(const VaeConfig &config, const StateDict &weights, at::ScalarType dtype)
