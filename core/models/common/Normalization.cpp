@@ -2,6 +2,7 @@
 #include "core/models/common/Normalization.h"
 
 #include "core/common/ParallelRange.h"
+#include "core/models/common/Bf16Elementwise.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
@@ -42,6 +43,9 @@ at::Tensor layerNormStable(const nn::LayerNorm &norm, const at::Tensor &x)
     const auto &o = norm->options;
     if (isWide(x))
         return at::layer_norm(x, o.normalized_shape(), norm->weight, norm->bias, o.eps());
+    if (o.normalized_shape().size() == 1)
+        if (at::Tensor y = layerNormBf16(x, norm->weight, norm->bias, o.eps()); y.defined())
+            return y;
     return at::layer_norm(x.to(at::kFloat), o.normalized_shape(), asFloat(norm->weight), asFloat(norm->bias), o.eps())
         .to(x.scalar_type());
 }
@@ -49,6 +53,8 @@ at::Tensor layerNormStable(const nn::LayerNorm &norm, const at::Tensor &x)
 at::Tensor groupNormStable(const nn::GroupNorm &norm, const at::Tensor &x)
 {
     const auto &o = norm->options;
+    if (at::Tensor y = groupNormBf16(x, o.num_groups(), norm->weight, norm->bias, o.eps(), false); y.defined())
+        return y;
     return groupNormWide(x, o.num_groups(), norm->weight, norm->bias, o.eps()).to(x.scalar_type());
 }
 
@@ -59,6 +65,8 @@ at::Tensor groupNormSilu(const nn::GroupNorm &norm, const at::Tensor &x)
     // 1.76 + 0.55 ms for convert on 2.6 M elements, docs/performance.md).
     // float32 inputs get exactly GroupNorm then SiLU.
     const auto &o = norm->options;
+    if (at::Tensor y = groupNormBf16(x, o.num_groups(), norm->weight, norm->bias, o.eps(), true); y.defined())
+        return y;
     at::Tensor y = groupNormWide(x, o.num_groups(), norm->weight, norm->bias, o.eps());
     at::silu_(y);
     return y.to(x.scalar_type());

@@ -1,6 +1,7 @@
 // Transformer2DModel and its parts (see Transformer2D.h).
 #include "core/models/unet/Transformer2D.h"
 
+#include "core/models/common/Bf16Elementwise.h"
 #include "core/models/common/Normalization.h"
 #include "core/models/common/ResnetBlock2D.h"
 
@@ -69,6 +70,8 @@ at::Tensor FeedForwardImpl::forward(const at::Tensor &x)
         // bf16 GELU is slower than converting both ways: one row chunk per
         // level 4.3-5.8 -> 2.2-3.0 ms, largest error against float64
         // 0.05 -> 0.031 (bench/bf16_ops.py, 2 threads).
+        if (at::Tensor product = gegluBf16(parts[0], parts[1]); product.defined())
+            return m_outProj->forward(product); // one pass, same float32 arithmetic (Bf16Elementwise.h)
         const at::Tensor product = parts[0].to(at::kFloat) * at::gelu(parts[1].to(at::kFloat));
         return m_outProj->forward(product.to(parts[0].scalar_type()));
     };
