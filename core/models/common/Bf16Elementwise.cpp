@@ -6,6 +6,7 @@
 #include "core/models/common/Bf16KernelsAvx512.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
 
 namespace stipple::core {
 namespace {
@@ -21,10 +22,15 @@ at::Tensor floatParameter(const at::Tensor &t)
 
 const float *floatsOrNull(const at::Tensor &t) { return t.defined() ? t.data_ptr<float>() : nullptr; }
 
-bool takes(const at::Tensor &x)
+bool needsGrad(const at::Tensor &t) { return t.defined() && t.requires_grad(); }
+
+// The kernels record no autograd graph: anything that needs one (training
+// with grad mode on) takes the ATen path.
+bool takes(const at::Tensor &x, const at::Tensor &weight = {}, const at::Tensor &bias = {})
 {
-    return bf16ElementwiseAvailable() && x.defined() && x.scalar_type() == at::kBFloat16 && x.device().is_cpu() &&
-           x.layout() == at::kStrided && !x.requires_grad();
+    const bool grad = c10::GradMode::is_enabled() && (needsGrad(x) || needsGrad(weight) || needsGrad(bias));
+    return bf16ElementwiseAvailable() && !grad && x.defined() && x.scalar_type() == at::kBFloat16 &&
+           x.device().is_cpu() && x.layout() == at::kStrided;
 }
 
 } // namespace
@@ -39,7 +45,7 @@ bool bf16ElementwiseAvailable()
 
 at::Tensor layerNormBf16(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias, double eps)
 {
-    if (!takes(x) || x.dim() < 1 || !x.is_contiguous() || x.numel() == 0)
+    if (!takes(x, weight, bias) || x.dim() < 1 || !x.is_contiguous() || x.numel() == 0)
         return {};
     const std::int64_t c = x.size(-1), rows = x.numel() / c;
     if ((weight.defined() && weight.numel() != c) || (bias.defined() && bias.numel() != c))
@@ -58,7 +64,7 @@ at::Tensor layerNormBf16(const at::Tensor &x, const at::Tensor &weight, const at
 at::Tensor groupNormBf16(const at::Tensor &x, std::int64_t groups, const at::Tensor &weight,
                          const at::Tensor &bias, double eps, bool silu)
 {
-    if (!takes(x) || x.dim() < 2 || !x.is_contiguous() || x.numel() == 0 || groups <= 0 || x.size(1) % groups != 0)
+    if (!takes(x, weight, bias) || x.dim() < 2 || !x.is_contiguous() || x.numel() == 0 || groups <= 0 || x.size(1) % groups != 0)
         return {};
     const std::int64_t n = x.size(0), c = x.size(1), pixels = x.numel() / (n * c), perGroup = c / groups;
     if ((weight.defined() && weight.numel() != c) || (bias.defined() && bias.numel() != c))

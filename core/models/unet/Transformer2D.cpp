@@ -153,8 +153,9 @@ at::Tensor Transformer2DModelImpl::forward(const at::Tensor &x, const at::Tensor
         h = m_projInLinear->forward(toTokens(h));
     else if (projIn)
         h = projIn->forward(toTokens(h));
-    else
-        h = toTokens(m_projInConv->forward(h));
+    else // one bf16 copy: the tokens of an NCHW map are a transposed view, which
+         // the one-pass LayerNorm does not take (its float32 path made 3 passes)
+        h = toTokens(m_projInConv->forward(h)).contiguous();
     h = m_block->forward(h, context);
     if (m_linear || projOut) {
         h = m_linear ? m_projOutLinear->forward(h) : projOut->forward(h);

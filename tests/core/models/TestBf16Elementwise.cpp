@@ -197,6 +197,16 @@ private Q_SLOTS:
         QVERIFY(!layerNormBf16(t, {}, {}, 1e-5).defined()); // not contiguous
         const at::Tensor x = randomBf16({4, 32}, 1.0);
         QVERIFY(!gegluBf16(x.narrow(1, 0, 16), x.narrow(1, 16, 16).contiguous()).defined()); // row strides differ
+        {
+            // Training: a weight that needs its gradient takes ATen's path.
+            c10::GradMode::set_enabled(true);
+            const at::Tensor w = at::ones({32}, at::kBFloat16).requires_grad_();
+            QVERIFY(!layerNormBf16(x, w, {}, 1e-5).defined());
+            QVERIFY(!groupNormBf16(randomBf16({2, 64, 4, 4}, 1.0), 32, at::ones({64}, at::kBFloat16).requires_grad_(),
+                                   {}, 1e-6, true)
+                         .defined());
+            c10::GradMode::set_enabled(false);
+        }
         // Without affine parameters: plain normalisation.
         const at::Tensor y = layerNormBf16(x, {}, {}, 1e-5);
         QVERIFY(y.defined());
