@@ -232,14 +232,14 @@ void benchDtype(const Options &o, const std::string &dtypeName)
             std::vector<double> runs;
             const auto first = Clock::now();
             {
-                // The first step after load pays one-off costs (oneDNN primitives,
+                // The first step at a size pays one-off costs (oneDNN primitives,
                 // workspaces, fresh activation memory): --profile shows them apart.
                 std::optional<OpProfiler> prof;
-                if (o.profile && !firstStepReported)
+                if (o.profile)
                     prof.emplace();
                 models->unet->forward(latents, t, context);
                 if (prof) {
-                    std::printf("    first step after load:\n");
+                    std::printf("    first step at %d² (profiled):\n", res);
                     printProfile(*prof, seconds(first, Clock::now()), 1);
                 }
             }
@@ -247,7 +247,9 @@ void benchDtype(const Options &o, const std::string &dtypeName)
             if (!firstStepReported && wants(o, "load")) {
                 firstStepReported = true;
                 report({"load + first step", dtypeName, res, models->loadSeconds + firstStep,
-                        {models->loadSeconds + firstStep}, fmt::format("first step {:.3f} s", firstStep)});
+                        {models->loadSeconds + firstStep},
+                        fmt::format("first step {:.3f} s{}", firstStep,
+                                    o.profile ? " (profiled: includes the profiler's overhead)" : "")});
             }
             runs = timeRuns(std::max(0, o.warmup - 1), o.reps, [&] { models->unet->forward(latents, t, context); });
             const double med = median(runs);

@@ -18,14 +18,20 @@ void releaseWholePages(const void *begin, std::size_t bytes)
 
 void mapPagesForReading(const void *begin, std::size_t bytes)
 {
-#ifndef MADV_POPULATE_READ
-    constexpr int MADV_POPULATE_READ = 22; // linux/mman.h since 5.14
+#if defined(MADV_POPULATE_READ)
+    constexpr int kMadvPopulateRead = MADV_POPULATE_READ;
+#elif defined(__linux__)
+    constexpr int kMadvPopulateRead = 22; // linux/mman.h since 5.14; older headers lack it
+#else
+    constexpr int kMadvPopulateRead = -1;
 #endif
     static const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
     const auto b = reinterpret_cast<std::uintptr_t>(begin);
     const std::uintptr_t first = b / page * page, end = b + bytes;
-    if (bytes > 0)
-        (void)::madvise(reinterpret_cast<void *>(first), end - first, MADV_POPULATE_READ); // EINVAL on old kernels
+    // Errors are harmless: EINVAL on kernels before 5.14 and on mappings it
+    // cannot populate, EFAULT past a file's end (the read then faults as before).
+    if (bytes > 0 && kMadvPopulateRead >= 0)
+        (void)::madvise(reinterpret_cast<void *>(first), end - first, kMadvPopulateRead);
 }
 
 } // namespace stipple::core

@@ -1,8 +1,9 @@
 // A fused float32 attention kernel (q, k and v may be bfloat16, see below) for one head and a block of query rows,
-// written with AVX-512 intrinsics (AttentionKernelAvx512.cpp is the only file
-// compiled with -mavx512f, and it includes no other header, so no inline
-// function compiled for AVX-512 can leak into the rest of the program; call it
-// only on CPUs with AVX-512F, see Attention.cpp).
+// written with AVX-512 intrinsics (AttentionKernelAvx512.cpp is compiled with
+// -mavx512f, as Bf16KernelsAvx512.cpp is with AVX512-BF16, and neither
+// includes another header, so no inline function compiled for AVX-512 can
+// leak into the rest of the program; call it only on CPUs with AVX-512F, see
+// Attention.cpp).
 //
 // Why: SD 1.5's level-1 self-attention (head dim 40, 4096 keys at 512²) runs
 // baddbmm -> softmax -> bmm at 85-107 GFLOP/s per core for the GEMMs (K or N

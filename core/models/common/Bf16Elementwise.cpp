@@ -26,7 +26,7 @@ bool needsGrad(const at::Tensor &t) { return t.defined() && t.requires_grad(); }
 
 // The kernels record no autograd graph: anything that needs one (training
 // with grad mode on) takes the ATen path.
-bool takes(const at::Tensor &x, const at::Tensor &weight = {}, const at::Tensor &bias = {})
+bool applies(const at::Tensor &x, const at::Tensor &weight = {}, const at::Tensor &bias = {})
 {
     const bool grad = c10::GradMode::is_enabled() && (needsGrad(x) || needsGrad(weight) || needsGrad(bias));
     return bf16ElementwiseAvailable() && !grad && x.defined() && x.scalar_type() == at::kBFloat16 &&
@@ -37,26 +37,28 @@ bool takes(const at::Tensor &x, const at::Tensor &weight = {}, const at::Tensor 
 
 bool bf16ElementwiseAvailable()
 {
-    static const bool available = __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw") &&
-                                  __builtin_cpu_supports("avx512vl") &&
+    // The instruction sets Bf16KernelsAvx512.cpp is compiled for.
+    static const bool available = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                                  __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16") &&
+                                  __builtin_cpu_supports("fma") &&
                                   envSwitch("STIPPLE_BF16_ELEMENTWISE") != 0;
     return available;
 }
 
 at::Tensor layerNormBf16(const at::Tensor &x, const at::Tensor &weight, const at::Tensor &bias, double eps)
 {
-    if (!takes(x, weight, bias) || x.dim() < 1 || !x.is_contiguous() || x.numel() == 0)
+    if (!applies(x, weight, bias) || x.dim() < 1 || !x.is_contiguous() || x.numel() == 0)
         return {};
     const std::int64_t c = x.size(-1), rows = x.numel() / c;
     if ((weight.defined() && weight.numel() != c) || (bias.defined() && bias.numel() != c))
         return {};
     const at::Tensor gamma = floatParameter(weight), beta = floatParameter(bias);
-    at::Tensor out = at::empty_like(x);
+    at::Tensor out = at::empty(x.sizes(), x.options()); // contiguous, as x
     const std::uint16_t *in = bits(x);
     std::uint16_t *dst = bits(out);
+    const float *g = floatsOrNull(gamma), *b = floatsOrNull(beta);
     parallelRange(0, rows, 64, [&](std::int64_t r0, std::int64_t r1, int) {
-        kernels::layerNormRowsBf16(in + r0 * c, c, r1 - r0, c, floatsOrNull(gamma), floatsOrNull(beta),
-                                   static_cast<float>(eps), dst + r0 * c, c);
+        kernels::layerNormRowsBf16(in + r0 * c, c, r1 - r0, c, g, b, static_cast<float>(eps), dst + r0 * c, c);
     });
     return out;
 }
@@ -64,13 +66,13 @@ at::Tensor layerNormBf16(const at::Tensor &x, const at::Tensor &weight, const at
 at::Tensor groupNormBf16(const at::Tensor &x, std::int64_t groups, const at::Tensor &weight,
                          const at::Tensor &bias, double eps, bool silu)
 {
-    if (!takes(x, weight, bias) || x.dim() < 2 || !x.is_contiguous() || x.numel() == 0 || groups <= 0 || x.size(1) % groups != 0)
+    if (!applies(x, weight, bias) || x.dim() < 2 || !x.is_contiguous() || x.numel() == 0 || groups <= 0 || x.size(1) % groups != 0)
         return {};
     const std::int64_t n = x.size(0), c = x.size(1), pixels = x.numel() / (n * c), perGroup = c / groups;
     if ((weight.defined() && weight.numel() != c) || (bias.defined() && bias.numel() != c))
         return {};
     const at::Tensor gamma = floatParameter(weight), beta = floatParameter(bias);
-    at::Tensor out = at::empty_like(x);
+    at::Tensor out = at::empty(x.sizes(), x.options()); // contiguous NCHW, as x
     const std::uint16_t *in = bits(x);
     std::uint16_t *dst = bits(out);
     const float *g = floatsOrNull(gamma), *b = floatsOrNull(beta);
@@ -88,7 +90,7 @@ at::Tensor groupNormBf16(const at::Tensor &x, std::int64_t groups, const at::Ten
 
 at::Tensor gegluBf16(const at::Tensor &aIn, const at::Tensor &gateIn)
 {
-    if (!takes(aIn) || !takes(gateIn) || aIn.dim() < 1 || aIn.sizes() != gateIn.sizes() || aIn.numel() == 0)
+    if (!applies(aIn) || !applies(gateIn) || aIn.dim() < 1 || aIn.sizes() != gateIn.sizes() || aIn.numel() == 0)
         return {};
     // Leading dimensions merged into rows (a view for chunks of a contiguous tensor).
     const std::int64_t n = aIn.size(-1);

@@ -1,5 +1,6 @@
 // bfloat16 LayerNorm, GroupNorm(+SiLU) and GEGLU in one pass each, on the
-// AVX-512 kernels of Bf16KernelsAvx512.h, for the UNet's bf16 mode.
+// AVX-512 kernels of Bf16KernelsAvx512.h, for the bf16 mode (the UNet, and
+// the text encoder's LayerNorms through layerNormStable).
 //
 // Each function returns an undefined tensor when it does not apply (not
 // bfloat16, a layout it does not take, a CPU without AVX512-BF16, or

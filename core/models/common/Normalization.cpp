@@ -43,7 +43,7 @@ at::Tensor layerNormStable(const nn::LayerNorm &norm, const at::Tensor &x)
     const auto &o = norm->options;
     if (isWide(x))
         return at::layer_norm(x, o.normalized_shape(), norm->weight, norm->bias, o.eps());
-    if (o.normalized_shape().size() == 1)
+    if (o.normalized_shape().size() == 1 && x.dim() >= 1 && o.normalized_shape()[0] == x.size(-1))
         if (at::Tensor y = layerNormBf16(x, norm->weight, norm->bias, o.eps()); y.defined())
             return y;
     return at::layer_norm(x.to(at::kFloat), o.normalized_shape(), asFloat(norm->weight), asFloat(norm->bias), o.eps())

@@ -11,18 +11,21 @@
 
 namespace stipple::core {
 
-// LayerNorm that runs in float32 for reduced-precision inputs and returns the
-// input dtype; float32 inputs get exactly torch's LayerNorm. torch 1.13's
+// LayerNorm with float32 arithmetic for reduced-precision inputs, returning
+// the input dtype; float32 inputs get exactly torch's LayerNorm. torch 1.13's
 // bfloat16 LayerNorm is both slow and coarse: SD 1.5's [2, 4096, 320] takes
 // 14.0 ms against 2.6 ms through float32 (with both conversions), largest
-// error against float64 0.10 against 0.031 (bench/bf16_ops.py).
+// error against float64 0.10 against 0.031 (bench/bf16_ops.py). Contiguous
+// bf16 inputs take the one-pass kernel of Bf16Elementwise.h, others convert
+// to float32 and back.
 at::Tensor layerNormStable(const torch::nn::LayerNorm &norm, const at::Tensor &x);
 
-// GroupNorm that runs in float32 for reduced-precision inputs (bf16/fp16
-// statistics are too coarse) and returns the input dtype.
+// GroupNorm with float32 arithmetic for reduced-precision inputs (bf16/fp16
+// statistics are too coarse), returning the input dtype: contiguous NCHW bf16
+// through the one-pass kernel of Bf16Elementwise.h, the rest through float32.
 at::Tensor groupNormStable(const torch::nn::GroupNorm &norm, const at::Tensor &x);
 
-// silu(groupNormStable(norm, x)) in one float32 pass for the SiLU: bit for bit
+// silu(groupNormStable(norm, x)), the SiLU on the float32 values: bit for bit
 // the same in float32, and closer to float32 for bf16 (one rounding, not two).
 at::Tensor groupNormSilu(const torch::nn::GroupNorm &norm, const at::Tensor &x);
 

@@ -2,10 +2,13 @@
 #include "core/models/common/ModuleLoading.h"
 #include "core/models/vae/AutoencoderKL.h"
 
+#include "core/common/Log.h"
 #include "core/models/common/DiffusersFolder.h"
 #include "core/models/common/WeightLoading.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/utils.h>
 
 namespace stipple::core {
@@ -108,10 +111,22 @@ int AutoencoderKLImpl::prepareForInference()
 
 void AutoencoderKLImpl::prepareIfDeferred()
 {
-    if (!m_prepareOnFirstUse)
+    // Not while autograd is recording (stipple-train): prepared layers have no gradients.
+    if (!m_prepareOnFirstUse || at::GradMode::is_enabled())
         return;
-    prepareForInference(); // idempotent per layer: a failure part-way is retried next time
-    m_prepareOnFirstUse = false;
+    m_prepareOnFirstUse = false; // once: a failure is not retried after every denoising loop
+    try {
+        // Outside the caller's InferenceMode, so the packed weights are
+        // ordinary tensors, as when the engine prepared them while loading.
+        c10::InferenceMode normalTensors(false);
+        torch::NoGradGuard noGrad;
+        const int layers = prepareForInference();
+        logInfo("VAE prepared at its first use: " + std::to_string(layers) +
+                " 3x3 layers on oneDNN's Winograd/direct kernel");
+    } catch (const std::exception &e) {
+        // Layers not prepared keep torch's kernel on channels_last input: slower, same result.
+        logWarning(std::string("VAE preparation stopped part-way, the rest runs unprepared: ") + e.what());
+    }
 }
 
 Result<AutoencoderKL> loadVae(const VaeConfig &config, const StateDict &weights, at::ScalarType dtype)

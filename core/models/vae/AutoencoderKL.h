@@ -72,14 +72,17 @@ public:
     // txt2img run needs the VAE only after its last step, so loading a model
     // no longer waits for it (SD 1.5 float32: 0.34-0.44 s off the time from
     // opening a checkpoint to the first step; the first decode takes it on).
+    // Skipped while grad mode is on; a failure is logged once and the layers
+    // left unprepared run torch's kernel.
     void prepareForInferenceOnFirstUse() { m_prepareOnFirstUse = true; }
 
 private:
+    void prepareIfDeferred();
+
     VaeConfig m_config;
     at::ScalarType m_dtype = at::kFloat;
     bool m_channelsLast = false;
     bool m_prepareOnFirstUse = false;
-    void prepareIfDeferred();
     VaeEncoder m_encoder{nullptr};
     VaeDecoder m_decoder{nullptr};
     Conv2d m_quantConv{nullptr}, m_postQuantConv{nullptr};

@@ -161,6 +161,30 @@ private Q_SLOTS:
         QCOMPARE(d, 0.0);
     }
 
+    // As a txt2img run meets it: the first use is a decode, inside the
+    // engine's InferenceMode. The deferred preparation must give the same
+    // image as preparing at load.
+    void preparedAtFirstDecode()
+    {
+        STIPPLE_REQUIRE_FIXTURES();
+        auto eager = loadVaeFromDiffusersDir(modelDir("tiny-sd1") + "/vae").value();
+        auto deferred = loadVaeFromDiffusersDir(modelDir("tiny-sd1") + "/vae").value();
+        const int eagerLayers = eager->prepareForInference();
+        deferred->prepareForInferenceOnFirstUse();
+        torch::manual_seed(5);
+        const at::Tensor z = at::randn({1, 4, 8, 8});
+        at::Tensor a, b;
+        {
+            c10::InferenceMode inference;
+            a = eager->decode(z);
+            b = deferred->decode(z);
+            (void)deferred->decode(z); // a second use prepares nothing more
+        }
+        QCOMPARE(countDnnlConvolutions(*deferred), eagerLayers);
+        QVERIFY(deferred->channelsLast());
+        QVERIFY(at::equal(a, b));
+    }
+
     void tiledDecodeMatchesUntiled_data()
     {
         QTest::addColumn<bool>("prepared");

@@ -9,6 +9,8 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include <cmath>
+
 #include <QTest>
 
 using namespace stipple::core;
@@ -77,10 +79,11 @@ class TestBf16Elementwise : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
-    void initTestCase()
+    void initTestCase() { c10::GradMode::set_enabled(false); }
+    void init()
     {
-        c10::GradMode::set_enabled(false);
-        if (!bf16ElementwiseAvailable())
+        // Every case but declinesWhatItDoesNotTake needs the kernels.
+        if (!bf16ElementwiseAvailable() && QByteArray(QTest::currentTestFunction()) != "declinesWhatItDoesNotTake")
             QSKIP("no AVX512-BF16 on this CPU (or STIPPLE_BF16_ELEMENTWISE=0): the float32 path runs instead");
     }
 
@@ -198,20 +201,57 @@ private Q_SLOTS:
         const at::Tensor x = randomBf16({4, 32}, 1.0);
         QVERIFY(!gegluBf16(x.narrow(1, 0, 16), x.narrow(1, 16, 16).contiguous()).defined()); // row strides differ
         {
-            // Training: a weight that needs its gradient takes ATen's path.
-            c10::GradMode::set_enabled(true);
+            // Training: anything that needs its gradient takes ATen's path.
+            c10::AutoGradMode grad(true);
             const at::Tensor w = at::ones({32}, at::kBFloat16).requires_grad_();
             QVERIFY(!layerNormBf16(x, w, {}, 1e-5).defined());
+            QVERIFY(!layerNormBf16(x.clone().requires_grad_(), {}, {}, 1e-5).defined());
             QVERIFY(!groupNormBf16(randomBf16({2, 64, 4, 4}, 1.0), 32, at::ones({64}, at::kBFloat16).requires_grad_(),
                                    {}, 1e-6, true)
                          .defined());
-            c10::GradMode::set_enabled(false);
+            const at::Tensor p = randomBf16({4, 64}, 1.0).requires_grad_();
+            const auto halves = p.chunk(2, -1);
+            QVERIFY(!gegluBf16(halves[0], halves[1]).defined());
         }
+    }
+
+    void edgeCases()
+    {
+        const at::Tensor x = randomBf16({4, 32}, 1.0);
         // Without affine parameters: plain normalisation.
         const at::Tensor y = layerNormBf16(x, {}, {}, 1e-5);
         QVERIFY(y.defined());
         const at::Tensor expected = at::layer_norm(x.to(at::kFloat), {32}, {}, {}, 1e-5);
         QVERIFY((y.to(at::kFloat) - expected).abs().max().item<double>() < 0.02);
+        // A constant row has variance 0: the output is the bias.
+        const at::Tensor flat = at::full({3, 48}, 2.5, at::kBFloat16);
+        const at::Tensor bias = at::linspace(-1, 1, 48, at::kFloat);
+        const at::Tensor constant = layerNormBf16(flat, at::ones({48}, at::kFloat), bias, 1e-5);
+        QVERIFY(at::equal(constant, bias.to(at::kBFloat16).expand({3, 48})));
+        // float32 affine parameters with bf16 data, GroupNorm on 3-D and 2-D input, no affine.
+        const auto closeToFloat = [](const at::Tensor &kernel, const at::Tensor &reference) {
+            return (kernel.to(at::kFloat) - reference).abs().max().item<double>() <=
+                   reference.abs().max().item<double>() / 128;
+        };
+        const at::Tensor g3 = randomBf16({2, 64, 50}, 1.0, 0.3), w3 = at::rand({64}), b3 = at::rand({64});
+        const at::Tensor k3 = groupNormBf16(g3, 8, w3, b3, 1e-6, true);
+        QVERIFY(k3.defined());
+        QCOMPARE(k3.sizes(), g3.sizes());
+        QVERIFY(closeToFloat(k3, at::silu(at::group_norm(g3.to(at::kFloat), 8, w3, b3, 1e-6))));
+        const at::Tensor g2 = randomBf16({3, 64}, 1.0);
+        const at::Tensor k2 = groupNormBf16(g2, 4, {}, {}, 1e-6, false);
+        QVERIFY(k2.defined());
+        QVERIFY(closeToFloat(k2, at::group_norm(g2.to(at::kFloat), 4, {}, {}, 1e-6)));
+        // NaN stays NaN; SiLU and GELU far out in both tails stay finite and right.
+        const at::Tensor special = at::tensor({NAN, -200.0f, -90.0f, -10.0f, 10.0f, 90.0f, 200.0f, 0.0f}).to(at::kBFloat16);
+        const at::Tensor ones = at::ones_like(special);
+        const at::Tensor gelu = gegluBf16(ones, special).to(at::kFloat);
+        QVERIFY(std::isnan(gelu[0].item<float>()));
+        const at::Tensor want = at::gelu(special.to(at::kFloat)).to(at::kBFloat16).to(at::kFloat);
+        QVERIFY(at::allclose(gelu.narrow(0, 1, 7), want.narrow(0, 1, 7), 1e-2, 1e-6));
+        const at::Tensor silu = groupNormBf16(special.narrow(0, 1, 7).view({1, 7, 1}), 1, {}, {}, 1e-6, true);
+        QVERIFY(silu.defined());
+        QVERIFY(at::isfinite(silu.to(at::kFloat)).all().item<bool>());
     }
 };
 
