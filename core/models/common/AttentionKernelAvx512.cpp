@@ -3,9 +3,10 @@
 // their own target attribute (AVX512-BF16, which implies AVX512BW), so no
 // other function here may use those instructions, and they are reached only
 // when the caller saw the CPU flag. Nothing but the kernel's own header,
-// <immintrin.h> and <cstring> is included, and everything but
+// Avx512Math.h, <immintrin.h> and <cstring> is included, and everything but
 // attendRowsAvx512 has internal linkage (see the header for why).
 #include "core/models/common/AttentionKernelAvx512.h"
+#include "core/models/common/Avx512Math.h"
 
 #include <immintrin.h>
 
@@ -33,36 +34,6 @@ constexpr int pvTileRows(int vectors)
     return vectors == 1 ? 24 : vectors == 2 ? 12 : vectors == 3 ? 8 : vectors == 4 ? 6 : vectors <= 6 ? 4 : vectors == 7 ? 3 : 2;
 }
 
-// exp(x) for x <= 0 (scores minus their row maximum). Cody-Waite reduction:
-// n = round(x · log2 e), r = x - n·ln 2 with ln 2 split into 0.693359375 and
-// -2.12194440e-4 (the Cephes constants), so |r| <= ln 2 / 2; e^r by its
-// Taylor series to r^6 (truncation error at most 1.2e-7 absolute, 1.7e-7 relative); 2^n with scalef.
-// Below -87 the result would leave the normal range: clamped there (e^-87 is
-// 1.6e-38, nothing next to the row maximum's e^0 = 1).
-__m512 expNonPositive(__m512 x)
-{
-    // max(-87, x), in this operand order: vmaxps returns its second operand
-    // when one is NaN, so a NaN score stays NaN and poisons its row as in ATen.
-    x = _mm512_max_ps(_mm512_set1_ps(-87.0f), x);
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.0f / 720.0f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 120.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 24.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f / 6.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(0.5f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
-    return _mm512_scalef_ps(p, n);
-}
-
-__mmask16 tailMask(std::int64_t count) // the first `count` (< 16) lanes
-{
-    return static_cast<__mmask16>((1u << count) - 1u);
-}
-
 // s[0..keys) <- exp(s - max s); returns the sum of the exponentials.
 float softmaxNumerators(float *s, std::int64_t keys)
 {
@@ -77,13 +48,13 @@ float softmaxNumerators(float *s, std::int64_t keys)
     const __m512 rowMax = _mm512_set1_ps(_mm512_reduce_max_ps(mx));
     __m512 sum = _mm512_setzero_ps();
     for (j = 0; j + 16 <= keys; j += 16) {
-        const __m512 e = expNonPositive(_mm512_sub_ps(_mm512_loadu_ps(s + j), rowMax));
+        const __m512 e = expPs(_mm512_sub_ps(_mm512_loadu_ps(s + j), rowMax));
         _mm512_storeu_ps(s + j, e);
         sum = _mm512_add_ps(sum, e);
     }
     if (j < keys) {
         const __mmask16 m = tailMask(keys - j);
-        const __m512 e = expNonPositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + j), rowMax));
+        const __m512 e = expPs(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + j), rowMax));
         _mm512_mask_storeu_ps(s + j, m, e);
         sum = _mm512_mask_add_ps(sum, m, sum, e);
     }
@@ -183,8 +154,7 @@ __attribute__((always_inline)) inline void storeScaledRows(const AttentionRowsAr
 template <int V>
 __attribute__((always_inline)) inline __mmask16 lastVectorMask(std::int64_t dv)
 {
-    const std::int64_t lastCount = dv - 16 * (V - 1);
-    return lastCount >= 16 ? static_cast<__mmask16>(0xFFFF) : tailMask(lastCount);
+    return tailMask(dv - 16 * (V - 1));
 }
 
 // out[r] = invSum[r] · Σ_j p[r][j] · v[j] for R rows at a time, dv in V

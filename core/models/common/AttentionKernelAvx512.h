@@ -1,7 +1,8 @@
 // A fused float32 attention kernel (q, k and v may be bfloat16, see below) for one head and a block of query rows,
 // written with AVX-512 intrinsics (AttentionKernelAvx512.cpp is compiled with
 // -mavx512f, as Bf16KernelsAvx512.cpp is with AVX512-BF16, and neither
-// includes another header, so no inline function compiled for AVX-512 can
+// includes a library header with inline functions (their shared helpers in
+// Avx512Math.h are static inline), so no function compiled for AVX-512 can
 // leak into the rest of the program; call it only on CPUs with AVX-512F, see
 // Attention.cpp).
 //

@@ -1,9 +1,11 @@
 // bfloat16 element-wise kernels (see Bf16KernelsAvx512.h). Built with
 // -mavx512f -mavx512bw -mavx512vl -mavx512bf16 (core/models/CMakeLists.txt):
 // every function here runs only after the caller's AVX512-BF16 check. No
-// header but the intrinsics' is included, so no inline library function is
-// compiled here for AVX-512 and then shared with code for other CPUs.
+// header but the intrinsics' and Avx512Math.h (static inline helpers) is
+// included, so no inline library function is compiled here for AVX-512 and
+// then shared with code for other CPUs.
 #include "core/models/common/Bf16KernelsAvx512.h"
+#include "core/models/common/Avx512Math.h"
 
 #include <immintrin.h>
 
@@ -11,11 +13,6 @@ namespace stipple::core::kernels {
 namespace {
 
 constexpr std::int64_t kLanes = 16;
-
-__mmask16 tailMask(std::int64_t remaining)
-{
-    return remaining >= kLanes ? __mmask16(0xFFFF) : __mmask16((1u << remaining) - 1u);
-}
 
 // 16 bfloat16 values (masked lanes read as 0) widened to float32: a bf16 is
 // the top half of a float32.
@@ -34,30 +31,6 @@ void storeBf16(std::uint16_t *p, __m512 v, __mmask16 m)
 __m512 loadFloats(const float *p, __mmask16 m, float fill)
 {
     return p ? _mm512_maskz_loadu_ps(m, p) : _mm512_set1_ps(fill);
-}
-
-// exp(x) in float32: x = n·ln2 + r with |r| <= ln2/2, e^r by the minimax
-// polynomial of Cephes' expf.c (S. L. Moshier, relative error about 1e-7),
-// then scaled by 2^n with vscalefps. x is clamped to [-103.9, 88.7] first:
-// the result saturates at about 3.4e38 instead of reaching inf, and goes to
-// 0 through the denormals below; a NaN x gives e^88.7, so callers keep NaN
-// through their other operand (SiLU's x, GELU's g).
-__m512 expPs(__m512 x)
-{
-    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.7f)), _mm512_set1_ps(-103.9f));
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    // ln2 in two parts (Cody-Waite), so n·ln2 is exact for |n| < 2^12.
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(p, n);
 }
 
 // x·sigmoid(x) = x / (1 + e^-x).
