@@ -82,6 +82,14 @@ std::string mib(std::size_t bytes) { return std::to_string(bytes >> 20) + " MiB"
 
 } // namespace
 
+bool cpuRunsBf16Kernels()
+{
+    static const bool runs = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma") &&
+                             __builtin_cpu_supports("avx512bf16");
+    return runs;
+}
+
 int physicalCoreCount()
 {
     std::ifstream in("/proc/cpuinfo");

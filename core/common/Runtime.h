@@ -53,6 +53,12 @@ std::string describeRuntime(const RuntimeInfo &info);
 
 int physicalCoreCount();
 
+// Whether the CPU runs Stipple's bfloat16 kernels: AVX-512 F, BW and VL, FMA
+// and AVX512-BF16, the instruction sets they are compiled for (the bf16
+// functions of AttentionKernelAvx512.cpp, Bf16KernelsAvx512.cpp). Each
+// caller adds its own A/B switch.
+bool cpuRunsBf16Kernels();
+
 // An on/off environment switch: 1 for "1"/"on"/"true"/"yes", 0 for
 // "0"/"off"/"false"/"no", -1 when unset or anything else.
 int envSwitch(const char *name);

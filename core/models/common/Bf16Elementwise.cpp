@@ -37,11 +37,7 @@ bool applies(const at::Tensor &x, const at::Tensor &weight = {}, const at::Tenso
 
 bool bf16ElementwiseAvailable()
 {
-    // The instruction sets Bf16KernelsAvx512.cpp is compiled for.
-    static const bool available = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                                  __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16") &&
-                                  __builtin_cpu_supports("fma") &&
-                                  envSwitch("STIPPLE_BF16_ELEMENTWISE") != 0;
+    static const bool available = cpuRunsBf16Kernels() && envSwitch("STIPPLE_BF16_ELEMENTWISE") != 0;
     return available;
 }
 

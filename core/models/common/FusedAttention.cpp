@@ -24,7 +24,7 @@ thread_local std::vector<at::Tensor> t_scores;
 
 bool cpuHasBf16Kernel()
 {
-    static const bool has = __builtin_cpu_supports("avx512bf16") && envSwitch("STIPPLE_FUSED_BF16") != 0;
+    static const bool has = cpuRunsBf16Kernels() && envSwitch("STIPPLE_FUSED_BF16") != 0;
     return has;
 }
 
