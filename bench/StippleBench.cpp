@@ -81,11 +81,9 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
         // As Engine::load: UNet and text encoder in `dtype`, the VAE in float32,
         // the UNet's convolutions converted as they are packed.
         MappedFilesScope mapped;
-        OpenOptions oo;
-        oo.dtype = dtype;
-        oo.vaeDtype = at::kFloat;
-        oo.deferUnetConvWeights = !o.convertBeforePacking && convolutionPackingEnabled();
-        oo.deferUnetLinearWeights = !o.convertBeforePacking && linearPackingApplies(dtype);
+        OpenOptions oo = openOptionsForInference(dtype);
+        if (o.convertBeforePacking) // the order before session 8: everything converted first
+            oo.deferUnetConvWeights = oo.deferUnetLinearWeights = false;
         auto ck = openCheckpoint(o.checkpoint, oo);
         if (!ck.ok()) {
             error = ck.error().message;

@@ -116,23 +116,15 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
     return runGuarded<ModelInfo>("loading the model", [&]() -> Result<ModelInfo> {
         progress(0);
         const at::ScalarType dtype = scalarType(options.dtype);
-        OpenOptions open;
-        open.vaePath = options.vaePath;
         // Converted once, straight to the compute dtype (fp16 files go to
         // bf16 without a float32 copy); the modules adopt these tensors. The
-        // UNet's convolutions are converted as they are packed instead
-        // (loadUNetForInference): their plain copy in `dtype` is never made,
-        // and `mapped` lets each packed layer's file pages go.
+        // UNet's convolutions (and float32 linear layers) are converted as
+        // they are packed instead (loadUNetForInference): their plain copy in
+        // `dtype` is never made, and `mapped` lets each packed layer's file
+        // pages go.
         MappedFilesScope mapped;
-        open.dtype = dtype;
-        open.vaeDtype = at::kFloat;
-        open.deferUnetConvWeights = convolutionPackingEnabled();
-        // Float32 linear layers are packed as they load too (Linear.h), from
-        // the file's values through a scratch buffer reused by every layer: without this
-        // their float32 copy was written and then packed into new memory
-        // again (session 11: fresh memory costs 0.05-2.8 ns/byte on this VM,
-        // by page size and whether its host still backs the memory).
-        open.deferUnetLinearWeights = linearPackingApplies(dtype);
+        OpenOptions open = openOptionsForInference(dtype);
+        open.vaePath = options.vaePath;
         auto vocabulary = vocabularyFor(options);
         if (!vocabulary)
             return vocabulary.error();

@@ -204,4 +204,18 @@ Result<UNet2DConditionModel> loadUNetForInference(const ComponentWeights &compon
                                                          ConvPacking::ForInference);
 }
 
+OpenOptions openOptionsForInference(at::ScalarType dtype)
+{
+    OpenOptions open;
+    open.dtype = dtype;
+    open.vaeDtype = at::kFloat;
+    open.deferUnetConvWeights = convolutionPackingEnabled();
+    // Float32 linear layers too (Linear.h): without this their float32 copy
+    // was written and then packed into new memory again (session 11: fresh
+    // memory costs 0.05-2.8 ns/byte on this VM, by page size and whether its
+    // host still backs the memory).
+    open.deferUnetLinearWeights = linearPackingApplies(dtype);
+    return open;
+}
+
 } // namespace stipple::core

@@ -103,6 +103,13 @@ Result<UNet2DConditionModel> loadUNet(const ComponentWeights &component, at::Sca
 // copy. The model is for inference in `dtype` only.
 Result<UNet2DConditionModel> loadUNetForInference(const ComponentWeights &component, at::ScalarType dtype);
 
+// The openCheckpoint options that go with loadUNetForInference for
+// inference in `dtype`: floats converted to `dtype`, the VAE's to float32
+// (it stays float32: bf16 decodes show banding), and the UNet's convolutions
+// (and, in float32, its linear layers) left as file views wherever they are
+// packed as they load, so their plain converted copy is never written.
+OpenOptions openOptionsForInference(at::ScalarType dtype);
+
 // From a diffusers folder: <dir>/config.json + diffusion_pytorch_model.safetensors.
 Result<UNet2DConditionModel> loadUNetFromDiffusersDir(const std::string &dir,
                                                       at::ScalarType dtype = at::kFloat);
