@@ -6,10 +6,19 @@
 #include <unistd.h>
 
 namespace stipple::core {
+namespace {
+
+std::uintptr_t pageSize()
+{
+    static const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    return page;
+}
+
+} // namespace
 
 void releaseWholePages(const void *begin, std::size_t bytes)
 {
-    static const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const std::uintptr_t page = pageSize();
     const auto b = reinterpret_cast<std::uintptr_t>(begin);
     const std::uintptr_t first = (b + page - 1) / page * page, last = (b + bytes) / page * page;
     if (last > first)
@@ -25,7 +34,7 @@ void mapPagesForReading(const void *begin, std::size_t bytes)
 #else
     constexpr int kMadvPopulateRead = -1;
 #endif
-    static const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const std::uintptr_t page = pageSize();
     const auto b = reinterpret_cast<std::uintptr_t>(begin);
     const std::uintptr_t first = b / page * page, end = b + bytes;
     // Errors are harmless: EINVAL on kernels before 5.14 and on mappings it
