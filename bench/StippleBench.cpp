@@ -79,7 +79,8 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
     };
     if (!o.checkpoint.empty() && access(o.checkpoint.c_str(), R_OK) == 0) {
         // As Engine::load: UNet and text encoder in `dtype`, the VAE in float32,
-        // the UNet's convolutions converted as they are packed.
+        // the UNet's convolutions converted as they are packed, the text
+        // encoder's matrices at each use.
         MappedFilesScope mapped;
         OpenOptions oo = openOptionsForInference(dtype);
         if (o.convertBeforePacking) // the order before session 8: everything converted first
@@ -101,7 +102,8 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
             error = !unet.ok() ? unet.error().message : !vae.ok() ? vae.error().message : clipConfig.error().message;
             return std::nullopt;
         }
-        auto clip = loadClipTextModel(*clipConfig, ck->textEncoder.weights, dtype);
+        // As TextConditioner::fromCheckpoint: matrices converted at each use.
+        auto clip = loadClipTextModel(*clipConfig, ck->textEncoder.weights, dtype, MatrixStorage::AsGiven);
         if (!clip.ok()) {
             error = clip.error().message;
             return std::nullopt;

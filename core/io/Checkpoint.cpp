@@ -161,7 +161,8 @@ std::int64_t parameterCount(const StateDict &sd)
     return n;
 }
 
-// Which weights stay unconverted views (OpenOptions::deferUnet*Weights).
+// Which weights stay unconverted views (OpenOptions::deferUnet*Weights,
+// deferTextEncoderMatrices: `linear` keeps every 2-D tensor).
 struct Deferred {
     bool conv = false, linear = false;
     bool keeps(const at::Tensor &t) const { return (conv && t.dim() == 4) || (linear && t.dim() == 2); }
@@ -557,9 +558,9 @@ Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &op
             if (auto s = validate(*comp, name); !s)
                 return s.error();
             ck.info.components.push_back({name, parameterCount(comp->weights), storedDtypeOf(comp->weights), comp->source});
-            const Deferred deferred = comp == &ck.unet
-                                          ? Deferred{options.deferUnetConvWeights, options.deferUnetLinearWeights}
-                                          : Deferred{};
+            const Deferred deferred = comp == &ck.unet ? Deferred{options.deferUnetConvWeights, options.deferUnetLinearWeights}
+                                      : comp == &ck.textEncoder ? Deferred{false, options.deferTextEncoderMatrices}
+                                                                : Deferred{};
             convertFloats(comp->weights, comp == &ck.vae && options.vaeDtype ? options.vaeDtype : options.dtype,
                           deferred);
         }
@@ -575,7 +576,8 @@ Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &op
         // if an unconverted tensor is read). With deferred views nothing is
         // released here (the caller reads them next, and releases each one
         // and then the rest through its own MappedFilesScope).
-        if (options.dtype && !options.deferUnetConvWeights && !options.deferUnetLinearWeights)
+        if (options.dtype && !options.deferUnetConvWeights && !options.deferUnetLinearWeights &&
+            !options.deferTextEncoderMatrices)
             mapped.releaseResidentPages();
         ck.info.loadSeconds += secondsSince(t0);
         return ck;

@@ -85,7 +85,9 @@ TextConditioner::fromCheckpoint(const Checkpoint &checkpoint, c10::ScalarType dt
     auto config = ClipTextConfig::fromJson(checkpoint.textEncoder.config);
     if (!config.ok())
         return config.error();
-    auto model = loadClipTextModel(*config, checkpoint.textEncoder.weights, dtype);
+    // Matrices the open left unconverted (OpenOptions::deferTextEncoderMatrices)
+    // are converted at each use; the others are in `dtype` already.
+    auto model = loadClipTextModel(*config, checkpoint.textEncoder.weights, dtype, MatrixStorage::AsGiven);
     if (!model.ok())
         return model.error();
     return std::make_unique<TextConditioner>(std::move(*tokenizer), std::move(*model));

@@ -54,7 +54,9 @@ public:
     fromDiffusersFolder(const std::string &modelDir, c10::ScalarType dtype = c10::ScalarType::Float);
 
     // From an opened checkpoint: its text encoder (config + weights, loaded
-    // strictly in `dtype`) and tokenizerFor(...) as the tokenizer.
+    // strictly in `dtype`; linear and embedding weights in another dtype stay
+    // as they are and convert at each use, MatrixStorage::AsGiven) and
+    // tokenizerFor(...) as the tokenizer.
     static Result<std::unique_ptr<TextConditioner>>
     fromCheckpoint(const Checkpoint &checkpoint, c10::ScalarType dtype = c10::ScalarType::Float,
                    const std::string &userVocabPath = {});

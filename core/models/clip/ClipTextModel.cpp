@@ -3,6 +3,7 @@
 #include "core/models/clip/ClipTextModel.h"
 
 #include "core/models/common/DiffusersFolder.h"
+#include "core/models/common/ModulesOfType.h"
 #include "core/models/common/Normalization.h"
 #include "core/models/common/ParameterInit.h"
 #include "core/models/common/WeightLoading.h"
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <unordered_set>
 
 namespace stipple::core {
 
@@ -158,8 +160,34 @@ at::Tensor ClipTextModelImpl::encode(const at::Tensor &ids, int clipSkip)
         .lastHiddenState;
 }
 
+namespace {
+
+// MatrixStorage::AsGiven: the matrices stay, everything else goes to `dtype`.
+void convertAllButMatrices(ClipTextModelImpl &model, c10::ScalarType dtype)
+{
+    std::unordered_set<const c10::TensorImpl *> kept;
+    for (LinearImpl *linear : modulesOfType<LinearImpl>(model)) {
+        linear->convertWeightPerCall(dtype);
+        kept.insert(linear->weight.unsafeGetTensorImpl());
+    }
+    for (EmbeddingImpl *embedding : modulesOfType<EmbeddingImpl>(model)) {
+        embedding->convertRowsPerCall(dtype);
+        kept.insert(embedding->weight.unsafeGetTensorImpl());
+    }
+    auto convert = [&](at::Tensor &t) {
+        if (t.defined() && t.is_floating_point() && t.scalar_type() != dtype && !kept.count(t.unsafeGetTensorImpl()))
+            t.set_data(t.to(dtype));
+    };
+    for (at::Tensor &p : model.parameters(/*recurse=*/true))
+        convert(p);
+    for (at::Tensor &b : model.buffers(/*recurse=*/true))
+        convert(b);
+}
+
+} // namespace
+
 Result<ClipTextModel> loadClipTextModel(const ClipTextConfig &config, StateDict weights,
-                                        c10::ScalarType dtype)
+                                        c10::ScalarType dtype, MatrixStorage matrices)
 {
     if (dtype != c10::ScalarType::Float && dtype != c10::ScalarType::BFloat16)
         return makeError(ErrorCode::InvalidArgument, "text encoder: dtype must be float32 or bfloat16");
@@ -170,7 +198,10 @@ Result<ClipTextModel> loadClipTextModel(const ClipTextConfig &config, StateDict 
         model->eval();
         if (auto st = loadWeightsStrict(*model, weights, "text_encoder", nullptr, WeightTransfer::Adopt); !st.ok())
             return st.error();
-        model->to(dtype);
+        if (matrices == MatrixStorage::AsGiven)
+            convertAllButMatrices(*model, dtype);
+        else
+            model->to(dtype);
         return model;
     } catch (const c10::Error &e) {
         return makeError(ErrorCode::Internal,

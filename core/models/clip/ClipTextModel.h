@@ -124,11 +124,23 @@ private:
 };
 TORCH_MODULE(ClipTextModel);
 
+// How loadClipTextModel treats the linear layers' and embeddings' weights.
+enum class MatrixStorage {
+    Converted, // converted to the model's dtype at load
+    // Kept as given (float16 views of the file, OpenOptions::
+    // deferTextEncoderMatrices) and converted at each use: LinearImpl::
+    // convertWeightPerCall, EmbeddingImpl::convertRowsPerCall. Same results;
+    // the model then holds only its norms and biases in its own memory.
+    AsGiven,
+};
+
 // Builds the model, drops "text_model.embeddings.position_ids" if present,
 // loads the weights strictly (loadWeightsStrict) and converts to `dtype`
-// (Float or BFloat16). The module is in eval mode.
+// (Float or BFloat16), the matrices as `matrices` says. The module is in
+// eval mode.
 Result<ClipTextModel> loadClipTextModel(const ClipTextConfig &config, StateDict weights,
-                                        c10::ScalarType dtype = c10::ScalarType::Float);
+                                        c10::ScalarType dtype = c10::ScalarType::Float,
+                                        MatrixStorage matrices = MatrixStorage::Converted);
 
 // diffusers/transformers folder: <dir>/config.json + <dir>/model.safetensors.
 Result<ClipTextModel> loadClipTextModelFromFolder(const std::string &dir,

@@ -6,6 +6,7 @@
 #include "core/models/common/ParameterInit.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 
 #include <torch/nn/init.h>
 
@@ -25,8 +26,39 @@ void LinearImpl::reset()
     initLikeTorch(weight, bias); // torch's draws (training); skipped when loading
 }
 
+namespace {
+
+// `weight` in `dtype`, converted into a buffer this thread reuses for every
+// layer (the layers run one after another), or into its own tensor while
+// autograd may keep it for the backward pass.
+at::Tensor convertedForThisCall(const at::Tensor &weight, at::ScalarType dtype)
+{
+    if (weight.scalar_type() == dtype)
+        return weight;
+    if (at::GradMode::is_enabled())
+        return weight.to(dtype);
+    // A normal tensor even under InferenceMode: the buffer is written in
+    // place at later calls, which InferenceMode forbids for its own tensors
+    // once it is off.
+    c10::InferenceMode normalTensors(false);
+    thread_local at::Tensor scratch;
+    return convertedThroughScratch(weight, dtype, scratch);
+}
+
+} // namespace
+
+void LinearImpl::convertWeightPerCall(at::ScalarType dtype)
+{
+    TORCH_CHECK(!m_dnnl, "Linear: already packed for inference");
+    m_computeDtype = dtype;
+    if (bias.defined() && bias.scalar_type() != dtype)
+        bias.set_data(bias.to(dtype));
+}
+
 at::Tensor LinearImpl::forward(const at::Tensor &x)
 {
+    if (m_computeDtype)
+        return at::linear(x, convertedForThisCall(weight, *m_computeDtype), bias);
     if (!m_dnnl)
         return at::linear(x, weight, bias);
     TORCH_CHECK(!at::GradMode::is_enabled(), "Linear: prepared for inference; gradients are not available");
@@ -53,6 +85,8 @@ bool LinearImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
 {
     if (m_dnnl)
         return true;
+    if (m_computeDtype)
+        return false; // its weight stays as given (convertWeightPerCall)
     if (!packable(weight, dtype.value_or(weight.defined() ? weight.scalar_type() : at::kFloat)))
         return false;
     torch::NoGradGuard noGrad;
@@ -97,6 +131,11 @@ void EmbeddingImpl::reset()
     torch::nn::init::normal_(weight);
 }
 
-at::Tensor EmbeddingImpl::forward(const at::Tensor &ids) { return at::embedding(weight, ids); }
+at::Tensor EmbeddingImpl::forward(const at::Tensor &ids)
+{
+    if (m_computeDtype && weight.scalar_type() != *m_computeDtype)
+        return at::embedding(weight, ids).to(*m_computeDtype);
+    return at::embedding(weight, ids);
+}
 
 } // namespace stipple::core

@@ -38,12 +38,23 @@ public:
     bool prepareForInference(std::optional<at::ScalarType> dtype = std::nullopt, at::Tensor *scratch = nullptr);
     DnnlMatmul *dnnlMatmul() const { return m_dnnl.get(); }
 
+    // Computes in `dtype` while `weight` stays as it is (a float16 view of
+    // the file): each forward converts it into a buffer the thread reuses.
+    // For layers run once per prompt (the text encoder): their converted
+    // copy would be fresh memory written at every load (SD 1.5's text
+    // encoder: 0.49 GB in float32, about 0.9 s on this VM's cold memory),
+    // for a conversion that costs less than a millisecond per layer. The
+    // values are those of a copy converted at load, so are the results.
+    // `bias` is converted now (a vector).
+    void convertWeightPerCall(at::ScalarType dtype);
+
     torch::nn::LinearOptions options;
     at::Tensor weight;
     at::Tensor bias;
 
 private:
     std::shared_ptr<DnnlMatmul> m_dnnl;
+    std::optional<at::ScalarType> m_computeDtype; // convertWeightPerCall
 };
 TORCH_MODULE(Linear);
 
@@ -69,10 +80,17 @@ public:
     EmbeddingImpl(std::int64_t count, std::int64_t dim);
     void reset() override;
     at::Tensor forward(const at::Tensor &ids);
+    // Looks up rows of `weight` as it is (a file view) and converts only
+    // those to `dtype` (see LinearImpl::convertWeightPerCall): the same
+    // values as a table converted at load.
+    void convertRowsPerCall(at::ScalarType dtype) { m_computeDtype = dtype; }
 
     std::int64_t count;
     std::int64_t dim;
     at::Tensor weight;
+
+private:
+    std::optional<at::ScalarType> m_computeDtype;
 };
 TORCH_MODULE(Embedding);
 

@@ -215,6 +215,9 @@ OpenOptions openOptionsForInference(at::ScalarType dtype)
     // memory costs 0.05-2.8 ns/byte on this VM, by page size and whether its
     // host still backs the memory).
     open.deferUnetLinearWeights = linearPackingApplies(dtype);
+    // The text encoder runs once per prompt: its matrices convert at each
+    // use (TextConditioner::fromCheckpoint) instead of at every load.
+    open.deferTextEncoderMatrices = true;
     return open;
 }
 

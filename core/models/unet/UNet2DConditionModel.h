@@ -107,7 +107,8 @@ Result<UNet2DConditionModel> loadUNetForInference(const ComponentWeights &compon
 // inference in `dtype`: floats converted to `dtype`, the VAE's to float32
 // (it stays float32: bf16 decodes show banding), and the UNet's convolutions
 // (and, in float32, its linear layers) left as file views wherever they are
-// packed as they load, so their plain converted copy is never written.
+// packed as they load, so their plain converted copy is never written; the
+// text encoder's matrices stay views too, for TextConditioner::fromCheckpoint.
 OpenOptions openOptionsForInference(at::ScalarType dtype);
 
 // From a diffusers folder: <dir>/config.json + diffusion_pytorch_model.safetensors.

@@ -18,6 +18,7 @@
 #include <QTest>
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/utils.h>
 
 #include <map>
@@ -160,6 +161,60 @@ private Q_SLOTS:
         auto extra = w;
         extra["text_model.encoder.layers.1.mlp.fc1.weight"] = at::zeros({16, 8});
         QVERIFY(!loadClipTextModel(c, extra).ok());
+    }
+
+    // MatrixStorage::AsGiven (the engine's load): float16 matrices stay as
+    // given and convert at each use, with the same results, bit for bit, as
+    // a model converted at load; under InferenceMode, outside it, and while
+    // autograd records (where the converted weight is not the shared buffer).
+    void matricesAsGivenMatchConverted_data()
+    {
+        QTest::addColumn<int>("dtype");
+        QTest::addRow("float32") << int(at::kFloat);
+        QTest::addRow("bfloat16") << int(at::kBFloat16);
+    }
+    void matricesAsGivenMatchConverted()
+    {
+        QFETCH(int, dtype);
+        const auto type = static_cast<c10::ScalarType>(dtype);
+        ClipTextConfig c;
+        c.hiddenSize = 64;
+        c.numAttentionHeads = 4;
+        c.numHiddenLayers = 2;
+        c.intermediateSize = 256;
+        c.vocabSize = 100;
+        c.maxPositionEmbeddings = 16;
+        at::manual_seed(3);
+        StateDict w;
+        for (const auto &p : ClipTextModel(c)->named_parameters())
+            w[p.key()] = (at::randn(p.value().sizes()) * 0.2).to(at::kHalf);
+        auto converted = loadClipTextModel(c, w, type);
+        auto asGiven = loadClipTextModel(c, w, type, MatrixStorage::AsGiven);
+        QVERIFY(converted.ok() && asGiven.ok());
+        const auto &layer = *(*asGiven)->text_model->encoder->layers->ptr<ClipEncoderLayerImpl>(0);
+        QCOMPARE(layer.mlp->fc1->weight.scalar_type(), at::kHalf); // not copied
+        QCOMPARE(layer.mlp->fc1->bias.scalar_type(), type);
+        QCOMPARE((*asGiven)->text_model->embeddings->token_embedding->weight.scalar_type(), at::kHalf);
+        QCOMPARE(layer.layer_norm1->weight.scalar_type(), type);
+        QCOMPARE((*asGiven)->dtype(), type);
+
+        const at::Tensor ids = at::randint(0, c.vocabSize, {2, c.maxPositionEmbeddings}, at::kLong);
+        at::Tensor reference;
+        {
+            c10::InferenceMode inference;
+            reference = (*converted)->forward(ids).lastHiddenState.clone();
+            QVERIFY(at::equal((*asGiven)->forward(ids).lastHiddenState, reference));
+        }
+        {
+            torch::NoGradGuard noGrad; // the buffer made under InferenceMode, reused outside it
+            QVERIFY(at::equal((*asGiven)->forward(ids).lastHiddenState, reference));
+            QVERIFY(at::equal((*asGiven)->forward(ids, 1).lastHiddenState,
+                              (*converted)->forward(ids, 1).lastHiddenState));
+        }
+        at::Tensor recorded = (*asGiven)->forward(ids).lastHiddenState;
+        QVERIFY(at::equal(recorded.detach(), reference));
+        recorded.to(at::kFloat).square().sum().backward();
+        QVERIFY(layer.layer_norm1->weight.grad().defined());
     }
 
     // Every hidden state, last_hidden_state, pooler_output and
