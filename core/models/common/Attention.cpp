@@ -6,6 +6,7 @@
 #include <ATen/core/grad_mode.h>
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/version.h>
 
 #include <algorithm>
@@ -25,10 +26,15 @@ struct Scratch {
 thread_local Scratch t_scratch;
 
 // Resizes `buf` to `sizes` reusing its storage when it is large enough.
+// A normal tensor even when made under InferenceMode: an inference tensor
+// could not be resized or written in place by a later call outside it (the
+// VAE's attention in an InferenceMode decode, then in a training step).
 at::Tensor &reuse(at::Tensor &buf, at::IntArrayRef sizes, at::ScalarType dtype)
 {
-    if (!buf.defined() || buf.scalar_type() != dtype)
+    if (!buf.defined() || buf.scalar_type() != dtype || buf.is_inference()) {
+        c10::InferenceMode normalTensor(false);
         buf = at::empty({0}, at::TensorOptions().dtype(dtype));
+    }
     buf.resize_(sizes);
     return buf;
 }

@@ -5,6 +5,7 @@
 #include "core/models/unet/Transformer2D.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <ATen/Parallel.h>
 
 #include <QTest>
@@ -71,6 +72,30 @@ private Q_SLOTS:
         const at::Tensor got = scaledDotProductAttention(q, k, v, 0.5, o);
         QVERIFY(got.isfinite().all().item<bool>());
         QVERIFY(maxDiff(got, scaledDotProductAttentionPlain(q, k, v, 0.5)) < 1e-6);
+    }
+
+    // The reused scratch made under InferenceMode (the engine's calls) serves
+    // a later call outside it (a training step in the same thread).
+    void scratchServesBothModes()
+    {
+        torch::manual_seed(6);
+        const at::Tensor q = at::randn({4, 12, 8}), k = at::randn({4, 9, 8}), v = at::randn({4, 9, 8});
+        AttentionOptions o;
+        o.allowFused = false;
+        at::Tensor inInference;
+        {
+            c10::InferenceMode mode;
+            inInference = scaledDotProductAttention(q * 2, k, v, 0.5, o).clone();
+        }
+        const at::Tensor outside = scaledDotProductAttention(q, k, v, 0.5, o);
+        QVERIFY(maxDiff(outside, scaledDotProductAttentionPlain(q, k, v, 0.5)) < 1e-6);
+        const at::AutoGradMode recording(true);
+        const at::Tensor qg = q.clone().requires_grad_(true);
+        QVERIFY(maxDiff(scaledDotProductAttention(qg, k, v, 0.5, o).detach(), outside) < 1e-6);
+        {
+            c10::InferenceMode mode;
+            QVERIFY(maxDiff(scaledDotProductAttention(q * 2, k, v, 0.5, o), inInference) == 0);
+        }
     }
 
     void fusedKernelMatchesThreeOps_data()
