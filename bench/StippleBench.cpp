@@ -83,6 +83,7 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
         // encoder's matrices at each use.
         MappedFilesScope mapped;
         OpenOptions oo = openOptionsForInference(dtype);
+        oo.deferVaeWeights = !o.vaePrepacked; // --vae-prepacked packs it at load, as before
         if (o.convertBeforePacking) // the order before session 8: everything converted first
             oo.deferUnetConvWeights = oo.deferUnetLinearWeights = false;
         auto ck = openCheckpoint(o.checkpoint, oo);
@@ -96,7 +97,7 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
         // converted copy of every convolution, packed after the dicts go).
         auto unet = o.convertBeforePacking ? loadUNet(ck->unet, dtype) : loadUNetForInference(ck->unet, dtype);
         phase("UNet");
-        auto vae = loadVae(ck->vae, at::kFloat);
+        auto vae = o.vaePrepacked ? loadVae(ck->vae, at::kFloat) : loadVaeForInference(ck->vae);
         auto clipConfig = ClipTextConfig::fromJson(ck->textEncoder.config);
         if (!unet.ok() || !vae.ok() || !clipConfig.ok()) {
             error = !unet.ok() ? unet.error().message : !vae.ok() ? vae.error().message : clipConfig.error().message;

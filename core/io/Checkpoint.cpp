@@ -561,6 +561,8 @@ Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &op
             const Deferred deferred = comp == &ck.unet ? Deferred{options.deferUnetConvWeights, options.deferUnetLinearWeights}
                                       : comp == &ck.textEncoder ? Deferred{false, options.deferTextEncoderMatrices}
                                                                 : Deferred{};
+            if (comp == &ck.vae && options.deferVaeWeights)
+                continue; // views, converted at the VAE's first use
             convertFloats(comp->weights, comp == &ck.vae && options.vaeDtype ? options.vaeDtype : options.dtype,
                           deferred);
         }
@@ -577,7 +579,7 @@ Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &op
         // released here (the caller reads them next, and releases each one
         // and then the rest through its own MappedFilesScope).
         if (options.dtype && !options.deferUnetConvWeights && !options.deferUnetLinearWeights &&
-            !options.deferTextEncoderMatrices)
+            !options.deferTextEncoderMatrices && !options.deferVaeWeights)
             mapped.releaseResidentPages();
         ck.info.loadSeconds += secondsSince(t0);
         return ck;

@@ -50,6 +50,10 @@ struct OpenOptions {
     // (MatrixStorage::AsGiven, as TextConditioner::fromCheckpoint loads it):
     // 0.49 GB of fresh memory in float32 for SD 1.5, 1.4 GB for SD 2.x.
     bool deferTextEncoderMatrices = false;
+    // The VAE's floats stay views (vaeDtype is then not applied), for
+    // loadVaeForInference, which converts them at the VAE's first use: 0.33
+    // GB of fresh memory for SD 1.5 that a load no longer writes.
+    bool deferVaeWeights = false;
 };
 
 struct Checkpoint {

@@ -156,22 +156,19 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         // copy is made.
         const int unetLinears = prepareLinearsForInference(*loaded->unet);
         progress(3);
-        auto vaeConfig = VaeConfig::fromJson(ckpt->vae.config);
-        if (!vaeConfig)
-            return vaeConfig.error();
         // The VAE stays float32: it is a small share of the time and bf16
-        // decodes show banding.
-        auto vae = loadVae(*vaeConfig, ckpt->vae.weights, at::kFloat);
+        // decodes show banding. Its weights are converted at its first use,
+        // and it is set up then: channels_last activations instead of
+        // pre-packed NCHW convolutions (session 4: 512² decode 13.6 -> 11.2 s
+        // and 350 MiB less peak), and the 3x3 layers on oneDNN's
+        // Winograd kernel (session 9: 16-19 -> 7-8 s, a slower window;
+        // docs/performance.md). A txt2img run needs it only after its last
+        // step, so the first step need not wait for it.
+        auto vae = loadVaeForInference(ckpt->vae);
         if (!vae)
             return vae.error();
         loaded->vae = vae.value();
         ckpt->vae.weights.clear();
-        // channels_last activations instead of pre-packed NCHW convolutions
-        // (session 4: 512² decode 13.6 -> 11.2 s and 350 MiB less peak), and
-        // the 3x3 layers on oneDNN's Winograd kernel (session 9: 16-19 ->
-        // 7-8 s, a slower window; docs/performance.md), set up at its first
-        // use so that the first step need not wait for it.
-        loaded->vae->prepareForInferenceOnFirstUse();
         logInfo("float32 3x3 convolutions on oneDNN's Winograd/direct kernel: " +
                 std::to_string(countDnnlConvolutions(*loaded->unet)) + " UNet layers, the VAE's at its first use" +
                 (DnnlConvolution::available() ? "" : " (not available on this CPU or build)") +

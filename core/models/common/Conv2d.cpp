@@ -114,16 +114,23 @@ bool Conv2dImpl::adoptDnnlMatmul(const at::Tensor &plain)
     return m_matmul != nullptr;
 }
 
-bool Conv2dImpl::prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspace> workspace)
+bool Conv2dImpl::prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspace> workspace,
+                                        at::Tensor *convertScratch)
 {
     if (preparedForInference())
         return m_dnnl != nullptr;
-    if (!weight.defined() || weight.scalar_type() != at::kFloat)
+    if (!weight.defined() || !weight.is_floating_point() || (!convertScratch && weight.scalar_type() != at::kFloat) ||
+        !dnnlSuits())
         return false;
     torch::NoGradGuard noGrad;
-    if (!adoptDnnlConvolution(weight, std::move(workspace)))
+    // A float16 file view (AutoencoderKL converting at its first use) goes
+    // through the scratch, so the packed copy is its only float32 copy.
+    if (!adoptDnnlConvolution(convertScratch ? convertedThroughScratch(weight, at::kFloat, *convertScratch) : weight,
+                              std::move(workspace)))
         return false;
     dropPlainWeight(weight, at::kFloat);
+    if (bias.defined() && bias.scalar_type() != at::kFloat)
+        bias.set_data(bias.to(at::kFloat));
     return true;
 }
 
@@ -171,11 +178,13 @@ int countDnnlMatmulConvolutions(torch::nn::Module &module)
     return n;
 }
 
-int prepareDnnlConvolutions(torch::nn::Module &module, const std::shared_ptr<DnnlConvolution::Workspace> &workspace)
+int prepareDnnlConvolutions(torch::nn::Module &module, const std::shared_ptr<DnnlConvolution::Workspace> &workspace,
+                            bool convertToFloat)
 {
+    at::Tensor scratch; // weights in another dtype, one after another
     int prepared = 0;
     for (Conv2dImpl *conv : modulesOfType<Conv2dImpl>(module))
-        prepared += conv->prepareDnnlConvolution(workspace) ? 1 : 0;
+        prepared += conv->prepareDnnlConvolution(workspace, convertToFloat ? &scratch : nullptr) ? 1 : 0;
     return prepared;
 }
 

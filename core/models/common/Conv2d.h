@@ -54,7 +54,11 @@ public:
     // one (sharing `workspace`) and frees the plain copy; other layers keep
     // their plain weights (at::conv2d, either memory format). For the VAE,
     // whose other layers run faster on channels_last with plain weights.
-    bool prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspace> workspace = nullptr);
+    // With `convertScratch`, a weight in another float dtype (a float16 file
+    // view) is taken too, converted to float32 through that buffer (shared
+    // across layers, grown as needed): for a module that computes in float32.
+    bool prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspace> workspace = nullptr,
+                                at::Tensor *convertScratch = nullptr);
     bool preparedForInference() const { return m_packed.defined() || m_dnnl || m_matmul; }
     // The layer runs through DnnlConvolution (float32 3x3, Winograd allowed).
     DnnlConvolution *dnnlConvolution() const { return m_dnnl.get(); }
@@ -90,8 +94,10 @@ TORCH_MODULE(Conv2d);
 bool convolutionPackingEnabled();
 
 // prepareDnnlConvolution() on every Conv2d inside `module`, all sharing
-// `workspace` (configured by the caller); returns how many took it.
-int prepareDnnlConvolutions(torch::nn::Module &module, const std::shared_ptr<DnnlConvolution::Workspace> &workspace);
+// `workspace` (configured by the caller) and, with `convertToFloat`, one
+// conversion buffer; returns how many took it.
+int prepareDnnlConvolutions(torch::nn::Module &module, const std::shared_ptr<DnnlConvolution::Workspace> &workspace,
+                            bool convertToFloat = false);
 
 // Returns the DnnlConvolution workspaces of the Conv2d inside `module` to the OS.
 void releaseDnnlWorkspaces(torch::nn::Module &module);

@@ -218,6 +218,9 @@ OpenOptions openOptionsForInference(at::ScalarType dtype)
     // The text encoder runs once per prompt: its matrices convert at each
     // use (TextConditioner::fromCheckpoint) instead of at every load.
     open.deferTextEncoderMatrices = true;
+    // The VAE converts at its first use (loadVaeForInference): a txt2img run
+    // needs it only after its last step.
+    open.deferVaeWeights = true;
     return open;
 }
 

@@ -108,7 +108,8 @@ Result<UNet2DConditionModel> loadUNetForInference(const ComponentWeights &compon
 // (it stays float32: bf16 decodes show banding), and the UNet's convolutions
 // (and, in float32, its linear layers) left as file views wherever they are
 // packed as they load, so their plain converted copy is never written; the
-// text encoder's matrices stay views too, for TextConditioner::fromCheckpoint.
+// text encoder's matrices and the VAE stay views too, for
+// TextConditioner::fromCheckpoint and loadVaeForInference.
 OpenOptions openOptionsForInference(at::ScalarType dtype);
 
 // From a diffusers folder: <dir>/config.json + diffusion_pytorch_model.safetensors.

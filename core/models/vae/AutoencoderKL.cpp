@@ -2,6 +2,7 @@
 #include "core/models/common/ModuleLoading.h"
 #include "core/models/vae/AutoencoderKL.h"
 
+#include "core/common/FloatConversion.h"
 #include "core/common/Log.h"
 #include "core/models/common/DiffusersFolder.h"
 #include "core/models/common/WeightLoading.h"
@@ -51,6 +52,7 @@ void AutoencoderKLImpl::toDtype(at::ScalarType dtype)
     TORCH_CHECK(dtype == at::kFloat || dtype == at::kBFloat16, "VAE: unsupported dtype");
     this->to(dtype);
     m_dtype = dtype;
+    m_convertOnFirstUse = false;
 }
 
 LatentDistribution AutoencoderKLImpl::encode(const at::Tensor &image, ActivationMap *debug)
@@ -59,7 +61,7 @@ LatentDistribution AutoencoderKLImpl::encode(const at::Tensor &image, Activation
     // stipple-train needs autograd through this module.
     TORCH_CHECK(image.dim() == 4 && image.size(1) == m_config.inChannels,
                 "VAE encode: image must be [B, ", m_config.inChannels, ", H, W]");
-    prepareIfDeferred();
+    setUpIfDeferred();
     VaeActivationHook hook;
     if (debug)
         hook = [&](const std::string &n, const at::Tensor &t) {
@@ -81,7 +83,7 @@ at::Tensor AutoencoderKLImpl::decode(const at::Tensor &z, ActivationMap *debug)
     // stipple-train needs autograd through this module.
     TORCH_CHECK(z.dim() == 4 && z.size(1) == m_config.latentChannels,
                 "VAE decode: latents must be [B, ", m_config.latentChannels, ", h, w]");
-    prepareIfDeferred();
+    setUpIfDeferred();
     VaeActivationHook hook;
     if (debug)
         hook = [&](const std::string &n, const at::Tensor &t) {
@@ -106,27 +108,52 @@ int AutoencoderKLImpl::prepareForInference()
     auto workspace = std::make_shared<DnnlConvolution::Workspace>();
     workspace->maxBandBytes = std::int64_t(4) << 20;
     workspace->shrinkToFit = true;
-    return prepareDnnlConvolutions(*this, workspace);
+    // Weights still waiting for their conversion (convertWeightsOnFirstUse)
+    // are converted on their way into the packed layout.
+    return prepareDnnlConvolutions(*this, workspace, /*convertToFloat=*/m_dtype == at::kFloat);
 }
 
-void AutoencoderKLImpl::prepareIfDeferred()
+void AutoencoderKLImpl::setUpIfDeferred()
 {
-    // Not while autograd is recording (stipple-train): prepared layers have no gradients.
-    if (!m_prepareOnFirstUse || at::GradMode::is_enabled())
+    // No preparation while autograd is recording (stipple-train): prepared
+    // layers have no gradients. The conversion is needed either way.
+    const bool prepare = m_prepareOnFirstUse && !at::GradMode::is_enabled();
+    if (!prepare && !m_convertOnFirstUse)
         return;
-    m_prepareOnFirstUse = false; // once: a failure is not retried after every denoising loop
-    try {
-        // Outside the caller's InferenceMode, so the packed weights are
-        // ordinary tensors, as when the engine prepared them while loading.
-        c10::InferenceMode normalTensors(false);
-        torch::NoGradGuard noGrad;
-        const int layers = prepareForInference();
-        logInfo("VAE prepared at its first use: " + std::to_string(layers) +
-                " 3x3 layers on oneDNN's Winograd/direct kernel");
-    } catch (const std::exception &e) {
-        // Layers not prepared keep torch's kernel on channels_last input: slower, same result.
-        logWarning(std::string("VAE preparation stopped part-way, the rest runs unprepared: ") + e.what());
+    // Outside the caller's InferenceMode, so the converted and packed weights
+    // are ordinary tensors, as when the engine prepared them while loading.
+    c10::InferenceMode normalTensors(false);
+    torch::NoGradGuard noGrad;
+    if (prepare) {
+        m_prepareOnFirstUse = false; // once: a failure is not retried after every denoising loop
+        try {
+            const int layers = prepareForInference();
+            logInfo("VAE prepared at its first use: " + std::to_string(layers) +
+                    " 3x3 layers on oneDNN's Winograd/direct kernel");
+        } catch (const std::exception &e) {
+            // Layers not prepared keep torch's kernel on channels_last input: slower, same result.
+            logWarning(std::string("VAE preparation stopped part-way, the rest runs unprepared: ") + e.what());
+        }
     }
+    if (m_convertOnFirstUse) {
+        convertWeightsToDtype(); // the layers preparation did not take
+        m_convertOnFirstUse = false;
+    }
+}
+
+void AutoencoderKLImpl::convertWeightsToDtype()
+{
+    auto convert = [&](at::Tensor &t) {
+        if (!t.defined() || !t.is_floating_point() || t.scalar_type() == m_dtype)
+            return;
+        at::Tensor converted = at::empty(t.sizes(), t.options().dtype(m_dtype));
+        convertInto(converted, t.contiguous());
+        t.set_data(converted);
+    };
+    for (at::Tensor &p : parameters(/*recurse=*/true))
+        convert(p);
+    for (at::Tensor &b : buffers(/*recurse=*/true))
+        convert(b);
 }
 
 Result<AutoencoderKL> loadVae(const VaeConfig &config, const StateDict &weights, at::ScalarType dtype)
@@ -142,6 +169,24 @@ Result<AutoencoderKL> loadVaeFromDiffusersDir(const std::string &dir, at::Scalar
 Result<AutoencoderKL> loadVae(const ComponentWeights &component, at::ScalarType dtype)
 {
     return buildModule<AutoencoderKL, VaeConfig>(component.config, component.weights, dtype, "vae");
+}
+
+Result<AutoencoderKL> loadVaeForInference(const ComponentWeights &component)
+{
+    auto config = VaeConfig::fromJson(component.config);
+    if (!config)
+        return config.error();
+    try {
+        AutoencoderKL vae = buildWithoutInit<AutoencoderKL>(*config); // every value comes from the weights
+        if (auto st = loadWeightsStrict(*vae, component.weights, "vae", nullptr, WeightTransfer::Adopt); !st)
+            return st.error();
+        vae->eval();
+        vae->convertWeightsOnFirstUse();
+        vae->prepareForInferenceOnFirstUse();
+        return vae;
+    } catch (const c10::Error &e) {
+        return makeError(ErrorCode::Internal, std::string("building the vae failed: ") + e.what_without_backtrace());
+    }
 }
 
 } // namespace stipple::core

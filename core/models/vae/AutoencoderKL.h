@@ -75,14 +75,22 @@ public:
     // Skipped while grad mode is on; a failure is logged once and the layers
     // left unprepared run torch's kernel.
     void prepareForInferenceOnFirstUse() { m_prepareOnFirstUse = true; }
+    // The weights stay as they are (float16 views of the file, adopted by
+    // loadVaeForInference) until the first encode or decode converts them
+    // to dtype(): with preparation, each 3x3 weight straight into its packed
+    // copy. SD 1.5's VAE is 0.33 GB in float32 that loading no longer writes.
+    // A failed conversion is thrown to that encode or decode, and retried.
+    void convertWeightsOnFirstUse() { m_convertOnFirstUse = true; }
 
 private:
-    void prepareIfDeferred();
+    void setUpIfDeferred();
+    void convertWeightsToDtype();
 
     VaeConfig m_config;
     at::ScalarType m_dtype = at::kFloat;
     bool m_channelsLast = false;
     bool m_prepareOnFirstUse = false;
+    bool m_convertOnFirstUse = false;
     VaeEncoder m_encoder{nullptr};
     VaeDecoder m_decoder{nullptr};
     Conv2d m_quantConv{nullptr}, m_postQuantConv{nullptr};
@@ -97,6 +105,11 @@ Result<AutoencoderKL> loadVae(const VaeConfig &config, const StateDict &weights,
 // From an opened checkpoint's component (diffusers folder or single file):
 // the config is parsed from component.config, then loaded strictly.
 Result<AutoencoderKL> loadVae(const ComponentWeights &component, at::ScalarType dtype = at::kFloat);
+// The same for the engine: float32 inference, the weights adopted as they
+// are (OpenOptions::deferVaeWeights leaves them float16 views of the file),
+// then converted and prepared at the first encode or decode
+// (convertWeightsOnFirstUse, prepareForInferenceOnFirstUse).
+Result<AutoencoderKL> loadVaeForInference(const ComponentWeights &component);
 
 // <dir>/config.json + diffusion_pytorch_model.safetensors
 Result<AutoencoderKL> loadVaeFromDiffusersDir(const std::string &dir,

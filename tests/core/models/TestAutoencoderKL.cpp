@@ -8,6 +8,7 @@
 #include "FixtureSupport.h"
 
 #include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
 #include <nlohmann/json.hpp>
 
 #include <QTest>
@@ -183,6 +184,54 @@ private Q_SLOTS:
         QCOMPARE(countDnnlConvolutions(*deferred), eagerLayers);
         QVERIFY(deferred->channelsLast());
         QVERIFY(at::equal(a, b));
+    }
+
+    // loadVaeForInference (the engine's): float16 weights stay as given until
+    // the first decode converts them, the 3x3 layers straight into their
+    // packed copies; the decode equals a VAE converted and prepared at load.
+    // With autograd recording, the first use converts without preparing.
+    void convertedAtFirstUse_data()
+    {
+        QTest::addColumn<bool>("inference");
+        QTest::newRow("inference") << true;
+        QTest::newRow("grad mode") << false;
+    }
+    void convertedAtFirstUse()
+    {
+        STIPPLE_REQUIRE_FIXTURES();
+        QFETCH(bool, inference);
+        auto ckpt = openCheckpoint(modelDir("tiny-sd1"));
+        QVERIFY(ckpt.ok());
+        ComponentWeights half{ckpt->vae.config, {}, ckpt->vae.source};
+        StateDict rounded; // the float32 values the float16 weights hold
+        for (const auto &[name, t] : ckpt->vae.weights) {
+            half.weights[name] = t.to(at::kHalf);
+            rounded[name] = half.weights[name].to(at::kFloat);
+        }
+        auto eager = loadVae(ComponentWeights{ckpt->vae.config, rounded, ckpt->vae.source});
+        auto deferred = loadVaeForInference(half);
+        QVERIFY(eager.ok() && deferred.ok());
+        QCOMPARE((*deferred)->named_parameters()["decoder.conv_in.weight"].scalar_type(), at::kHalf);
+        QCOMPARE((*deferred)->dtype(), at::kFloat);
+        torch::manual_seed(5);
+        const at::Tensor z = at::randn({1, 4, 8, 8});
+        at::Tensor a, b;
+        if (inference) {
+            const int eagerLayers = (*eager)->prepareForInference();
+            c10::InferenceMode mode;
+            a = (*eager)->decode(z);
+            b = (*deferred)->decode(z);
+            QCOMPARE(countDnnlConvolutions(**deferred), eagerLayers);
+        } else {
+            const at::AutoGradMode recording(true); // this test case turns it off in initTestCase
+            a = (*eager)->decode(z);
+            b = (*deferred)->decode(z);
+            QCOMPARE(countDnnlConvolutions(**deferred), 0);
+            QVERIFY(b.requires_grad());
+        }
+        QVERIFY(at::equal(a.detach(), b.detach()));
+        for (const auto &p : (*deferred)->named_parameters())
+            QVERIFY2(p.value().scalar_type() == at::kFloat, p.key().c_str());
     }
 
     void tiledDecodeMatchesUntiled_data()
