@@ -16,6 +16,7 @@
 #include <QTest>
 
 #include <chrono>
+#include <map>
 
 using namespace stipple::core;
 using namespace stipple::test;
@@ -432,6 +433,65 @@ private Q_SLOTS:
         r.initImage = fixtureImage("inputs/init0_w64_h64.png");
         r.strength = 0.6f;
         QVERIFY(e.generate(r).ok());
+    }
+
+    // A float16 file (what artists have): the text encoder's matrices and the
+    // VAE stay float16 views and convert at use (OpenOptions::
+    // deferTextEncoderMatrices, deferVaeWeights), the UNet converts as it
+    // packs. Its images equal, bit for bit, those of a float32 file holding
+    // the same values, which nothing needs to convert.
+    void float16FileEqualsItsFloat32Values_data()
+    {
+        QTest::addColumn<int>("dtype");
+        QTest::addRow("fp32") << int(ComputeDType::Float32);
+        QTest::addRow("bf16") << int(ComputeDType::BFloat16);
+    }
+    void float16FileEqualsItsFloat32Values()
+    {
+        STIPPLE_REQUIRE_FIXTURES();
+        QFETCH(int, dtype);
+        const LoadOptions source = loadOptionsFor(QStringLiteral("tiny-sd1"), Layout::SingleFile);
+        auto file = SafeTensorsFile::open(source.modelPath);
+        QVERIFY(file.ok());
+        auto all = file->loadAll();
+        QVERIFY(all.ok());
+        StateDict half, rounded;
+        for (const auto &[name, t] : *all) {
+            half[name] = t.is_floating_point() ? t.to(at::kHalf) : t;
+            rounded[name] = t.is_floating_point() ? half[name].to(at::kFloat) : t;
+        }
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const std::string halfPath = dir.filePath(QStringLiteral("half.safetensors")).toStdString();
+        const std::string floatPath = dir.filePath(QStringLiteral("float.safetensors")).toStdString();
+        QVERIFY(writeSafeTensors(halfPath, half, file->metadata()).ok());
+        QVERIFY(writeSafeTensors(floatPath, rounded, file->metadata()).ok());
+        GenerationRequest r = smallRequest();
+        r.steps = 2;
+        r.dtype = static_cast<ComputeDType>(dtype);
+        std::vector<Image> images;
+        std::vector<std::map<std::string, at::Tensor>> traces(2);
+        for (int i = 0; i < 2; ++i) {
+            Engine e;
+            e.setTensorTrace([&traces, i](const std::string &name, const at::Tensor &t) {
+                traces[i][name] = t.to(at::kFloat).clone(); // the last of each name
+            });
+            LoadOptions o = source;
+            o.modelPath = i == 0 ? halfPath : floatPath;
+            o.dtype = r.dtype;
+            auto info = e.load(o);
+            QVERIFY2(info.ok(), info.ok() ? "" : info.error().message.c_str());
+            auto out = e.generate(r);
+            QVERIFY2(out.ok(), out.ok() ? "" : out.error().message.c_str());
+            images.push_back(out->images[0].image);
+        }
+        // The text encoder's output, the UNet's last latents and the image.
+        for (const char *name : {"prompt_embeds", "vae_decode_in"}) {
+            QVERIFY2(traces[0].count(name) && traces[1].count(name), name);
+            QVERIFY2(at::equal(traces[0][name], traces[1][name]), name);
+        }
+        QCOMPARE(images[0].width, images[1].width);
+        QVERIFY(images[0].pixels == images[1].pixels);
     }
 
     void bf16Runs()
