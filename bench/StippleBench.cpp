@@ -80,11 +80,11 @@ std::optional<Models> loadModels(const Options &o, at::ScalarType dtype, std::st
     if (!o.checkpoint.empty() && access(o.checkpoint.c_str(), R_OK) == 0) {
         // As Engine::load: UNet and text encoder in `dtype`, the VAE in float32,
         // the UNet's convolutions converted as they are packed, the text
-        // encoder's matrices at each use.
+        // encoder's matrices at each use, the VAE at its first decode.
         MappedFilesScope mapped;
         OpenOptions oo = openOptionsForInference(dtype);
         oo.deferVaeWeights = !o.vaePrepacked; // --vae-prepacked packs it at load, as before
-        if (o.convertBeforePacking) // the order before session 8: everything converted first
+        if (o.convertBeforePacking) // the UNet as before session 8 (the text encoder and VAE stay deferred)
             oo.deferUnetConvWeights = oo.deferUnetLinearWeights = false;
         auto ck = openCheckpoint(o.checkpoint, oo);
         if (!ck.ok()) {

@@ -67,9 +67,14 @@ struct Checkpoint {
 
 // Tensors are zero-copy views of the mapped files when options.dtype is
 // nullopt (or equals the stored dtype), and so are the UNet's 4-D (2-D)
-// weights under deferUnetConvWeights (deferUnetLinearWeights), and the text
-// encoder's under deferTextEncoderMatrices; converted tensors of a component share one
+// weights under deferUnetConvWeights (deferUnetLinearWeights), the text
+// encoder's 2-D weights under deferTextEncoderMatrices and the VAE's under
+// deferVaeWeights; converted tensors of a component share one
 // huge-page-backed arena, freed when the last of them goes.
+// A view keeps its file mapped while a module holds it (as every tensor of
+// a float32 file computed in float32 always did): a file truncated in place
+// meanwhile (`cp` over it; a rename over it is safe) faults at the next read,
+// as any memory-mapped model does.
 // Opens, detects, maps keys and loads all weights (ModelInfo::openSeconds =
 // header parsing + mmap, loadSeconds = key mapping + conversion).
 // Errors: FileNotFound, IoError, CorruptFile, UnsafeFormat (pickles),

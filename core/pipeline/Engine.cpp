@@ -121,7 +121,8 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         // UNet's convolutions (and float32 linear layers) are converted as
         // they are packed instead (loadUNetForInference): their plain copy in
         // `dtype` is never made, and `mapped` lets each packed layer's file
-        // pages go.
+        // pages go. The text encoder's matrices convert at each use and the
+        // VAE at its first (openOptionsForInference).
         MappedFilesScope mapped;
         OpenOptions open = openOptionsForInference(dtype);
         open.vaePath = options.vaePath;

@@ -85,8 +85,8 @@ TextConditioner::fromCheckpoint(const Checkpoint &checkpoint, c10::ScalarType dt
     auto config = ClipTextConfig::fromJson(checkpoint.textEncoder.config);
     if (!config.ok())
         return config.error();
-    // Matrices the open left unconverted (OpenOptions::deferTextEncoderMatrices)
-    // are converted at each use; the others are in `dtype` already.
+    // Matrices in another dtype (OpenOptions::deferTextEncoderMatrices leaves
+    // them file views) are converted at each use, everything else now.
     auto model = loadClipTextModel(*config, checkpoint.textEncoder.weights, dtype, MatrixStorage::AsGiven);
     if (!model.ok())
         return model.error();

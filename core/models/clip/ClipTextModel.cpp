@@ -3,6 +3,7 @@
 #include "core/models/clip/ClipTextModel.h"
 
 #include "core/models/common/DiffusersFolder.h"
+#include "core/models/common/ModuleConversion.h"
 #include "core/models/common/ModulesOfType.h"
 #include "core/models/common/Normalization.h"
 #include "core/models/common/ParameterInit.h"
@@ -174,14 +175,7 @@ void convertAllButMatrices(ClipTextModelImpl &model, c10::ScalarType dtype)
         embedding->convertRowsPerCall(dtype);
         kept.insert(embedding->weight.unsafeGetTensorImpl());
     }
-    auto convert = [&](at::Tensor &t) {
-        if (t.defined() && t.is_floating_point() && t.scalar_type() != dtype && !kept.count(t.unsafeGetTensorImpl()))
-            t.set_data(t.to(dtype));
-    };
-    for (at::Tensor &p : model.parameters(/*recurse=*/true))
-        convert(p);
-    for (at::Tensor &b : model.buffers(/*recurse=*/true))
-        convert(b);
+    convertFloatTensors(model, dtype, [&](const at::Tensor &t) { return kept.count(t.unsafeGetTensorImpl()) > 0; });
 }
 
 } // namespace

@@ -31,7 +31,7 @@ thread_local Scratch t_scratch;
 // VAE's attention in an InferenceMode decode, then in a training step).
 at::Tensor &reuse(at::Tensor &buf, at::IntArrayRef sizes, at::ScalarType dtype)
 {
-    if (!buf.defined() || buf.scalar_type() != dtype || buf.is_inference()) {
+    if (!buf.defined() || buf.scalar_type() != dtype) {
         c10::InferenceMode normalTensor(false);
         buf = at::empty({0}, at::TensorOptions().dtype(dtype));
     }

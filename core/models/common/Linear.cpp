@@ -9,6 +9,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include <torch/nn/init.h>
+#include <torch/utils.h>
 
 #include <cmath>
 
@@ -39,8 +40,12 @@ at::Tensor convertedForThisCall(const at::Tensor &weight, at::ScalarType dtype)
         return weight.to(dtype);
     // A normal tensor even under InferenceMode: the buffer is written in
     // place at later calls, which InferenceMode forbids for its own tensors
-    // once it is off.
+    // once it is off. InferenceMode(false) turns grad mode back on, and the
+    // weights still require grad: without the NoGradGuard the copy into the
+    // buffer would be recorded, chaining every call's graph to the buffer
+    // and keeping the weights (and their file mapping) alive.
     c10::InferenceMode normalTensors(false);
+    torch::NoGradGuard noGrad;
     thread_local at::Tensor scratch;
     return convertedThroughScratch(weight, dtype, scratch);
 }

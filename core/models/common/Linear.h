@@ -5,7 +5,9 @@
 // prepareForInference() hands a float32 weight to a DnnlMatmul, which packs
 // it once for oneDNN's GEMM kernel, and frees the plain copy (see
 // DnnlMatmul.h for why). A prepared module is for float32 inference only
-// (grad mode off).
+// (grad mode off). convertWeightPerCall() instead keeps the weight as given
+// (a float16 file view) and converts it at each forward into a buffer that
+// lives as long as the calling thread (the largest weight converted so far).
 // Thread-safety: a module instance is used by one thread at a time.
 #pragma once
 

@@ -104,12 +104,13 @@ Result<UNet2DConditionModel> loadUNet(const ComponentWeights &component, at::Sca
 Result<UNet2DConditionModel> loadUNetForInference(const ComponentWeights &component, at::ScalarType dtype);
 
 // The openCheckpoint options that go with loadUNetForInference for
-// inference in `dtype`: floats converted to `dtype`, the VAE's to float32
-// (it stays float32: bf16 decodes show banding), and the UNet's convolutions
-// (and, in float32, its linear layers) left as file views wherever they are
-// packed as they load, so their plain converted copy is never written; the
-// text encoder's matrices and the VAE stay views too, for
-// TextConditioner::fromCheckpoint and loadVaeForInference.
+// inference in `dtype`: the UNet's and text encoder's floats converted to
+// `dtype`, except what stays a file view to be converted later: the UNet's
+// convolutions (and, in float32, its linear layers) wherever they are packed
+// as they load, so their plain converted copy is never written; the text
+// encoder's matrices (converted at each use, TextConditioner::fromCheckpoint);
+// and the whole VAE (converted to float32 at its first use,
+// loadVaeForInference; it stays float32: bf16 decodes show banding).
 OpenOptions openOptionsForInference(at::ScalarType dtype);
 
 // From a diffusers folder: <dir>/config.json + diffusion_pytorch_model.safetensors.

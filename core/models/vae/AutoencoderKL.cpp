@@ -2,9 +2,9 @@
 #include "core/models/common/ModuleLoading.h"
 #include "core/models/vae/AutoencoderKL.h"
 
-#include "core/common/FloatConversion.h"
 #include "core/common/Log.h"
 #include "core/models/common/DiffusersFolder.h"
+#include "core/models/common/ModuleConversion.h"
 #include "core/models/common/WeightLoading.h"
 
 #include <ATen/ATen.h>
@@ -136,24 +136,9 @@ void AutoencoderKLImpl::setUpIfDeferred()
         }
     }
     if (m_convertOnFirstUse) {
-        convertWeightsToDtype(); // the layers preparation did not take
+        convertFloatTensors(*this, m_dtype); // what preparation did not take
         m_convertOnFirstUse = false;
     }
-}
-
-void AutoencoderKLImpl::convertWeightsToDtype()
-{
-    auto convert = [&](at::Tensor &t) {
-        if (!t.defined() || !t.is_floating_point() || t.scalar_type() == m_dtype)
-            return;
-        at::Tensor converted = at::empty(t.sizes(), t.options().dtype(m_dtype));
-        convertInto(converted, t.contiguous());
-        t.set_data(converted);
-    };
-    for (at::Tensor &p : parameters(/*recurse=*/true))
-        convert(p);
-    for (at::Tensor &b : buffers(/*recurse=*/true))
-        convert(b);
 }
 
 Result<AutoencoderKL> loadVae(const VaeConfig &config, const StateDict &weights, at::ScalarType dtype)

@@ -84,7 +84,6 @@ public:
 
 private:
     void setUpIfDeferred();
-    void convertWeightsToDtype();
 
     VaeConfig m_config;
     at::ScalarType m_dtype = at::kFloat;

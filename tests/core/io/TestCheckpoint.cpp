@@ -64,6 +64,7 @@ private Q_SLOTS:
     void dtypeConversion();
     void deferredUnetConvWeights_data();
     void deferredUnetConvWeights();
+    void deferredTextEncoderAndVae();
     void vaeOverride();
     void refusesPickles();
     void refusesOtherFamilies_data();
@@ -233,6 +234,49 @@ void TestCheckpoint::deferredUnetConvWeights()
     for (const auto *component : {&ck->vae, &ck->textEncoder})
         for (const auto &[name, t] : component->weights)
             QVERIFY2(!t.is_floating_point() || t.scalar_type() == at::kFloat, name.c_str());
+}
+
+void TestCheckpoint::deferredTextEncoderAndVae()
+{
+    // deferTextEncoderMatrices: the text encoder's 2-D weights stay float16
+    // views, its vectors convert; deferVaeWeights: the whole VAE stays as
+    // stored, a standalone VAE file's too.
+    STIPPLE_REQUIRE_FIXTURES();
+    OpenOptions opt;
+    opt.dtype = at::kFloat;
+    opt.deferTextEncoderMatrices = true;
+    opt.deferVaeWeights = true;
+    auto ck = openCheckpoint(modelPath(QStringLiteral("tiny-sd2.safetensors")), opt);
+    auto f16 = openCheckpoint(modelPath(QStringLiteral("tiny-sd2.safetensors")));
+    QVERIFY(ck.ok() && f16.ok());
+    int matrices = 0;
+    for (const auto &[name, t] : ck->textEncoder.weights) {
+        if (!t.is_floating_point())
+            continue;
+        QCOMPARE(t.scalar_type(), t.dim() == 2 ? at::kHalf : at::kFloat);
+        QVERIFY(at::equal(t.to(at::kFloat), f16->textEncoder.weights.at(name).to(at::kFloat)));
+        matrices += t.dim() == 2 ? 1 : 0;
+    }
+    QVERIFY(matrices > 4);
+    for (const auto &[name, t] : ck->vae.weights)
+        QVERIFY2(!t.is_floating_point() || t.scalar_type() == at::kHalf, name.c_str());
+    for (const auto &[name, t] : ck->unet.weights)
+        QVERIFY2(!t.is_floating_point() || t.scalar_type() == at::kFloat, name.c_str());
+
+    QTemporaryDir dir;
+    auto vaeFile = SafeTensorsFile::open(modelPath(QStringLiteral("tiny-sd1/vae/diffusion_pytorch_model.safetensors")));
+    QVERIFY(vaeFile.ok());
+    const StateDict floatVae = vaeFile->loadAll().value();
+    StateDict halfVae;
+    for (const auto &[name, t] : floatVae)
+        halfVae[name] = t.to(at::kHalf);
+    opt.vaePath = dir.filePath(QStringLiteral("vae.safetensors")).toStdString();
+    QVERIFY(writeSafeTensors(opt.vaePath, halfVae).ok());
+    auto overridden = openCheckpoint(modelPath(QStringLiteral("tiny-sd2.safetensors")), opt);
+    QVERIFY2(overridden.ok(), overridden.ok() ? "" : overridden.error().message.c_str());
+    QCOMPARE(overridden->vae.weights.size(), halfVae.size());
+    for (const auto &[name, t] : overridden->vae.weights)
+        QVERIFY2(t.scalar_type() == at::kHalf && at::equal(t, halfVae.at(name)), name.c_str());
 }
 
 void TestCheckpoint::vaeOverride()

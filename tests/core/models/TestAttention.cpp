@@ -78,6 +78,7 @@ private Q_SLOTS:
     // a later call outside it (a training step in the same thread).
     void scratchServesBothModes()
     {
+        releaseAttentionScratch(); // the buffers are then first made under InferenceMode below
         torch::manual_seed(6);
         const at::Tensor q = at::randn({4, 12, 8}), k = at::randn({4, 9, 8}), v = at::randn({4, 9, 8});
         AttentionOptions o;

@@ -438,8 +438,11 @@ private Q_SLOTS:
     // A float16 file (what artists have): the text encoder's matrices and the
     // VAE stay float16 views and convert at use (OpenOptions::
     // deferTextEncoderMatrices, deferVaeWeights), the UNet converts as it
-    // packs. Its images equal, bit for bit, those of a float32 file holding
-    // the same values, which nothing needs to convert.
+    // packs. Its embeddings, latents and image equal, bit for bit, those of a
+    // float32 file holding the same values: in fp32 that file converts
+    // nothing, in bf16 its matrices convert from float32 instead. (Against
+    // modules converted at load: test_text_encoder matricesAsGivenMatchConverted,
+    // test_autoencoderkl convertedAtFirstUse.)
     void float16FileEqualsItsFloat32Values_data()
     {
         QTest::addColumn<int>("dtype");

@@ -200,11 +200,14 @@ private Q_SLOTS:
 
         const at::Tensor ids = at::randint(0, c.vocabSize, {2, c.maxPositionEmbeddings}, at::kLong);
         at::Tensor reference;
+        const auto uses = layer.mlp->fc1->weight.use_count();
         {
             c10::InferenceMode inference;
             reference = (*converted)->forward(ids).lastHiddenState.clone();
             QVERIFY(at::equal((*asGiven)->forward(ids).lastHiddenState, reference));
         }
+        // No autograd graph kept the weight (or its file mapping) alive.
+        QCOMPARE(layer.mlp->fc1->weight.use_count(), uses);
         {
             torch::NoGradGuard noGrad; // the buffer made under InferenceMode, reused outside it
             QVERIFY(at::equal((*asGiven)->forward(ids).lastHiddenState, reference));
