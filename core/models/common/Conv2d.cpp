@@ -3,6 +3,7 @@
 #include "core/common/FloatConversion.h"
 #include "core/common/Runtime.h"
 #include "core/models/common/DnnlConvolution.h"
+#include "core/models/common/ModuleConversion.h"
 #include "core/models/common/ModulesOfType.h"
 #include "core/models/common/PackedWeight.h"
 #include "core/models/common/ParameterInit.h"
@@ -72,7 +73,7 @@ bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
     plain = at::Tensor();
     dropPlainWeight(weight, target);
     if (bias.defined() && bias.scalar_type() != target)
-        bias.set_data(bias.to(target));
+        replaceData(bias, [&] { return bias.to(target); });
     return true;
 }
 
@@ -130,7 +131,7 @@ bool Conv2dImpl::prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspa
         return false;
     dropPlainWeight(weight, at::kFloat);
     if (bias.defined() && bias.scalar_type() != at::kFloat)
-        bias.set_data(bias.to(at::kFloat));
+        replaceData(bias, [&] { return bias.to(at::kFloat); });
     return true;
 }
 

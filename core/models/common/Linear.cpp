@@ -1,6 +1,7 @@
 #include "core/models/common/Linear.h"
 
 #include "core/common/FloatConversion.h"
+#include "core/models/common/ModuleConversion.h"
 #include "core/models/common/ModulesOfType.h"
 #include "core/models/common/PackedWeight.h"
 #include "core/models/common/ParameterInit.h"
@@ -57,7 +58,7 @@ void LinearImpl::convertWeightPerCall(at::ScalarType dtype)
     TORCH_CHECK(!m_dnnl, "Linear: already packed for inference");
     m_computeDtype = dtype;
     if (bias.defined() && bias.scalar_type() != dtype)
-        bias.set_data(bias.to(dtype));
+        replaceData(bias, [&] { return bias.to(dtype); });
 }
 
 at::Tensor LinearImpl::forward(const at::Tensor &x)
@@ -106,7 +107,7 @@ bool LinearImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
     // The packed layer keeps its own float32 copy; the parameter follows
     // (a float16 file view would otherwise stay referenced), as Conv2d's.
     if (bias.defined() && bias.scalar_type() != at::kFloat)
-        bias.set_data(bias.to(at::kFloat));
+        replaceData(bias, [&] { return bias.to(at::kFloat); });
     return true;
 }
 

@@ -4,21 +4,35 @@
 #include "core/common/FloatConversion.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/nn/module.h>
 #include <torch/utils.h>
 
 namespace stipple::core {
 
+void replaceData(at::Tensor &param, const std::function<at::Tensor()> &make)
+{
+    at::Tensor value;
+    {
+        c10::InferenceMode sameKind(param.is_inference());
+        torch::NoGradGuard noGrad;
+        value = make();
+    }
+    torch::NoGradGuard noGrad;
+    param.set_data(value);
+}
+
 void convertFloatTensors(torch::nn::Module &module, at::ScalarType dtype,
                          const std::function<bool(const at::Tensor &)> &keep)
 {
-    torch::NoGradGuard noGrad;
     auto convert = [&](at::Tensor &t) {
         if (!t.defined() || !t.is_floating_point() || t.scalar_type() == dtype || (keep && keep(t)))
             return;
-        at::Tensor converted = at::empty(t.sizes(), t.options().dtype(dtype));
-        convertInto(converted, t.contiguous());
-        t.set_data(converted);
+        replaceData(t, [&] {
+            at::Tensor converted = at::empty(t.sizes(), t.options().dtype(dtype));
+            convertInto(converted, t.contiguous());
+            return converted;
+        });
     };
     for (at::Tensor &p : module.parameters(/*recurse=*/true))
         convert(p);

@@ -14,10 +14,20 @@ class Module;
 
 namespace stipple::core {
 
+// param.set_data(make()), with make() run in the InferenceMode state `param`
+// was made in. A module built under InferenceMode (the GUI's inference
+// thread loads there) has inference tensors for parameters; set_data with a
+// normal tensor would leave one flagged normal but without a version
+// counter, and the next view of it throws "Inference tensors do not track
+// version counter" (and the reverse breaks the other way). Grad mode is off
+// while make() runs.
+void replaceData(at::Tensor &param, const std::function<at::Tensor()> &make);
+
 // Every floating parameter and buffer of `module` (recursively) not in
 // `dtype` gets converted values in memory of its own (convertInto, both
-// cores), its name and identity unchanged; `keep` (optional) spares tensors
-// that stay as they are. Empty placeholders already in `dtype` are left.
+// cores; replaceData), its name and identity unchanged; `keep` (optional)
+// spares tensors that stay as they are. Empty placeholders already in
+// `dtype` are left.
 void convertFloatTensors(torch::nn::Module &module, at::ScalarType dtype,
                          const std::function<bool(const at::Tensor &)> &keep = {});
 

@@ -2,6 +2,7 @@
 
 #include "core/common/TensorPages.h"
 #include "core/io/SafeTensors.h"
+#include "core/models/common/ModuleConversion.h"
 
 #include <ATen/ATen.h>
 
@@ -12,7 +13,7 @@ void dropPlainWeight(at::Tensor &param, at::ScalarType dtype)
     if (const MappedFilesScope *scope = MappedFilesScope::current())
         scope->releasePagesOf(param);
     releaseSoleTensorPages(param);
-    param.set_data(at::empty({0}, param.options().dtype(dtype)));
+    replaceData(param, [&] { return at::empty({0}, param.options().dtype(dtype)); });
 }
 
 } // namespace stipple::core

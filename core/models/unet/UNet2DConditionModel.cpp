@@ -3,6 +3,7 @@
 #include "core/models/unet/UNet2DConditionModel.h"
 
 #include "core/models/common/DiffusersFolder.h"
+#include "core/models/common/ModuleConversion.h"
 #include "core/models/common/WeightLoading.h"
 
 #include <ATen/ATen.h>
@@ -119,7 +120,7 @@ void UNet2DConditionModelImpl::setChannelsLast(bool enabled)
     const auto format = enabled ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
     for (auto &p : parameters(true)) {
         if (p.dim() == 4)
-            p.set_data(p.contiguous(format));
+            replaceData(p, [&] { return p.contiguous(format); });
     }
 }
 

@@ -13,6 +13,8 @@
 
 #include <QTest>
 
+#include <optional>
+
 using namespace stipple::core;
 using namespace stipple::test;
 
@@ -192,14 +194,20 @@ private Q_SLOTS:
     // With autograd recording, the first use converts without preparing.
     void convertedAtFirstUse_data()
     {
-        QTest::addColumn<bool>("inference");
-        QTest::newRow("inference") << true;
-        QTest::newRow("grad mode") << false;
+        QTest::addColumn<QString>("mode");
+        QTest::newRow("inference") << QStringLiteral("inference");
+        QTest::newRow("grad mode") << QStringLiteral("grad");
+        // As the GUI's inference thread: built and used under InferenceMode,
+        // so every parameter is an inference tensor, and stays one.
+        QTest::newRow("built under InferenceMode") << QStringLiteral("built");
     }
     void convertedAtFirstUse()
     {
         STIPPLE_REQUIRE_FIXTURES();
-        QFETCH(bool, inference);
+        QFETCH(QString, mode);
+        std::optional<c10::InferenceMode> built;
+        if (mode == QLatin1String("built"))
+            built.emplace();
         auto ckpt = openCheckpoint(modelDir("tiny-sd1"));
         QVERIFY(ckpt.ok());
         ComponentWeights half{ckpt->vae.config, {}, ckpt->vae.source};
@@ -215,23 +223,31 @@ private Q_SLOTS:
         QCOMPARE((*deferred)->dtype(), at::kFloat);
         torch::manual_seed(5);
         const at::Tensor z = at::randn({1, 4, 8, 8});
-        at::Tensor a, b;
-        if (inference) {
+        const at::Tensor image = at::rand({1, 3, 64, 64}) * 2 - 1;
+        at::Tensor a, b, ea, eb;
+        if (mode != QLatin1String("grad")) {
             const int eagerLayers = (*eager)->prepareForInference();
-            c10::InferenceMode mode;
+            c10::InferenceMode inference;
             a = (*eager)->decode(z);
             b = (*deferred)->decode(z);
+            ea = (*eager)->encode(image).mean;
+            eb = (*deferred)->encode(image).mean; // the encoder's stride-2 layers stay unprepared
             QCOMPARE(countDnnlConvolutions(**deferred), eagerLayers);
         } else {
             const at::AutoGradMode recording(true); // this test case turns it off in initTestCase
             a = (*eager)->decode(z);
             b = (*deferred)->decode(z);
+            ea = (*eager)->encode(image).mean;
+            eb = (*deferred)->encode(image).mean;
             QCOMPARE(countDnnlConvolutions(**deferred), 0);
             QVERIFY(b.requires_grad());
         }
         QVERIFY(at::equal(a.detach(), b.detach()));
-        for (const auto &p : (*deferred)->named_parameters())
+        QVERIFY(at::equal(ea.detach(), eb.detach()));
+        for (const auto &p : (*deferred)->named_parameters()) {
             QVERIFY2(p.value().scalar_type() == at::kFloat, p.key().c_str());
+            QVERIFY2(p.value().is_inference() == bool(built), p.key().c_str());
+        }
     }
 
     void tiledDecodeMatchesUntiled_data()

@@ -10,6 +10,7 @@
 #include "core/text/Sha256.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QTemporaryDir>
@@ -495,6 +496,40 @@ private Q_SLOTS:
         }
         QCOMPARE(images[0].width, images[1].width);
         QVERIFY(images[0].pixels == images[1].pixels);
+    }
+
+    // The GUI's inference thread loads and generates under InferenceMode
+    // (GenerationController): the weights adopted from the file are then
+    // inference tensors, which the first use converts and packs.
+    void loadsAndRunsUnderInferenceMode_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<int>("layout");
+        QTest::addColumn<int>("dtype");
+        QTest::addRow("folder fp32") << QStringLiteral("tiny-sd1") << int(Layout::Diffusers) << int(ComputeDType::Float32);
+        QTest::addRow("single fp32") << QStringLiteral("tiny-sd1") << int(Layout::SingleFile) << int(ComputeDType::Float32);
+        QTest::addRow("single bf16") << QStringLiteral("tiny-sd2") << int(Layout::SingleFile) << int(ComputeDType::BFloat16);
+        QTest::addRow("inpaint folder") << QStringLiteral("tiny-sd1-inpaint") << int(Layout::Diffusers) << int(ComputeDType::Float32);
+    }
+    void loadsAndRunsUnderInferenceMode()
+    {
+        STIPPLE_REQUIRE_FIXTURES();
+        QFETCH(QString, model);
+        QFETCH(int, layout);
+        QFETCH(int, dtype);
+        c10::InferenceMode inference;
+        Engine e;
+        LoadOptions o = loadOptionsFor(model, static_cast<Layout>(layout));
+        o.dtype = static_cast<ComputeDType>(dtype);
+        auto info = e.load(o);
+        QVERIFY2(info.ok(), info.ok() ? "" : info.error().message.c_str());
+        GenerationRequest r = smallRequest();
+        r.steps = 2;
+        r.dtype = o.dtype;
+        for (int run = 0; run < 2; ++run) { // the second run finds everything set up
+            auto out = e.generate(r);
+            QVERIFY2(out.ok(), out.ok() ? "" : out.error().message.c_str());
+        }
     }
 
     void bf16Runs()
