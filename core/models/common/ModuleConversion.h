@@ -1,4 +1,5 @@
-// Converting a module's floating parameters and buffers to one dtype in
+// Replacing a parameter's data without breaking its InferenceMode state, and
+// converting a module's floating parameters and buffers to one dtype in
 // place, for modules whose weights arrive in another dtype (float16 file
 // views) and are converted later than at load.
 // Thread-safety: call from the thread that owns the module.
@@ -14,13 +15,14 @@ class Module;
 
 namespace stipple::core {
 
-// param.set_data(make()), with make() run in the InferenceMode state `param`
-// was made in. A module built under InferenceMode (the GUI's inference
-// thread loads there) has inference tensors for parameters; set_data with a
-// normal tensor would leave one flagged normal but without a version
-// counter, and the next view of it throws "Inference tensors do not track
-// version counter" (and the reverse breaks the other way). Grad mode is off
-// while make() runs.
+// param.set_data(make()), with make() run in the InferenceMode state that
+// param.is_inference() reports. A module built under InferenceMode (the
+// GUI's inference thread loads there) has inference tensors for parameters;
+// set_data with a normal tensor would leave one flagged normal but without a
+// version counter, and the next view of it throws "Inference tensors do not
+// track version counter". The reverse would strip a normal parameter of its
+// autograd keys, so training would silently get no gradients. Grad mode is
+// off throughout.
 void replaceData(at::Tensor &param, const std::function<at::Tensor()> &make);
 
 // Every floating parameter and buffer of `module` (recursively) not in

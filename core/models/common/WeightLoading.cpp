@@ -1,6 +1,8 @@
 // Strict state-dict loading (see WeightLoading.h).
 #include "core/models/common/WeightLoading.h"
 
+#include "core/models/common/ModuleConversion.h"
+
 #include <torch/nn/module.h>
 #include <torch/types.h>
 #include <torch/utils.h>
@@ -88,8 +90,12 @@ Status loadWeightsStrict(torch::nn::Module &module, const StateDict &weights,
         torch::NoGradGuard noGrad;
         for (auto &[name, target] : targets) {
             const at::Tensor &source = weights.at(name);
-            if (transfer == WeightTransfer::Adopt && source.device() == target.device())
-                target.set_data(source); // the caller converts to its dtype afterwards
+            if (transfer == WeightTransfer::Adopt && source.device() == target.device()) {
+                if (source.is_inference() == target.is_inference())
+                    target.set_data(source); // the caller converts to its dtype afterwards
+                else // opened in the other InferenceMode state than the module was built in
+                    replaceData(target, [&] { return source.clone(); });
+            }
             else
                 target.copy_(source); // converts dtype, keeps the module's memory format
         }

@@ -9,10 +9,13 @@
 #include "FixtureSupport.h"
 
 #include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
 #include <QTest>
+
+#include <optional>
 
 using namespace stipple::core;
 using namespace stipple::test;
@@ -59,6 +62,44 @@ private Q_SLOTS:
         QCOMPARE(m.fc->weight.scalar_type(), at::kFloat);
         QCOMPARE(m.fc->weight[1][2].item<float>(), 0.5f);
         QCOMPARE(m.named_buffers()["scale"][0].item<float>(), 3.0f);
+    }
+
+    // Adopting tensors opened in the other InferenceMode state than the
+    // module was built in: the parameters keep their own state (a copy is
+    // adopted) and work in it, rather than ending half one, half the other.
+    void adoptsAcrossInferenceMode_data()
+    {
+        QTest::addColumn<bool>("builtInInference");
+        QTest::newRow("module built under InferenceMode") << true;
+        QTest::newRow("weights made under InferenceMode") << false;
+    }
+    void adoptsAcrossInferenceMode()
+    {
+        QFETCH(bool, builtInInference);
+        auto make = [](bool inference, auto fn) {
+            std::optional<c10::InferenceMode> mode;
+            if (inference)
+                mode.emplace();
+            return fn();
+        };
+        Linear linear = make(builtInInference, [] { return Linear(4, 3); });
+        StateDict weights = make(!builtInInference, [] {
+            return StateDict{{"weight", at::randn({3, 4})}, {"bias", at::randn({3})}};
+        });
+        std::optional<c10::InferenceMode> mode;
+        if (builtInInference)
+            mode.emplace();
+        QVERIFY(loadWeightsStrict(*linear, weights, "linear", nullptr, WeightTransfer::Adopt).ok());
+        QCOMPARE(linear->weight.is_inference(), builtInInference);
+        QVERIFY(at::equal(linear->weight, weights.at("weight")));
+        const at::Tensor x = at::randn({2, 4});
+        const at::AutoGradMode recording(!builtInInference);
+        const at::Tensor y = linear->forward(x.view({2, 4}));
+        QVERIFY(at::allclose(y, at::linear(x, weights.at("weight"), weights.at("bias"))));
+        if (!builtInInference) {
+            y.sum().backward();
+            QVERIFY(linear->weight.grad().defined());
+        }
     }
 
     void missingKey()
