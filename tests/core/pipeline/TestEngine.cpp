@@ -534,6 +534,33 @@ private Q_SLOTS:
         }
     }
 
+    // The GUI switches models and precision in one engine on its inference
+    // thread: the thread's reused buffers (attention, the text encoder's
+    // conversion) serve every model in turn.
+    void switchesModelsUnderInferenceMode()
+    {
+        STIPPLE_REQUIRE_FIXTURES();
+        c10::InferenceMode inference;
+        Engine e;
+        GenerationRequest r = smallRequest();
+        r.steps = 2;
+        const struct {
+            const char *model;
+            ComputeDType dtype;
+        } loads[] = {{"tiny-sd2", ComputeDType::Float32},
+                     {"tiny-sd2", ComputeDType::BFloat16},
+                     {"tiny-sd1-inpaint", ComputeDType::Float32},
+                     {"tiny-sd2", ComputeDType::Float32}};
+        for (const auto &l : loads) {
+            LoadOptions o = loadOptionsFor(QString::fromLatin1(l.model), Layout::SingleFile);
+            o.dtype = r.dtype = l.dtype;
+            auto info = e.load(o);
+            QVERIFY2(info.ok(), info.ok() ? "" : info.error().message.c_str());
+            auto out = e.generate(r);
+            QVERIFY2(out.ok(), out.ok() ? "" : out.error().message.c_str());
+        }
+    }
+
     void bf16Runs()
     {
         STIPPLE_REQUIRE_FIXTURES();
