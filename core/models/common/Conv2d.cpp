@@ -72,8 +72,7 @@ bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
                                                     options.groups());
     plain = at::Tensor();
     dropPlainWeight(weight, target);
-    if (bias.defined() && bias.scalar_type() != target)
-        replaceData(bias, [&] { return bias.to(target); });
+    convertTensor(bias, target);
     return true;
 }
 
@@ -130,8 +129,7 @@ bool Conv2dImpl::prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspa
                               std::move(workspace)))
         return false;
     dropPlainWeight(weight, at::kFloat);
-    if (bias.defined() && bias.scalar_type() != at::kFloat)
-        replaceData(bias, [&] { return bias.to(at::kFloat); });
+    convertTensor(bias, at::kFloat);
     return true;
 }
 

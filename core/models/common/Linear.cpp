@@ -57,8 +57,7 @@ void LinearImpl::convertWeightPerCall(at::ScalarType dtype)
 {
     TORCH_CHECK(!m_dnnl, "Linear: already packed for inference");
     m_computeDtype = dtype;
-    if (bias.defined() && bias.scalar_type() != dtype)
-        replaceData(bias, [&] { return bias.to(dtype); });
+    convertTensor(bias, dtype);
 }
 
 at::Tensor LinearImpl::forward(const at::Tensor &x)
@@ -106,8 +105,7 @@ bool LinearImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
     dropPlainWeight(weight, at::kFloat);
     // The packed layer keeps its own float32 copy; the parameter follows
     // (a float16 file view would otherwise stay referenced), as Conv2d's.
-    if (bias.defined() && bias.scalar_type() != at::kFloat)
-        replaceData(bias, [&] { return bias.to(at::kFloat); });
+    convertTensor(bias, at::kFloat);
     return true;
 }
 

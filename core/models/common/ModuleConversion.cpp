@@ -22,22 +22,26 @@ void replaceData(at::Tensor &param, const std::function<at::Tensor()> &make)
     param.set_data(value);
 }
 
+void convertTensor(at::Tensor &t, at::ScalarType dtype)
+{
+    if (!t.defined() || !t.is_floating_point() || t.scalar_type() == dtype)
+        return;
+    replaceData(t, [&] {
+        at::Tensor converted = at::empty(t.sizes(), t.options().dtype(dtype));
+        convertInto(converted, t.contiguous());
+        return converted;
+    });
+}
+
 void convertFloatTensors(torch::nn::Module &module, at::ScalarType dtype,
                          const std::function<bool(const at::Tensor &)> &keep)
 {
-    auto convert = [&](at::Tensor &t) {
-        if (!t.defined() || !t.is_floating_point() || t.scalar_type() == dtype || (keep && keep(t)))
-            return;
-        replaceData(t, [&] {
-            at::Tensor converted = at::empty(t.sizes(), t.options().dtype(dtype));
-            convertInto(converted, t.contiguous());
-            return converted;
-        });
-    };
     for (at::Tensor &p : module.parameters(/*recurse=*/true))
-        convert(p);
+        if (!keep || !keep(p))
+            convertTensor(p, dtype);
     for (at::Tensor &b : module.buffers(/*recurse=*/true))
-        convert(b);
+        if (!keep || !keep(b))
+            convertTensor(b, dtype);
 }
 
 } // namespace stipple::core

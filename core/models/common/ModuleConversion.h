@@ -25,11 +25,14 @@ namespace stipple::core {
 // off throughout.
 void replaceData(at::Tensor &param, const std::function<at::Tensor()> &make);
 
-// Every floating parameter and buffer of `module` (recursively) not in
-// `dtype` gets converted values in memory of its own (convertInto, both
-// cores; replaceData), its name and identity unchanged; `keep` (optional)
-// spares tensors that stay as they are. Empty placeholders already in
-// `dtype` are left.
+// A floating `t` not in `dtype` gets its values converted into memory of its
+// own (convertInto, both cores; replaceData), its identity unchanged; other
+// tensors (undefined, integer, already in `dtype`) are left. For a layer's
+// bias when its weight is packed or converted elsewhere.
+void convertTensor(at::Tensor &t, at::ScalarType dtype);
+
+// convertTensor on every parameter and buffer of `module` (recursively),
+// names unchanged; `keep` (optional) spares tensors that stay as they are.
 void convertFloatTensors(torch::nn::Module &module, at::ScalarType dtype,
                          const std::function<bool(const at::Tensor &)> &keep = {});
 
