@@ -558,11 +558,11 @@ Result<Checkpoint> openCheckpoint(const std::string &path, const OpenOptions &op
             if (auto s = validate(*comp, name); !s)
                 return s.error();
             ck.info.components.push_back({name, parameterCount(comp->weights), storedDtypeOf(comp->weights), comp->source});
+            if (comp == &ck.vae && options.deferVaeWeights)
+                continue; // views, converted at the VAE's first use
             const Deferred deferred = comp == &ck.unet ? Deferred{options.deferUnetConvWeights, options.deferUnetLinearWeights}
                                       : comp == &ck.textEncoder ? Deferred{false, options.deferTextEncoderMatrices}
                                                                 : Deferred{};
-            if (comp == &ck.vae && options.deferVaeWeights)
-                continue; // views, converted at the VAE's first use
             convertFloats(comp->weights, comp == &ck.vae && options.vaeDtype ? options.vaeDtype : options.dtype,
                           deferred);
         }

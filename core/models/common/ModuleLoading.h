@@ -28,7 +28,24 @@ enum class ConvPacking {
 
 // Builds Holder(config) without random initialisation, adopts `weights`
 // strictly (WeightTransfer::Adopt: they must be made for this build, as
-// openCheckpoint's are), converts to `dtype`, switches to eval mode.
+// openCheckpoint's are) as they are, and switches to eval mode. torch
+// failures become ErrorCode::Internal.
+template <typename Holder, typename Config>
+Result<Holder> adoptModule(const Config &config, const StateDict &weights, const std::string &component)
+{
+    try {
+        Holder model = buildWithoutInit<Holder>(config); // every value comes from `weights`
+        if (auto st = loadWeightsStrict(*model, weights, component, nullptr, WeightTransfer::Adopt); !st)
+            return st.error();
+        model->eval();
+        return model;
+    } catch (const c10::Error &e) {
+        return makeError(ErrorCode::Internal,
+                         "building the " + component + " failed: " + e.what_without_backtrace());
+    }
+}
+
+// The same (adoptModule), then converted to `dtype`.
 // ConvPacking::ForInference packs the convolutions (and, in float32, the
 // linear layers still in another dtype) first, each converted on its way into the packed layout, so
 // a weight the dict holds in another dtype never gets a plain copy in `dtype`
@@ -38,10 +55,11 @@ template <typename Holder, typename Config>
 Result<Holder> buildModule(const Config &config, const StateDict &weights, at::ScalarType dtype,
                            const std::string &component, ConvPacking packing = ConvPacking::None)
 {
+    auto adopted = adoptModule<Holder>(config, weights, component);
+    if (!adopted)
+        return adopted.error();
+    Holder model = adopted.value();
     try {
-        Holder model = buildWithoutInit<Holder>(config); // every value comes from `weights`
-        if (auto st = loadWeightsStrict(*model, weights, component, nullptr, WeightTransfer::Adopt); !st)
-            return st.error();
         if (packing == ConvPacking::ForInference) {
             at::Tensor scratch; // one conversion buffer for both kinds of layer
             prepareConvolutionsForInference(*model, dtype, &scratch);
@@ -50,7 +68,6 @@ Result<Holder> buildModule(const Config &config, const StateDict &weights, at::S
             prepareLinearsForInference(*model, dtype, /*onlyToConvert=*/true, &scratch);
         }
         model->toDtype(dtype);
-        model->eval();
         return model;
     } catch (const c10::Error &e) {
         return makeError(ErrorCode::Internal,

@@ -161,17 +161,12 @@ Result<AutoencoderKL> loadVaeForInference(const ComponentWeights &component)
     auto config = VaeConfig::fromJson(component.config);
     if (!config)
         return config.error();
-    try {
-        AutoencoderKL vae = buildWithoutInit<AutoencoderKL>(*config); // every value comes from the weights
-        if (auto st = loadWeightsStrict(*vae, component.weights, "vae", nullptr, WeightTransfer::Adopt); !st)
-            return st.error();
-        vae->eval();
-        vae->convertWeightsOnFirstUse();
-        vae->prepareForInferenceOnFirstUse();
-        return vae;
-    } catch (const c10::Error &e) {
-        return makeError(ErrorCode::Internal, std::string("building the vae failed: ") + e.what_without_backtrace());
+    auto vae = adoptModule<AutoencoderKL>(*config, component.weights, "vae");
+    if (vae) {
+        vae.value()->convertWeightsOnFirstUse();
+        vae.value()->prepareForInferenceOnFirstUse();
     }
+    return vae;
 }
 
 } // namespace stipple::core
