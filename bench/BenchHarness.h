@@ -42,6 +42,7 @@ struct Options {
     bool channelsLast = false;
     bool vaePrepacked = false;
     bool convertBeforePacking = false; // the UNet's convolutions through the arena first (before session 8)
+    bool packAtLoad = false;           // the UNet packed while loading (before session 14)
     bool profile = false;
     bool compare = false;
     std::size_t trimThresholdBytes = 0; // malloc's, as configureRuntime set it (0: glibc's default)

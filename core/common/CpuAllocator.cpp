@@ -33,6 +33,9 @@ std::unordered_map<void *, Owned> &table()
 // raw_deallocate (c10's default allocator: context == data).
 c10::DeleterFnPtr s_fallbackDeleter = nullptr;
 
+thread_local bool t_looseFit = false; // AllocatorLooseFit
+constexpr std::size_t kLooseFitSlack = 4;
+
 CpuAllocator *s_instance = nullptr; // leaked on purpose: tensors may outlive main()
 c10::Allocator *s_previous = nullptr;
 bool s_installed = false;
@@ -74,13 +77,19 @@ c10::DataPtr CpuAllocator::allocate(std::size_t bytes) const
         }
         return m_fallback->allocate(bytes);
     }
-    const std::size_t size = roundedSize(bytes);
+    std::size_t size = roundedSize(bytes);
     void *ptr = nullptr;
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         ++m_stats.largeAllocations;
         auto it = m_bySize.find(size);
+        if (it == m_bySize.end() && t_looseFit) {
+            it = m_bySize.lower_bound(size); // the smallest larger block
+            if (it != m_bySize.end() && it->first > size * kLooseFitSlack)
+                it = m_bySize.end();
+        }
         if (it != m_bySize.end()) {
+            size = it->first; // the block's own class, which it returns to
             ptr = it->second->ptr;
             m_lru.erase(it->second);
             m_bySize.erase(it);
@@ -246,6 +255,10 @@ void releaseCachedMemory()
         a->releaseCached();
     ::malloc_trim(0);
 }
+
+AllocatorLooseFit::AllocatorLooseFit() : m_outer(t_looseFit) { t_looseFit = true; }
+
+AllocatorLooseFit::~AllocatorLooseFit() { t_looseFit = m_outer; }
 
 void uninstallCpuAllocator()
 {

@@ -31,10 +31,13 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 struct SafeTensorsFile::Mapping {
     void *addr = nullptr;
     std::size_t size = 0;
+    int fd = -1; // kept open for MappedFiles::readBytesOf
     ~Mapping()
     {
         if (addr && addr != MAP_FAILED)
             ::munmap(addr, size);
+        if (fd >= 0)
+            ::close(fd);
     }
 };
 
@@ -116,7 +119,7 @@ Result<SafeTensorsFile> SafeTensorsFile::open(const std::string &path)
     map->size = static_cast<std::size_t>(fileSize);
     map->addr = ::mmap(nullptr, map->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
     const int mapErrno = errno;
-    ::close(fd);
+    map->fd = fd;
     if (map->addr == MAP_FAILED) {
         map->addr = nullptr;
         return makeError(ErrorCode::IoError, "'" + path + "': mmap failed: " + std::strerror(mapErrno));
@@ -125,7 +128,7 @@ Result<SafeTensorsFile> SafeTensorsFile::open(const std::string &path)
     // Every enclosing scope learns of the mapping, so that a caller's scope
     // can release views that an inner one (openCheckpoint's) left mapped.
     for (MappedFilesScope *scope = t_mappedFilesScope; scope; scope = scope->m_outer)
-        scope->m_mappings.push_back(map);
+        scope->m_files.m_mappings.push_back(map);
 
     auto header = parseSafeTensorsPrefix(static_cast<const std::uint8_t *>(map->addr), map->size,
                                          fileSize, path);
@@ -207,7 +210,7 @@ MappedFilesScope::MappedFilesScope() : m_outer(t_mappedFilesScope) { t_mappedFil
 
 MappedFilesScope::~MappedFilesScope() { t_mappedFilesScope = m_outer; }
 
-void MappedFilesScope::releaseResidentPages()
+void MappedFiles::releaseResidentPages() const
 {
     for (const auto &weak : m_mappings)
         if (const auto map = weak.lock(); map && map->addr)
@@ -216,22 +219,48 @@ void MappedFilesScope::releaseResidentPages()
 
 MappedFilesScope *MappedFilesScope::current() { return t_mappedFilesScope; }
 
-void MappedFilesScope::releasePagesOf(const at::Tensor &t) const
+std::shared_ptr<const SafeTensorsFile::Mapping> MappedFiles::mappingOf(const at::Tensor &t) const
 {
     if (!t.defined() || !t.has_storage() || t.nbytes() == 0)
-        return;
+        return nullptr;
     const auto begin = reinterpret_cast<std::uintptr_t>(t.data_ptr());
     const auto end = begin + t.nbytes();
     for (const auto &weak : m_mappings) {
-        const auto map = weak.lock();
+        auto map = weak.lock();
         if (!map || !map->addr)
             continue;
         const auto mapBegin = reinterpret_cast<std::uintptr_t>(map->addr);
-        if (begin < mapBegin || end > mapBegin + map->size)
-            continue;
-        releaseWholePages(t.data_ptr(), t.nbytes());
-        return;
+        if (begin >= mapBegin && end <= mapBegin + map->size)
+            return map;
     }
+    return nullptr;
+}
+
+void MappedFiles::releasePagesOf(const at::Tensor &t) const
+{
+    if (mappingOf(t))
+        releaseWholePages(t.data_ptr(), t.nbytes());
+}
+
+bool MappedFiles::readBytesOf(const at::Tensor &t, std::size_t offset, std::size_t bytes, void *dst) const
+{
+    const auto map = mappingOf(t);
+    if (!map || map->fd < 0 || !t.is_contiguous() || offset + bytes > t.nbytes())
+        return false;
+    auto fileOffset = static_cast<off_t>(static_cast<const char *>(t.data_ptr()) -
+                                         static_cast<const char *>(map->addr) + offset);
+    auto *out = static_cast<char *>(dst);
+    while (bytes > 0) {
+        const ssize_t got = ::pread(map->fd, out, bytes, fileOffset);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return false; // the caller reads the view instead
+        out += got;
+        fileOffset += got;
+        bytes -= static_cast<std::size_t>(got);
+    }
+    return true;
 }
 
 Result<StateDict> SafeTensorsFile::loadAll(std::optional<c10::ScalarType> floatDtype,

@@ -117,12 +117,14 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         progress(0);
         const at::ScalarType dtype = scalarType(options.dtype);
         // Converted once, straight to the compute dtype (fp16 files go to
-        // bf16 without a float32 copy); the modules adopt these tensors. The
-        // UNet's convolutions (and float32 linear layers) are converted as
-        // they are packed instead (loadUNetForInference): their plain copy in
-        // `dtype` is never made, and `mapped` lets each packed layer's file
-        // pages go. The text encoder's matrices convert at each use and the
-        // VAE at its first (openOptionsForInference).
+        // bf16 without a float32 copy); the modules adopt these tensors.
+        // Little is converted here: the UNet's convolutions and linear layers
+        // stay views of the file and pack during the first two steps
+        // (loadUNetPackingLater), each converted on its way, so the first
+        // step need not wait for gigabytes of fresh memory; `mapped` lets
+        // each layer's file pages go once read. The text encoder's matrices
+        // convert at each use and the VAE at its first
+        // (openOptionsForInference).
         MappedFilesScope mapped;
         OpenOptions open = openOptionsForInference(dtype);
         open.vaePath = options.vaePath;
@@ -147,15 +149,11 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
         loaded->text = std::move(text.value());
         ckpt->textEncoder.weights.clear();
         progress(2);
-        auto unet = loadUNetForInference(ckpt->unet, dtype);
+        auto unet = loadUNetPackingLater(ckpt->unet, dtype, mapped.files());
         if (!unet)
             return unet.error();
         loaded->unet = unet.value();
         ckpt->unet.weights.clear(); // the module now holds the only references
-        // Float32 linear layers on oneDNN's GEMM with packed weights: after
-        // the dict is gone, so each plain weight's pages can go as its packed
-        // copy is made.
-        const int unetLinears = prepareLinearsForInference(*loaded->unet);
         progress(3);
         // The VAE stays float32: it is a small share of the time and bf16
         // decodes show banding. Its weights are converted at its first use,
@@ -170,12 +168,12 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
             return vae.error();
         loaded->vae = vae.value();
         ckpt->vae.weights.clear();
-        logInfo("float32 3x3 convolutions on oneDNN's Winograd/direct kernel: " +
-                std::to_string(countDnnlConvolutions(*loaded->unet)) + " UNet layers, the VAE's at its first use" +
+        logInfo(std::to_string(loaded->unet->layersAwaitingPacking()) +
+                " UNet layers pack during the first two steps; float32 3x3 convolutions on oneDNN's "
+                "Winograd/direct kernel" +
                 (DnnlConvolution::available() ? "" : " (not available on this CPU or build)") +
-                (DnnlConvolution::enabled() ? "" : " (off: STIPPLE_DNNL_CONV=0)"));
-        logInfo("float32 linear layers on oneDNN's packed GEMM: " + std::to_string(unetLinears) + " UNet layers and " +
-                std::to_string(countDnnlMatmulConvolutions(*loaded->unet)) + " 1x1 projections" +
+                (DnnlConvolution::enabled() ? "" : " (off: STIPPLE_DNNL_CONV=0)") +
+                ", float32 linear layers on its packed GEMM" +
                 (DnnlMatmul::available() ? "" : " (not available on this CPU or build)") +
                 (DnnlMatmul::enabled() ? "" : " (off: STIPPLE_DNNL_LINEAR=0)"));
         // Pre-packing and text-encoder set-up left freed copies in the caches;

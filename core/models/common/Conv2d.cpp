@@ -1,5 +1,6 @@
 #include "core/models/common/Conv2d.h"
 
+#include "core/common/CpuAllocator.h"
 #include "core/common/FloatConversion.h"
 #include "core/common/Runtime.h"
 #include "core/models/common/DnnlConvolution.h"
@@ -10,10 +11,13 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/utils.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -51,6 +55,8 @@ void Conv2dImpl::reset()
 bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Tensor *scratch,
                                      std::shared_ptr<DnnlConvolution::Workspace> workspace)
 {
+    if (m_deferred)
+        packDeferred();
     if (preparedForInference())
         return true;
     const at::ScalarType target = dtype.value_or(weight.defined() ? weight.scalar_type() : at::kFloat);
@@ -63,30 +69,121 @@ bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
     // already touched by the previous layer, so the packed copy is the only
     // fresh memory this layer writes (fresh pages cost their zeroing too).
     at::Tensor local;
-    at::Tensor plain = convertedThroughScratch(weight, target, scratch ? *scratch : local);
+    packFrom(convertedThroughScratch(weight, target, scratch ? *scratch : local), target, std::move(workspace));
+    dropPlainWeight(weight, target);
+    convertTensor(bias, target);
+    return true;
+}
+
+void Conv2dImpl::packFrom(const at::Tensor &plain, at::ScalarType target,
+                          std::shared_ptr<DnnlConvolution::Workspace> workspace)
+{
     const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
     if (target == at::kFloat && !adoptDnnlMatmul(plain))
         adoptDnnlConvolution(plain, std::move(workspace));
     if (!m_dnnl && !m_matmul)
         m_packed = at::mkldnn_reorder_conv2d_weight(plain.to_mkldnn(), *pad, *options.stride(), *options.dilation(),
                                                     options.groups());
-    plain = at::Tensor();
-    dropPlainWeight(weight, target);
-    convertTensor(bias, target);
+}
+
+bool Conv2dImpl::deferPacking(const std::shared_ptr<DeferredPacking> &packing)
+{
+    if (preparedForInference() || m_deferred || !packing)
+        return false;
+    if (!convolutionPackingEnabled() || !weight.defined() || weight.dim() != 4 || !weight.is_floating_point() ||
+        !isPackableDtype(packing->dtype()))
+        return false;
+    torch::NoGradGuard noGrad;
+    {
+        // A tensor of its own on the same memory: replaceData below changes
+        // the parameter's. Made in the parameter's mode, as replaceData's.
+        c10::InferenceMode sameMode(weight.is_inference());
+        m_deferredWeight = weight.detach();
+    }
+    replaceData(weight, [&] { return at::empty({0}, weight.options().dtype(packing->dtype())); });
+    convertTensor(bias, packing->dtype());
+    m_deferred = packing;
+    m_deferred->addPending();
     return true;
 }
 
-bool Conv2dImpl::dnnlSuits() const
+void Conv2dImpl::packDeferred()
+{
+    const at::Tensor plain = m_deferred->converted(m_deferredWeight);
+    {
+        // In the mode of what it packs (a view used as it is has the
+        // model's): ATen's oneDNN reorders assert that an inference tensor
+        // comes with InferenceMode on.
+        c10::InferenceMode sameMode(plain.is_inference());
+        torch::NoGradGuard noGrad;
+        packFrom(plain, m_deferred->dtype(), m_deferred->workspace());
+    }
+    m_deferred->releaseFilePagesOf(m_deferredWeight);
+    m_deferredWeight = at::Tensor();
+    m_deferred->removePending();
+    m_deferred.reset();
+}
+
+at::Tensor Conv2dImpl::runPacked(const std::function<at::Tensor()> &run)
+{
+    if (!m_deferred)
+        return run();
+    TORCH_CHECK(!at::GradMode::is_enabled(), "Conv2d: deferred for inference; gradients are not available");
+    if (m_deferred->packsForGood()) {
+        packDeferred();
+        return run();
+    }
+    {
+        const at::Tensor plain = m_deferred->converted(m_deferredWeight);
+        c10::InferenceMode sameMode(plain.is_inference()); // as packDeferred's
+        torch::NoGradGuard noGrad;
+        // The packed copy lives for this call only: it may take any cached
+        // block that fits, memory an earlier layer's copy already touched.
+        AllocatorLooseFit looseFit;
+        packFrom(plain, m_deferred->dtype(), m_deferred->workspace());
+    }
+    // The packed copy goes back to the allocator's cache after this call
+    // (serving the next layer's), even when the forward throws.
+    struct Unpack {
+        Conv2dImpl &layer;
+        ~Unpack()
+        {
+            layer.m_packed = at::Tensor();
+            layer.m_dnnl.reset();
+            layer.m_matmul.reset();
+            layer.m_deferred->releaseFilePagesOf(layer.m_deferredWeight);
+        }
+    } unpack{*this};
+    return run();
+}
+
+bool Conv2dImpl::runsOnTokens() const
+{
+    if (m_matmul)
+        return true;
+    // Deferred: what packFrom will make of it.
+    return m_deferred && m_deferred->dtype() == at::kFloat && pointwiseTokenProjection() && DnnlMatmul::available() &&
+           DnnlMatmul::enabled();
+}
+
+at::Tensor Conv2dImpl::forwardTokens(const at::Tensor &tokens)
+{
+    return runPacked([&] {
+        TORCH_CHECK(m_matmul, "Conv2d: not a token projection on DnnlMatmul (see runsOnTokens)");
+        return m_matmul->forward(tokens);
+    });
+}
+
+bool Conv2dImpl::dnnlSuits(at::IntArrayRef weightSizes) const
 {
     const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
-    return weight.defined() && weight.dim() == 4 && DnnlConvolution::available() &&
-           DnnlConvolution::enabled() &&
-           DnnlConvolution::suits(weight.sizes(), *options.stride(), *pad, *options.dilation(), options.groups());
+    return weightSizes.size() == 4 && DnnlConvolution::available() && DnnlConvolution::enabled() &&
+           DnnlConvolution::suits(weightSizes, *options.stride(), *pad, *options.dilation(), options.groups());
 }
 
 bool Conv2dImpl::adoptDnnlConvolution(const at::Tensor &plain, std::shared_ptr<DnnlConvolution::Workspace> workspace)
 {
-    if (!dnnlSuits())
+    if (!dnnlSuits(plain.sizes()))
         return false;
     try {
         m_dnnl = std::make_shared<DnnlConvolution>(plain, bias.defined() ? bias.to(at::kFloat) : at::Tensor(),
@@ -97,13 +194,17 @@ bool Conv2dImpl::adoptDnnlConvolution(const at::Tensor &plain, std::shared_ptr<D
     return m_dnnl != nullptr;
 }
 
-bool Conv2dImpl::adoptDnnlMatmul(const at::Tensor &plain)
+bool Conv2dImpl::pointwiseTokenProjection() const
 {
     const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
     const auto k = *options.kernel_size(), stride = *options.stride();
-    const bool pointwise = k[0] == 1 && k[1] == 1 && stride[0] == 1 && stride[1] == 1 && (*pad)[0] == 0 &&
-                           (*pad)[1] == 0 && options.groups() == 1;
-    if (!m_tokenProjection || !pointwise || !DnnlMatmul::available() || !DnnlMatmul::enabled())
+    return m_tokenProjection && k[0] == 1 && k[1] == 1 && stride[0] == 1 && stride[1] == 1 && (*pad)[0] == 0 &&
+           (*pad)[1] == 0 && options.groups() == 1;
+}
+
+bool Conv2dImpl::adoptDnnlMatmul(const at::Tensor &plain)
+{
+    if (!pointwiseTokenProjection() || !DnnlMatmul::available() || !DnnlMatmul::enabled())
         return false;
     try {
         m_matmul = std::make_shared<DnnlMatmul>(plain.reshape({plain.size(0), plain.size(1)}),
@@ -120,7 +221,7 @@ bool Conv2dImpl::prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspa
     if (preparedForInference())
         return m_dnnl != nullptr;
     if (!weight.defined() || !weight.is_floating_point() || (!convertScratch && weight.scalar_type() != at::kFloat) ||
-        !dnnlSuits())
+        !dnnlSuits(weight.sizes()))
         return false;
     torch::NoGradGuard noGrad;
     // A float16 file view (AutoencoderKL converting at its first use) goes
@@ -135,9 +236,16 @@ bool Conv2dImpl::prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspa
 
 at::Tensor Conv2dImpl::forward(const at::Tensor &x)
 {
-    const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
-    if (!preparedForInference())
+    if (!m_deferred && !preparedForInference()) {
+        const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
         return at::conv2d(x, weight, bias, *options.stride(), *pad, *options.dilation(), options.groups());
+    }
+    return runPacked([&] { return forwardPrepared(x); });
+}
+
+at::Tensor Conv2dImpl::forwardPrepared(const at::Tensor &x)
+{
+    const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
     TORCH_CHECK(!at::GradMode::is_enabled(), "Conv2d: prepared for inference; gradients are not available");
     const at::ScalarType prepared = m_dnnl || m_matmul ? at::kFloat : m_packed.scalar_type();
     TORCH_CHECK(x.scalar_type() == prepared, "Conv2d: prepared for ", prepared, " inference, got ", x.scalar_type(),
@@ -159,6 +267,16 @@ void releaseDnnlWorkspaces(torch::nn::Module &module)
     for (Conv2dImpl *conv : modulesOfType<Conv2dImpl>(module))
         if (conv->dnnlConvolution())
             conv->dnnlConvolution()->releaseWorkspace(); // shared: the first call does the work
+        else if (conv->deferredPacking())
+            conv->deferredPacking()->workspace()->release();
+}
+
+int deferConvolutionPacking(torch::nn::Module &module, const std::shared_ptr<DeferredPacking> &packing)
+{
+    int deferred = 0;
+    for (Conv2dImpl *conv : modulesOfType<Conv2dImpl>(module))
+        deferred += conv->deferPacking(packing) ? 1 : 0;
+    return deferred;
 }
 
 int countDnnlConvolutions(torch::nn::Module &module)

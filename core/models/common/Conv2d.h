@@ -21,6 +21,7 @@
 // Thread-safety: a module instance is used by one thread at a time.
 #pragma once
 
+#include "core/models/common/DeferredPacking.h"
 #include "core/models/common/DnnlConvolution.h"
 #include "core/models/common/DnnlMatmul.h"
 
@@ -29,6 +30,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -60,6 +62,14 @@ public:
     bool prepareDnnlConvolution(std::shared_ptr<DnnlConvolution::Workspace> workspace = nullptr,
                                 at::Tensor *convertScratch = nullptr);
     bool preparedForInference() const { return m_packed.defined() || m_dnnl || m_matmul; }
+    // For inference in `packing->dtype()`: keeps the weight as given (a view
+    // of the checkpoint file) and packs it during the model's first forwards
+    // (DeferredPacking.h), with the same result as prepareForInference().
+    // `weight` becomes an empty tensor (so a dtype conversion of the module
+    // skips it) and the bias is converted now. Returns whether it deferred:
+    // not when prepareForInference() would not pack either.
+    bool deferPacking(const std::shared_ptr<DeferredPacking> &packing);
+    DeferredPacking *deferredPacking() const { return m_deferred.get(); }
     // The layer runs through DnnlConvolution (float32 3x3, Winograd allowed).
     DnnlConvolution *dnnlConvolution() const { return m_dnnl.get(); }
     // For a 1x1 layer whose caller holds its input as tokens ([N, H·W, C],
@@ -71,13 +81,32 @@ public:
     // (session 10): per fp32 256² step, torch's convolutions 0.19 -> 0.067 s.
     void setTokenProjection(bool on) { m_tokenProjection = on; }
     DnnlMatmul *dnnlMatmul() const { return m_matmul.get(); }
+    // Whether the layer runs as a DnnlMatmul on tokens, now or once its
+    // deferred packing is done: forwardTokens() then takes the caller's
+    // tokens ([N, H·W, C_in] -> [N, H·W, C_out]) as they are, so a deferred
+    // layer computes exactly what its packed self will.
+    bool runsOnTokens() const;
+    at::Tensor forwardTokens(const at::Tensor &tokens);
 
     torch::nn::Conv2dOptions options;
     at::Tensor weight;
     at::Tensor bias;
 
 private:
-    bool dnnlSuits() const; // float32 aside: the layer's shape and options, and the CPU
+    // Float32 aside, a weight of these sizes with the layer's options suits
+    // DnnlConvolution on this CPU.
+    bool dnnlSuits(at::IntArrayRef weightSizes) const;
+    // m_dnnl, m_matmul or m_packed from `plain` (in `target`): what
+    // prepareForInference() keeps.
+    void packFrom(const at::Tensor &plain, at::ScalarType target,
+                  std::shared_ptr<DnnlConvolution::Workspace> workspace);
+    // The forward of a prepared layer.
+    at::Tensor forwardPrepared(const at::Tensor &x);
+    // run() on the packed layer: a deferred one packs for this call only
+    // (during the model's first forward) or for good.
+    at::Tensor runPacked(const std::function<at::Tensor()> &run);
+    void packDeferred();
+    bool pointwiseTokenProjection() const; // a token projection DnnlMatmul can take
     // m_dnnl from `plain` (float32) when it suits and oneDNN accepts it.
     bool adoptDnnlConvolution(const at::Tensor &plain, std::shared_ptr<DnnlConvolution::Workspace> workspace);
     // m_matmul from `plain` (float32) for a token projection, when oneDNN accepts it.
@@ -86,6 +115,8 @@ private:
     std::shared_ptr<DnnlConvolution> m_dnnl;
     std::shared_ptr<DnnlMatmul> m_matmul;
     bool m_tokenProjection = false;
+    std::shared_ptr<DeferredPacking> m_deferred; // deferPacking, until packed for good
+    at::Tensor m_deferredWeight;                 // the weight as given, meanwhile
 };
 TORCH_MODULE(Conv2d);
 
@@ -99,7 +130,11 @@ bool convolutionPackingEnabled();
 int prepareDnnlConvolutions(torch::nn::Module &module, const std::shared_ptr<DnnlConvolution::Workspace> &workspace,
                             bool convertToFloat = false);
 
-// Returns the DnnlConvolution workspaces of the Conv2d inside `module` to the OS.
+// deferPacking(packing) on every Conv2d inside `module`; returns how many.
+int deferConvolutionPacking(torch::nn::Module &module, const std::shared_ptr<DeferredPacking> &packing);
+
+// Returns the DnnlConvolution workspaces of the Conv2d inside `module` to the
+// OS (those of deferred layers too).
 void releaseDnnlWorkspaces(torch::nn::Module &module);
 
 // How many Conv2d inside `module` run through a DnnlConvolution, and how

@@ -43,6 +43,15 @@ bool DnnlConvolution::suits(at::IntArrayRef weightSizes, at::IntArrayRef stride,
            weightSizes[1] % kBlock == 0 && all(stride, 1) && all(padding, 1) && all(dilation, 1) && groups == 1;
 }
 
+void DnnlConvolution::Workspace::release()
+{
+    for (at::Tensor *buffer : {&source, &destination, &scratch}) {
+        if (buffer->defined())
+            releaseWholePages(buffer->data_ptr(), buffer->nbytes());
+        *buffer = at::Tensor();
+    }
+}
+
 #if STIPPLE_HAVE_DNNL
 
 namespace {
@@ -300,15 +309,7 @@ void DnnlConvolution::setMaxBandBytes(std::int64_t bytes)
     m_impl->workspace->maxBandBytes = bytes; // every sharing layer's plans are keyed on it
 }
 
-void DnnlConvolution::releaseWorkspace()
-{
-    Workspace &space = *m_impl->workspace;
-    for (at::Tensor *buffer : {&space.source, &space.destination, &space.scratch}) {
-        if (buffer->defined())
-            releaseWholePages(buffer->data_ptr(), buffer->nbytes());
-        *buffer = at::Tensor();
-    }
-}
+void DnnlConvolution::releaseWorkspace() { m_impl->workspace->release(); }
 
 DnnlConvolution::Algorithm DnnlConvolution::algorithmFor(std::int64_t n, std::int64_t h, std::int64_t w,
                                                           bool channelsLast)

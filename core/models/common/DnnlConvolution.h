@@ -61,6 +61,8 @@ public:
         at::Tensor source, destination, scratch;
         std::int64_t maxBandBytes = std::int64_t(48) << 20;
         bool shrinkToFit = false;
+        // Returns the buffers to the OS; they grow again at the next use.
+        void release();
     };
 
     // Built with oneDNN's headers and the CPU runs its AVX-512 Winograd kernel.

@@ -1,5 +1,6 @@
 #include "core/models/common/Linear.h"
 
+#include "core/common/CpuAllocator.h"
 #include "core/common/FloatConversion.h"
 #include "core/models/common/ModuleConversion.h"
 #include "core/models/common/ModulesOfType.h"
@@ -13,6 +14,7 @@
 #include <torch/utils.h>
 
 #include <cmath>
+#include <memory>
 
 namespace stipple::core {
 
@@ -60,8 +62,82 @@ void LinearImpl::convertWeightPerCall(at::ScalarType dtype)
     convertTensor(bias, dtype);
 }
 
+bool LinearImpl::deferPacking(const std::shared_ptr<DeferredPacking> &packing)
+{
+    if (m_dnnl || m_computeDtype || m_deferred || !packing || !weight.defined() || weight.dim() != 2 ||
+        !weight.is_floating_point())
+        return false;
+    torch::NoGradGuard noGrad;
+    {
+        // A tensor of its own on the same memory, made in the parameter's
+        // mode (see Conv2dImpl::deferPacking).
+        c10::InferenceMode sameMode(weight.is_inference());
+        m_deferredWeight = weight.detach();
+    }
+    replaceData(weight, [&] { return at::empty({0}, weight.options().dtype(packing->dtype())); });
+    convertTensor(bias, packing->dtype());
+    m_deferred = packing;
+    m_deferred->addPending();
+    return true;
+}
+
+void LinearImpl::packDeferred()
+{
+    const at::ScalarType target = m_deferred->dtype();
+    if (linearPackingApplies(target)) {
+        const at::Tensor plain = m_deferred->converted(m_deferredWeight);
+        c10::InferenceMode sameMode(plain.is_inference()); // see Conv2dImpl::packDeferred
+        torch::NoGradGuard noGrad;
+        try {
+            m_dnnl = std::make_shared<DnnlMatmul>(plain, bias);
+        } catch (const c10::Error &) {
+            m_dnnl.reset(); // oneDNN refused this layer: it keeps at::linear on a converted copy
+        }
+    }
+    if (!m_dnnl) {
+        // The view itself when it is in `target` already (its pages then stay
+        // the file's), otherwise a converted copy of its own.
+        replaceData(weight, [&] { return m_deferredWeight; });
+        convertTensor(weight, target);
+    }
+    if (!weight.is_alias_of(m_deferredWeight))
+        m_deferred->releaseFilePagesOf(m_deferredWeight);
+    m_deferredWeight = at::Tensor();
+    m_deferred->removePending();
+    m_deferred.reset();
+}
+
+at::Tensor LinearImpl::forwardPackedForThisCall(const at::Tensor &x)
+{
+    const at::ScalarType target = m_deferred->dtype();
+    at::Tensor plain;
+    std::unique_ptr<DnnlMatmul> packed; // back to the allocator's cache after this call, for the next layer's
+    plain = m_deferred->converted(m_deferredWeight);
+    {
+        c10::InferenceMode sameMode(plain.is_inference()); // see Conv2dImpl::packDeferred
+        torch::NoGradGuard noGrad;
+        if (linearPackingApplies(target)) {
+            AllocatorLooseFit looseFit; // see Conv2dImpl::forwardPackedForThisCall
+            try {
+                packed = std::make_unique<DnnlMatmul>(plain, bias);
+            } catch (const c10::Error &) {
+                packed.reset(); // refused, as packDeferred would be: at::linear below
+            }
+        }
+    }
+    at::Tensor out = packed ? packed->forward(x) : at::linear(x, plain, bias);
+    m_deferred->releaseFilePagesOf(m_deferredWeight);
+    return out;
+}
+
 at::Tensor LinearImpl::forward(const at::Tensor &x)
 {
+    if (m_deferred) {
+        TORCH_CHECK(!at::GradMode::is_enabled(), "Linear: deferred for inference; gradients are not available");
+        if (!m_deferred->packsForGood())
+            return forwardPackedForThisCall(x);
+        packDeferred();
+    }
     if (m_computeDtype)
         return at::linear(x, convertedForThisCall(weight, *m_computeDtype), bias);
     if (!m_dnnl)
@@ -88,6 +164,8 @@ bool linearPackingApplies(at::ScalarType dtype)
 
 bool LinearImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Tensor *scratch)
 {
+    if (m_deferred)
+        packDeferred();
     if (m_dnnl)
         return true;
     if (m_computeDtype)
@@ -107,6 +185,14 @@ bool LinearImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
     // (a float16 file view would otherwise stay referenced), as Conv2d's.
     convertTensor(bias, at::kFloat);
     return true;
+}
+
+int deferLinearPacking(torch::nn::Module &module, const std::shared_ptr<DeferredPacking> &packing)
+{
+    int deferred = 0;
+    for (LinearImpl *linear : modulesOfType<LinearImpl>(module))
+        deferred += linear->deferPacking(packing) ? 1 : 0;
+    return deferred;
 }
 
 int prepareLinearsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype, bool onlyToConvert,

@@ -11,6 +11,7 @@
 // Thread-safety: a module instance is used by one thread at a time.
 #pragma once
 
+#include "core/models/common/DeferredPacking.h"
 #include "core/models/common/DnnlMatmul.h"
 
 #include <torch/nn/cloneable.h>
@@ -50,13 +51,28 @@ public:
     // `bias` is converted now (a vector).
     void convertWeightPerCall(at::ScalarType dtype);
 
+    // For inference in `packing->dtype()`: keeps the weight as given (a view
+    // of the checkpoint file) until the model's first forwards pack it
+    // (DeferredPacking.h): float32 on DnnlMatmul as prepareForInference(),
+    // other dtypes as a converted copy (or the view itself when already in
+    // that dtype). `weight` becomes an empty tensor meanwhile; the bias is
+    // converted now. Returns whether it deferred.
+    bool deferPacking(const std::shared_ptr<DeferredPacking> &packing);
+    DeferredPacking *deferredPacking() const { return m_deferred.get(); }
+
     torch::nn::LinearOptions options;
     at::Tensor weight;
     at::Tensor bias;
 
 private:
+    // A deferred layer: for this call only, or for good.
+    at::Tensor forwardPackedForThisCall(const at::Tensor &x);
+    void packDeferred();
+
     std::shared_ptr<DnnlMatmul> m_dnnl;
     std::optional<at::ScalarType> m_computeDtype; // convertWeightPerCall
+    std::shared_ptr<DeferredPacking> m_deferred;  // deferPacking, until packed for good
+    at::Tensor m_deferredWeight;                  // the weight as given, meanwhile
 };
 TORCH_MODULE(Linear);
 
@@ -69,6 +85,9 @@ TORCH_MODULE(Linear);
 // weights, whose memory could not be released yet).
 int prepareLinearsForInference(torch::nn::Module &module, std::optional<at::ScalarType> dtype = std::nullopt,
                                bool onlyToConvert = false, at::Tensor *scratch = nullptr);
+
+// deferPacking(packing) on every Linear inside `module`; returns how many.
+int deferLinearPacking(torch::nn::Module &module, const std::shared_ptr<DeferredPacking> &packing);
 
 // Whether prepareForInference packs linear layers for inference in `dtype`
 // (float32, with DnnlMatmul available and enabled): what the loaders ask

@@ -147,12 +147,12 @@ at::Tensor Transformer2DModelImpl::forward(const at::Tensor &x, const at::Tensor
     };
     // 1x1-conv projections prepared as matmuls run on the tokens, like the
     // linear ones (the same products).
-    DnnlMatmul *projIn = m_linear ? nullptr : m_projInConv->dnnlMatmul();
-    DnnlMatmul *projOut = m_linear ? nullptr : m_projOutConv->dnnlMatmul();
+    const bool projIn = !m_linear && m_projInConv->runsOnTokens();
+    const bool projOut = !m_linear && m_projOutConv->runsOnTokens();
     if (m_linear)
         h = m_projInLinear->forward(toTokens(h));
     else if (projIn)
-        h = projIn->forward(toTokens(h));
+        h = m_projInConv->forwardTokens(toTokens(h));
     else {
         h = toTokens(m_projInConv->forward(h));
         // The tokens of an NCHW map are a transposed view, which bf16's
@@ -163,7 +163,7 @@ at::Tensor Transformer2DModelImpl::forward(const at::Tensor &x, const at::Tensor
     }
     h = m_block->forward(h, context);
     if (m_linear || projOut) {
-        h = m_linear ? m_projOutLinear->forward(h) : projOut->forward(h);
+        h = m_linear ? m_projOutLinear->forward(h) : m_projOutConv->forwardTokens(h);
         return toImage(h) + x;
     }
     return m_projOutConv->forward(toImage(h)) + x;

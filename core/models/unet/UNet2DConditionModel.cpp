@@ -134,6 +134,8 @@ at::Tensor UNet2DConditionModelImpl::forward(const at::Tensor &sample, const at:
     TORCH_CHECK(context.dim() == 3 && context.size(0) == sample.size(0) &&
                     context.size(2) == m_config.crossAttentionDim,
                 "UNet: encoder_hidden_states must be [B, L, ", m_config.crossAttentionDim, "]");
+    if (m_deferredPacking)
+        m_deferredPacking->beginForward();
     const std::int64_t batch = sample.size(0);
     auto record = [&](const char *name, const at::Tensor &t) {
         if (debug)
@@ -181,6 +183,8 @@ at::Tensor UNet2DConditionModelImpl::forward(const at::Tensor &sample, const at:
     record("conv_norm_out", h);
     h = m_convOut->forward(at::silu(h));
     record("conv_out", h);
+    if (m_deferredPacking && m_deferredPacking->pending() == 0)
+        m_deferredPacking.reset(); // every layer packed: its conversion buffer goes
     return h.to(at::kFloat).contiguous();
 }
 
@@ -205,17 +209,47 @@ Result<UNet2DConditionModel> loadUNetForInference(const ComponentWeights &compon
                                                          ConvPacking::ForInference);
 }
 
+Result<UNet2DConditionModel> loadUNetPackingLater(const ComponentWeights &component, at::ScalarType dtype,
+                                                  const MappedFiles &files)
+{
+    auto config = UNetConfig::fromJson(component.config);
+    if (!config)
+        return config.error();
+    auto adopted = adoptModule<UNet2DConditionModel>(*config, component.weights, "unet");
+    if (!adopted)
+        return adopted.error();
+    UNet2DConditionModel model = adopted.value();
+    try {
+        model->deferPacking(dtype, files);
+        model->toDtype(dtype);
+        return model;
+    } catch (const c10::Error &e) {
+        return makeError(ErrorCode::Internal, std::string("building the unet failed: ") + e.what_without_backtrace());
+    }
+}
+
+int UNet2DConditionModelImpl::deferPacking(at::ScalarType dtype, const MappedFiles &files)
+{
+    auto packing = std::make_shared<DeferredPacking>(dtype, files);
+    const int layers = deferConvolutionPacking(*this, packing) + deferLinearPacking(*this, packing);
+    if (layers > 0)
+        m_deferredPacking = std::move(packing);
+    return layers;
+}
+
 OpenOptions openOptionsForInference(at::ScalarType dtype)
 {
     OpenOptions open;
     open.dtype = dtype;
     open.vaeDtype = at::kFloat;
     open.deferUnetConvWeights = convolutionPackingEnabled();
-    // Float32 linear layers too (Linear.h): without this their float32 copy
-    // was written and then packed into new memory again (session 11: fresh
-    // memory costs 0.05-2.8 ns/byte on this VM, by page size and whether its
-    // host still backs the memory).
-    open.deferUnetLinearWeights = linearPackingApplies(dtype);
+    // The linear layers too: loadUNetPackingLater packs or converts them
+    // during the first steps; loadUNetForInference packs float32 ones as it
+    // loads (without this their float32 copy was written and then packed
+    // into new memory again; session 11: fresh memory costs 0.05-2.8
+    // ns/byte on this VM, by page size and whether its host still backs it)
+    // and converts the others with the module.
+    open.deferUnetLinearWeights = true;
     // The text encoder runs once per prompt: its matrices convert at each
     // use (TextConditioner::fromCheckpoint) instead of at every load.
     open.deferTextEncoderMatrices = true;

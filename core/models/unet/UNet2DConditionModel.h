@@ -38,6 +38,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,15 @@ public:
     void setChannelsLast(bool enabled);
     bool channelsLast() const { return m_channelsLast; }
 
+    // For inference in `dtype`: every Conv2d and Linear keeps its weight as
+    // given and packs during the first forwards (DeferredPacking.h: the
+    // first forward packs each layer for its call only, the second for
+    // good). `files`: the mappings the weights are views of. Call before
+    // toDtype(). Returns how many layers deferred.
+    int deferPacking(at::ScalarType dtype, const MappedFiles &files);
+    // Layers still waiting to be packed for good.
+    int layersAwaitingPacking() const { return m_deferredPacking ? m_deferredPacking->pending() : 0; }
+
 private:
     UNetConfig m_config;
     at::ScalarType m_dtype = at::kFloat;
@@ -84,6 +94,7 @@ private:
     UNetMidBlock m_mid{nullptr};
     std::vector<UNetUpBlock> m_up;
     torch::nn::GroupNorm m_normOut{nullptr};
+    std::shared_ptr<DeferredPacking> m_deferredPacking; // until every layer is packed
 };
 TORCH_MODULE(UNet2DConditionModel);
 
@@ -103,11 +114,19 @@ Result<UNet2DConditionModel> loadUNet(const ComponentWeights &component, at::Sca
 // copy. The model is for inference in `dtype` only.
 Result<UNet2DConditionModel> loadUNetForInference(const ComponentWeights &component, at::ScalarType dtype);
 
-// The openCheckpoint options that go with loadUNetForInference for
-// inference in `dtype`: the UNet's and text encoder's floats converted to
-// `dtype`, except what stays a file view to be converted later: the UNet's
-// convolutions (and, in float32, its linear layers) wherever they are packed
-// as they load, so their plain converted copy is never written; the text
+// As above, but the layers pack during the first two forwards instead of at
+// load (UNet2DConditionModelImpl::deferPacking): the load writes almost
+// nothing, and the first step runs from the file's views. `files`: the
+// caller's MappedFilesScope's mappings, which must hold the component's.
+// What Engine::load uses; results equal loadUNetForInference's, bit for bit.
+Result<UNet2DConditionModel> loadUNetPackingLater(const ComponentWeights &component, at::ScalarType dtype,
+                                                  const MappedFiles &files);
+
+// The openCheckpoint options that go with loadUNetPackingLater (and
+// loadUNetForInference) for inference in `dtype`: the UNet's and text
+// encoder's floats converted to `dtype`, except what stays a file view to be
+// converted later: the UNet's convolutions (wherever they are packed) and
+// linear layers, so their plain converted copy is never written; the text
 // encoder's matrices (converted at each use, TextConditioner::fromCheckpoint);
 // and the whole VAE (converted to float32 at its first use,
 // loadVaeForInference; it stays float32: bf16 decodes show banding).

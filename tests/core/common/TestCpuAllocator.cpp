@@ -92,6 +92,55 @@ private Q_SLOTS:
         QCOMPARE(a.stats().bytesFreshlyMapped, 16 * MiB);
     }
 
+    // DeferredPacking's temporaries: inside the scope a request takes the
+    // smallest cached block of up to 4x its class, which keeps its own class.
+    void looseFitReusesLargerBlocks()
+    {
+        CpuAllocator a(c10::GetDefaultCPUAllocator());
+        void *eight = nullptr, *forty = nullptr;
+        {
+            c10::DataPtr p = a.allocate(8 * MiB);
+            c10::DataPtr q = a.allocate(40 * MiB);
+            eight = p.get();
+            forty = q.get();
+        }
+        QCOMPARE(a.stats().bytesCached, 48 * MiB);
+        {
+            // Outside the scope: only the same class.
+            c10::DataPtr p = a.allocate(4 * MiB);
+            QVERIFY(p.get() != eight && p.get() != forty);
+        }
+        a.releaseCached();
+        {
+            c10::DataPtr p = a.allocate(8 * MiB);
+            c10::DataPtr q = a.allocate(40 * MiB);
+            eight = p.get();
+            forty = q.get();
+        }
+        const auto mapped = a.stats().bytesFreshlyMapped;
+        {
+            AllocatorLooseFit looseFit;
+            {
+                AllocatorLooseFit nested;
+            } // the outer scope still holds
+            c10::DataPtr p = a.allocate(3 * MiB); // 4 MiB class: the 8 MiB block
+            QCOMPARE(p.get(), eight);
+            QCOMPARE(a.stats().bytesInUse, 8 * MiB);
+            c10::DataPtr q = a.allocate(6 * MiB); // 40 MiB is more than 4x: fresh
+            QVERIFY(q.get() != forty);
+            c10::DataPtr r = a.allocate(10 * MiB); // the 40 MiB block
+            QCOMPARE(r.get(), forty);
+        }
+        QCOMPARE(a.stats().bytesFreshlyMapped, mapped + 6 * MiB);
+        QCOMPARE(a.stats().bytesInUse, std::size_t(0));
+        QCOMPARE(a.stats().bytesCached, 54 * MiB); // each back under its own class
+        {
+            c10::DataPtr p = a.allocate(8 * MiB); // outside again: its own class
+            QCOMPARE(p.get(), eight);
+        }
+        a.releaseCached();
+    }
+
     // ideep (oneDNN) allocates through raw_allocate/raw_deallocate.
     void rawAllocateRoundTrip()
     {

@@ -3,7 +3,9 @@
 // activations, bf16 sanity, config parsing.
 #include "core/models/unet/UNet2DConditionModel.h"
 
+#include "core/io/SafeTensors.h"
 #include "core/models/common/Conv2d.h"
+#include "core/models/common/DiffusersFolder.h"
 #include "core/models/common/Linear.h"
 
 #include "FixtureSupport.h"
@@ -11,7 +13,12 @@
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
 
+#include <QTemporaryDir>
 #include <QTest>
+
+#include <c10/core/InferenceMode.h>
+
+#include <optional>
 
 using namespace stipple::core;
 using namespace stipple::test;
@@ -80,6 +87,92 @@ private Q_SLOTS:
             QVERIFY2(d <= 1e-4, (key + " differs").c_str());
         }
         QVERIFY(diff <= 1e-4);
+    }
+
+    // Engine::load's UNet (loadUNetPackingLater): its first forward packs
+    // each layer for that call only, the second for good. Every output must
+    // equal, bit for bit, that of a UNet packed as it loads, from a float16
+    // file as SD checkpoints ship (weights converted on their way) and from
+    // the float32 fixture file itself (views used as they are).
+    void packedDuringFirstStepsEqualsPackedAtLoad_data()
+    {
+        QTest::addColumn<QString>("caseId");
+        QTest::addColumn<bool>("bf16");
+        QTest::addColumn<bool>("float16File");
+        QTest::addColumn<bool>("inferenceMode");
+        for (const char *id : {"unet-sd1-000", "unet-sd2-000", "unet-inpaint-000"})
+            for (bool bf16 : {false, true})
+                QTest::newRow((std::string(id) + (bf16 ? " bf16" : " fp32")).c_str())
+                    << QString::fromLatin1(id) << bf16 << true << true;
+        QTest::newRow("unet-sd1-000 fp32 float32 file") << QString("unet-sd1-000") << false << false << true;
+        QTest::newRow("unet-sd1-000 bf16 float32 file") << QString("unet-sd1-000") << true << false << true;
+        QTest::newRow("unet-sd1-000 fp32 no InferenceMode") << QString("unet-sd1-000") << false << true << false;
+    }
+
+    void packedDuringFirstStepsEqualsPackedAtLoad()
+    {
+        STIPPLE_REQUIRE_FIXTURES();
+        QFETCH(QString, caseId);
+        QFETCH(bool, bf16);
+        QFETCH(bool, float16File);
+        QFETCH(bool, inferenceMode);
+        const at::ScalarType dtype = bf16 ? at::kBFloat16 : at::kFloat;
+        const auto c = manifestCase(caseId.toStdString());
+        const std::string dir = modelDir(c.at("model")) + "/unet";
+        auto config = readJsonFile(dir + "/config.json");
+        auto weightsPath = findDiffusersWeights(dir);
+        QVERIFY(config.ok() && weightsPath.ok());
+        std::string path = *weightsPath;
+        QTemporaryDir tmp;
+        if (float16File) {
+            StateDict half = SafeTensorsFile::open(path)->loadAll().value();
+            for (auto &kv : half)
+                if (kv.second.is_floating_point())
+                    kv.second = kv.second.to(at::kHalf);
+            path = tmp.filePath("unet.safetensors").toStdString();
+            QVERIFY(writeSafeTensors(path, half).ok());
+        }
+        std::optional<c10::InferenceMode> mode;
+        if (inferenceMode)
+            mode.emplace();
+        // Each model gets its own views (packing empties the parameters that
+        // adopted them, and the dict's tensors with them).
+        MappedFilesScope mapped;
+        const auto component = [&] {
+            return ComponentWeights{*config, SafeTensorsFile::open(path)->loadAll().value(), path};
+        };
+        auto atLoad = loadUNetForInference(component(), dtype);
+        QVERIFY2(atLoad.ok(), atLoad.ok() ? "" : atLoad.error().message.c_str());
+        prepareLinearsForInference(**atLoad); // as Engine::load did
+        auto later = loadUNetPackingLater(component(), dtype, mapped.files());
+        QVERIFY2(later.ok(), later.ok() ? "" : later.error().message.c_str());
+        QCOMPARE((*later)->dtype(), dtype);
+        const int deferred = (*later)->layersAwaitingPacking();
+        QVERIFY(deferred > 0);
+        QCOMPARE(countDnnlConvolutions(**later), 0);
+
+        auto file = SafeTensorsFile::open(fixturePath(QString::fromStdString(c.at("file")))).value();
+        const at::Tensor sample = file.tensor("sample").value();
+        const at::Tensor context = file.tensor("encoder_hidden_states").value();
+        const at::Tensor timestep = file.tensor("timestep").value();
+        for (int step = 1; step <= 3; ++step) {
+            const at::Tensor expected = (*atLoad)->forward(sample + 0.1 * step, timestep, context);
+            const at::Tensor got = (*later)->forward(sample + 0.1 * step, timestep, context);
+            QVERIFY2(at::equal(got, expected), ("forward " + std::to_string(step) + " differs: max|diff| " +
+                                                std::to_string(maxAbsDiff(got, expected)))
+                                                   .c_str());
+            if (step == 1) {
+                // Packed for that call only.
+                QCOMPARE((*later)->layersAwaitingPacking(), deferred);
+                QCOMPARE(countDnnlConvolutions(**later), 0);
+            } else {
+                QCOMPARE((*later)->layersAwaitingPacking(), 0);
+                QCOMPARE(countDnnlConvolutions(**later), countDnnlConvolutions(**atLoad));
+                QCOMPARE(countDnnlMatmulConvolutions(**later), countDnnlMatmulConvolutions(**atLoad));
+            }
+        }
+        if (!bf16 && DnnlConvolution::available() && DnnlConvolution::enabled())
+            QVERIFY(countDnnlConvolutions(**later) > 0); // the float32 3x3 path was exercised
     }
 
     void bf16Close()

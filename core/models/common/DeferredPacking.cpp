@@ -1,0 +1,45 @@
+#include "core/models/common/DeferredPacking.h"
+
+#include "core/common/FloatConversion.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace stipple::core {
+
+at::Tensor DeferredPacking::converted(const at::Tensor &view)
+{
+    c10::InferenceMode normalTensors(false);
+    torch::NoGradGuard noGrad; // InferenceMode(false) turned grad mode back on
+    if (!view.is_contiguous() || !view.is_floating_point())
+        return convertedThroughScratch(view, m_dtype, m_scratch);
+    const std::int64_t n = view.numel();
+    if (!m_scratch.defined() || m_scratch.numel() < n)
+        m_scratch = at::empty({n}, at::TensorOptions().dtype(m_dtype));
+    const at::Tensor out = m_scratch.narrow(0, 0, n);
+    // The file's bytes come in with pread rather than through the mapping
+    // (MappedFiles::readBytesOf says why); a view of anything else is read
+    // as it is.
+    if (view.scalar_type() == m_dtype)
+        return m_files.readBytesOf(view, 0, view.nbytes(), out.data_ptr()) ? out.view(view.sizes()) : view;
+    // In another dtype: through a small buffer, chunk by chunk, so the
+    // conversion reads what the read just left in the cache.
+    constexpr std::int64_t kChunk = std::int64_t(2) << 20; // elements
+    if (!m_staging.defined() || m_staging.scalar_type() != view.scalar_type())
+        m_staging = at::empty({kChunk}, at::TensorOptions().dtype(view.scalar_type()));
+    const std::size_t item = view.element_size();
+    for (std::int64_t i = 0; i < n; i += kChunk) {
+        const std::int64_t len = std::min(kChunk, n - i);
+        const at::Tensor chunk = m_staging.narrow(0, 0, len);
+        if (!m_files.readBytesOf(view, i * item, len * item, chunk.data_ptr()))
+            return convertedThroughScratch(view, m_dtype, m_scratch);
+        convertInto(out.narrow(0, i, len), chunk);
+    }
+    return out.view(view.sizes());
+}
+
+} // namespace stipple::core

@@ -1,0 +1,81 @@
+// Packing a model's layers during its first forwards instead of at load.
+//
+// Why: a load that packs SD 1.5's UNet writes 1.7 GB (bf16) or 3.4 GB
+// (float32) of fresh memory before the first step can start. On the VMs this
+// project is measured on, fresh memory costs 1.7-2.0 ns/byte once it has been
+// idle a few seconds (the host takes back free pages), so that alone was
+// 3-7 s between opening a checkpoint and its first step
+// (docs/performance.md, sessions 12-14).
+//
+// A deferred layer (Conv2dImpl::deferPacking, LinearImpl::deferPacking)
+// keeps its weight as it came from the checkpoint (a view of the mapped
+// file). During the model's first forward it builds, at each call, the same
+// packed form it would have kept, from a conversion buffer the layers share,
+// runs it and lets it go: its memory goes back to the allocator's cache and
+// serves the next layer, so the first step writes little fresh memory. From
+// the second forward on, each layer packs for good at its first call, as it
+// would have at load. The results are the packed layers' own, bit for bit;
+// the fresh-memory cost moves from before the first step to the second.
+//
+// The model calls beginForward() at the start of each forward.
+// Thread-safety: the model's thread only (as the layers).
+#pragma once
+
+#include "core/io/SafeTensors.h"
+#include "core/models/common/DnnlConvolution.h"
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/ScalarType.h>
+
+#include <memory>
+#include <utility>
+
+namespace stipple::core {
+
+class DeferredPacking {
+public:
+    // `dtype`: what the layers compute in; `files`: the mappings their views
+    // lie in, whose pages each layer releases once it has read them.
+    DeferredPacking(at::ScalarType dtype, MappedFiles files)
+        : m_dtype(dtype), m_files(std::move(files)), m_workspace(std::make_shared<DnnlConvolution::Workspace>())
+    {
+    }
+
+    at::ScalarType dtype() const { return m_dtype; }
+
+    // Called by the model at the start of each forward.
+    void beginForward() { ++m_forwards; }
+    // Whether a layer called now packs for good (any forward after the first,
+    // or a call outside a model's forward) rather than for this call only.
+    bool packsForGood() const { return m_forwards != 1; }
+
+    // `view`'s values in dtype(), in the conversion buffer the layers share
+    // (grown to the largest weight so far; valid until the next call), read
+    // from the file with pread when `view` lies in `files`; a view of other
+    // memory already in dtype() comes back as it is. The buffer is a normal
+    // tensor even under InferenceMode (later calls rewrite it, which
+    // InferenceMode forbids for its own tensors once it is off); nothing is
+    // recorded for autograd.
+    at::Tensor converted(const at::Tensor &view);
+    // The DnnlConvolution buffers, shared by the layers one after another.
+    const std::shared_ptr<DnnlConvolution::Workspace> &workspace() const { return m_workspace; }
+
+    // The layers still deferred; a layer counts itself in and out.
+    void addPending() { ++m_pending; }
+    void removePending() { --m_pending; }
+    int pending() const { return m_pending; }
+
+    // Drops the resident pages of a file view the layer has read.
+    void releaseFilePagesOf(const at::Tensor &view) const { m_files.releasePagesOf(view); }
+
+private:
+    at::ScalarType m_dtype;
+    MappedFiles m_files;
+    at::Tensor m_scratch;
+    at::Tensor m_staging; // file bytes on their way to m_scratch
+    std::shared_ptr<DnnlConvolution::Workspace> m_workspace;
+    int m_forwards = 0;
+    int m_pending = 0;
+};
+
+} // namespace stipple::core
