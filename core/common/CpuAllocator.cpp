@@ -34,7 +34,6 @@ std::unordered_map<void *, Owned> &table()
 c10::DeleterFnPtr s_fallbackDeleter = nullptr;
 
 thread_local bool t_looseFit = false; // AllocatorLooseFit
-constexpr std::size_t kLooseFitSlack = 4;
 
 CpuAllocator *s_instance = nullptr; // leaked on purpose: tensors may outlive main()
 c10::Allocator *s_previous = nullptr;
@@ -83,11 +82,8 @@ c10::DataPtr CpuAllocator::allocate(std::size_t bytes) const
         std::lock_guard<std::mutex> lock(m_mutex);
         ++m_stats.largeAllocations;
         auto it = m_bySize.find(size);
-        if (it == m_bySize.end() && t_looseFit) {
+        if (it == m_bySize.end() && t_looseFit)
             it = m_bySize.lower_bound(size); // the smallest larger block
-            if (it != m_bySize.end() && it->first > size * kLooseFitSlack)
-                it = m_bySize.end();
-        }
         if (it != m_bySize.end()) {
             size = it->first; // the block's own class, which it returns to
             ptr = it->second->ptr;

@@ -122,12 +122,12 @@ private:
     bool m_active = false;
 };
 // While it lives, a large block allocated on this thread may reuse any
-// cached block of up to 4x its size class (the smallest that fits), not only
-// one of its own class. For short-lived temporaries of many sizes, made one
-// after another (DeferredPacking: each layer's weight packed for one call):
-// each reuses memory an earlier one touched instead of faulting in fresh
-// pages (1.7-2.0 ns/byte on the VMs measured). Not for tensors that live
-// on: one could hold up to 4x its size. Scopes nest.
+// larger cached block (the smallest that fits), not only one of its own size
+// class. For short-lived temporaries of many sizes, made one after another
+// (DeferredPacking: each layer's weight packed for one call): each reuses
+// memory an earlier one touched instead of faulting in fresh pages (1.7-2.0
+// ns/byte on the VMs measured). Not for tensors that live on: one could
+// hold a block many times its size. Scopes nest.
 class AllocatorLooseFit {
 public:
     AllocatorLooseFit();

@@ -103,7 +103,7 @@ bool Conv2dImpl::deferPacking(const std::shared_ptr<DeferredPacking> &packing)
     replaceData(weight, [&] { return at::empty({0}, weight.options().dtype(packing->dtype())); });
     convertTensor(bias, packing->dtype());
     m_deferred = packing;
-    m_deferred->addPending();
+    m_deferred->addPending(m_deferredWeight.numel());
     return true;
 }
 

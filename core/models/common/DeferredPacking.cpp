@@ -11,15 +11,27 @@
 
 namespace stipple::core {
 
+void DeferredPacking::beginForward()
+{
+    if (++m_forwards != 1 || m_largest == 0)
+        return;
+    // at::empty maps without touching: only what later copies write faults in.
+    const std::int64_t bytes = m_largest * static_cast<std::int64_t>(c10::elementSize(m_dtype));
+    const auto block = [&] { return at::empty({bytes + (std::int64_t(2) << 20)}, at::TensorOptions().dtype(at::kByte)); };
+    at::Tensor first = block(), second = block(); // both live at once: two distinct blocks
+}
+
 at::Tensor DeferredPacking::converted(const at::Tensor &view)
 {
     c10::InferenceMode normalTensors(false);
     torch::NoGradGuard noGrad; // InferenceMode(false) turned grad mode back on
     if (!view.is_contiguous() || !view.is_floating_point())
         return convertedThroughScratch(view, m_dtype, m_scratch);
+    // Sized once for the largest weight: a buffer that grew layer by layer
+    // would fault in fresh pages at each larger size.
     const std::int64_t n = view.numel();
     if (!m_scratch.defined() || m_scratch.numel() < n)
-        m_scratch = at::empty({n}, at::TensorOptions().dtype(m_dtype));
+        m_scratch = at::empty({std::max(n, m_largest)}, at::TensorOptions().dtype(m_dtype));
     const at::Tensor out = m_scratch.narrow(0, 0, n);
     // The file's bytes come in with pread rather than through the mapping
     // (MappedFiles::readBytesOf says why); a view of anything else is read

@@ -27,6 +27,8 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/ScalarType.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <utility>
 
@@ -43,8 +45,12 @@ public:
 
     at::ScalarType dtype() const { return m_dtype; }
 
-    // Called by the model at the start of each forward.
-    void beginForward() { ++m_forwards; }
+    // Called by the model at the start of each forward. Before the first,
+    // it puts two untouched blocks the size of the largest weight in the
+    // allocator's cache (CpuAllocator): the copies packed for one call
+    // (AllocatorLooseFit) then all come from memory that only the largest
+    // layer's pages fault into, not from fresh blocks at each larger size.
+    void beginForward();
     // Whether a layer called now packs for good (any forward after the first,
     // or a call outside a model's forward) rather than for this call only.
     bool packsForGood() const { return m_forwards != 1; }
@@ -60,8 +66,13 @@ public:
     // The DnnlConvolution buffers, shared by the layers one after another.
     const std::shared_ptr<DnnlConvolution::Workspace> &workspace() const { return m_workspace; }
 
-    // The layers still deferred; a layer counts itself in and out.
-    void addPending() { ++m_pending; }
+    // The layers still deferred; a layer counts itself in (with its weight's
+    // element count) and out.
+    void addPending(std::int64_t elements)
+    {
+        ++m_pending;
+        m_largest = std::max(m_largest, elements);
+    }
     void removePending() { --m_pending; }
     int pending() const { return m_pending; }
 
@@ -76,6 +87,7 @@ private:
     std::shared_ptr<DnnlConvolution::Workspace> m_workspace;
     int m_forwards = 0;
     int m_pending = 0;
+    std::int64_t m_largest = 0; // elements of the largest deferred weight
 };
 
 } // namespace stipple::core

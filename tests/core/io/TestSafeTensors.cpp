@@ -47,6 +47,7 @@ private Q_SLOTS:
     void zeroCopyKeepsMappingAlive();
     void releasedPagesReadBackFromTheFile();
     void releasePagesOfTouchesOnlyMappedTensors();
+    void readBytesOfReadsTheFile();
     void outerScopeReleasesInnerMappings();
     void conversions();
     void missingFile();
@@ -154,6 +155,34 @@ void TestSafeTensors::releasePagesOfTouchesOnlyMappedTensors()
     scope.releasePagesOf(at::Tensor());
     QVERIFY(at::equal(view, values));
     QVERIFY(at::equal(copy, values));
+}
+
+void TestSafeTensors::readBytesOfReadsTheFile()
+{
+    // DeferredPacking reads a view's bytes with pread: the values the view
+    // holds, from any offset, kept by a copy of the scope's set after the
+    // scope (and the file object) are gone; anything else is refused.
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("b.safetensors").toStdString();
+    const at::Tensor values = at::arange(100000, at::kFloat).to(at::kHalf);
+    QVERIFY(writeSafeTensors(path, {{"a", at::ones({7})}, {"x", values}}).ok());
+    MappedFiles files;
+    at::Tensor view;
+    {
+        MappedFilesScope scope;
+        view = SafeTensorsFile::open(path)->tensor("x").value();
+        files = scope.files();
+    }
+    at::Tensor out = at::zeros({100000}, at::kHalf);
+    QVERIFY(files.readBytesOf(view, 0, view.nbytes(), out.data_ptr()));
+    QVERIFY(at::equal(out, values));
+    at::Tensor part = at::zeros({1000}, at::kHalf);
+    QVERIFY(files.readBytesOf(view, 2 * 5000, 2 * 1000, part.data_ptr()));
+    QVERIFY(at::equal(part, values.narrow(0, 5000, 1000)));
+    QVERIFY(!files.readBytesOf(view, 2, view.nbytes(), out.data_ptr())); // past its end
+    QVERIFY(!files.readBytesOf(values, 0, values.nbytes(), out.data_ptr())); // not in a mapping
+    QVERIFY(!files.readBytesOf(at::Tensor(), 0, 0, out.data_ptr()));
+    QVERIFY(!MappedFiles().readBytesOf(view, 0, view.nbytes(), out.data_ptr())); // an empty set
 }
 
 namespace {
