@@ -36,14 +36,15 @@ struct OpenOptions {
     std::optional<c10::ScalarType> vaeDtype; // the VAE's floats, when it runs in another dtype
     // The UNet's 4-D float weights (its convolutions) stay unconverted views
     // of the file, for a caller that converts each one while packing it
-    // (loadUNetForInference): their plain converted copy, 2.25 GB of fresh
-    // memory in float32 for SD 1.5, is then never written. Hold a
-    // MappedFilesScope around the open and the packing so that each view's
-    // pages can be released once packed.
+    // (loadUNetPackingLater during the first steps, loadUNetForInference as
+    // it loads): their plain converted copy, 2.25 GB of fresh memory in
+    // float32 for SD 1.5, is then never written. Hold a MappedFilesScope
+    // around the open and the load; its mappings let each view's pages be
+    // released once read.
     bool deferUnetConvWeights = false;
-    // The same for the UNet's 2-D float weights (its linear layers), for a
-    // caller that packs them as it loads (float32 on oneDNN's matmul,
-    // Linear.h): 1.2 GB of fresh memory in float32 for SD 1.5.
+    // The same for the UNet's 2-D float weights (its linear layers): packed
+    // in float32 (oneDNN's matmul, Linear.h; 1.2 GB of fresh memory for
+    // SD 1.5), converted in other dtypes.
     bool deferUnetLinearWeights = false;
     // The text encoder's 2-D float weights (linear layers, embeddings) stay
     // views too, for a model that converts them at each use

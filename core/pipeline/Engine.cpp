@@ -176,8 +176,8 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
                 ", float32 linear layers on its packed GEMM" +
                 (DnnlMatmul::available() ? "" : " (not available on this CPU or build)") +
                 (DnnlMatmul::enabled() ? "" : " (off: STIPPLE_DNNL_LINEAR=0)"));
-        // Pre-packing and text-encoder set-up left freed copies in the caches;
-        // no file pages stay resident (views still in use re-read the page cache).
+        // Whatever the set-up freed leaves the caches; no file pages stay
+        // resident (views still in use re-read the page cache).
         releaseCachedMemory();
         mapped.releaseResidentPages();
         progress(4);

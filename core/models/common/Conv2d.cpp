@@ -93,17 +93,8 @@ bool Conv2dImpl::deferPacking(const std::shared_ptr<DeferredPacking> &packing)
     if (!convolutionPackingEnabled() || !weight.defined() || weight.dim() != 4 || !weight.is_floating_point() ||
         !isPackableDtype(packing->dtype()))
         return false;
-    torch::NoGradGuard noGrad;
-    {
-        // A tensor of its own on the same memory: replaceData below changes
-        // the parameter's. Made in the parameter's mode, as replaceData's.
-        c10::InferenceMode sameMode(weight.is_inference());
-        m_deferredWeight = weight.detach();
-    }
-    replaceData(weight, [&] { return at::empty({0}, weight.options().dtype(packing->dtype())); });
-    convertTensor(bias, packing->dtype());
+    m_deferredWeight = packing->adopt(weight, bias);
     m_deferred = packing;
-    m_deferred->addPending(m_deferredWeight.numel());
     return true;
 }
 
@@ -166,11 +157,18 @@ bool Conv2dImpl::runsOnTokens() const
            DnnlMatmul::enabled();
 }
 
-at::Tensor Conv2dImpl::forwardTokens(const at::Tensor &tokens)
+at::Tensor Conv2dImpl::forwardTokens(const at::Tensor &tokens, std::int64_t h, std::int64_t w)
 {
+    TORCH_CHECK(tokens.dim() == 3 && tokens.size(1) == h * w, "Conv2d: expected [N, H*W, C] tokens, got ",
+                tokens.sizes());
     return runPacked([&] {
-        TORCH_CHECK(m_matmul, "Conv2d: not a token projection on DnnlMatmul (see runsOnTokens)");
-        return m_matmul->forward(tokens);
+        if (m_matmul)
+            return m_matmul->forward(tokens);
+        // oneDNN refused the matmul when the layer was packed (runsOnTokens
+        // only predicts it): as a convolution on the image.
+        const std::int64_t n = tokens.size(0), c = tokens.size(2);
+        const at::Tensor image = tokens.reshape({n, h, w, c}).permute({0, 3, 1, 2}).contiguous();
+        return forwardPrepared(image).permute({0, 2, 3, 1}).reshape({n, h * w, options.out_channels()});
     });
 }
 

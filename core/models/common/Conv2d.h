@@ -83,10 +83,10 @@ public:
     DnnlMatmul *dnnlMatmul() const { return m_matmul.get(); }
     // Whether the layer runs as a DnnlMatmul on tokens, now or once its
     // deferred packing is done: forwardTokens() then takes the caller's
-    // tokens ([N, H·W, C_in] -> [N, H·W, C_out]) as they are, so a deferred
-    // layer computes exactly what its packed self will.
+    // tokens ([N, H·W, C_in] of an HxW map -> [N, H·W, C_out]) as they are,
+    // so a deferred layer computes exactly what its packed self will.
     bool runsOnTokens() const;
-    at::Tensor forwardTokens(const at::Tensor &tokens);
+    at::Tensor forwardTokens(const at::Tensor &tokens, std::int64_t h, std::int64_t w);
 
     torch::nn::Conv2dOptions options;
     at::Tensor weight;

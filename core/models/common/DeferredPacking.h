@@ -27,7 +27,6 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/ScalarType.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <utility>
@@ -54,6 +53,14 @@ public:
     // Whether a layer called now packs for good (any forward after the first,
     // or a call outside a model's forward) rather than for this call only.
     bool packsForGood() const { return m_forwards != 1; }
+    int forwards() const { return m_forwards; }
+
+    // A layer deferring its packing hands over its parameters: returns the
+    // weight as given (a tensor of its own on the same memory) and leaves
+    // the `weight` parameter an empty tensor of dtype(), so a dtype
+    // conversion of the module skips it; `bias` is converted now. The layer
+    // is counted in (removePending() counts it out once packed for good).
+    at::Tensor adopt(at::Tensor &weight, at::Tensor &bias);
 
     // `view`'s values in dtype(), in the conversion buffer the layers share
     // (grown to the largest weight so far; valid until the next call), read
@@ -63,16 +70,15 @@ public:
     // InferenceMode forbids for its own tensors once it is off); nothing is
     // recorded for autograd.
     at::Tensor converted(const at::Tensor &view);
+    // `view`'s values in dtype() in memory of their own (read as above),
+    // made in the current InferenceMode state: for a layer that keeps a
+    // converted copy as its weight (call it inside replaceData's make()).
+    // `view` itself when it is in dtype() already.
+    at::Tensor ownCopy(const at::Tensor &view);
     // The DnnlConvolution buffers, shared by the layers one after another.
     const std::shared_ptr<DnnlConvolution::Workspace> &workspace() const { return m_workspace; }
 
-    // The layers still deferred; a layer counts itself in (with its weight's
-    // element count) and out.
-    void addPending(std::int64_t elements)
-    {
-        ++m_pending;
-        m_largest = std::max(m_largest, elements);
-    }
+    // The layers still deferred.
     void removePending() { --m_pending; }
     int pending() const { return m_pending; }
 
@@ -80,6 +86,11 @@ public:
     void releaseFilePagesOf(const at::Tensor &view) const { m_files.releasePagesOf(view); }
 
 private:
+    // Fills `dst` (contiguous, dtype()) with `view`'s values read from the
+    // file in chunks through m_staging; false when `view` is not a view of
+    // `files` or a read fails (`dst` is then partly written).
+    bool fillFromFile(const at::Tensor &dst, const at::Tensor &view);
+
     at::ScalarType m_dtype;
     MappedFiles m_files;
     at::Tensor m_scratch;

@@ -67,17 +67,8 @@ bool LinearImpl::deferPacking(const std::shared_ptr<DeferredPacking> &packing)
     if (m_dnnl || m_computeDtype || m_deferred || !packing || !weight.defined() || weight.dim() != 2 ||
         !weight.is_floating_point())
         return false;
-    torch::NoGradGuard noGrad;
-    {
-        // A tensor of its own on the same memory, made in the parameter's
-        // mode (see Conv2dImpl::deferPacking).
-        c10::InferenceMode sameMode(weight.is_inference());
-        m_deferredWeight = weight.detach();
-    }
-    replaceData(weight, [&] { return at::empty({0}, weight.options().dtype(packing->dtype())); });
-    convertTensor(bias, packing->dtype());
+    m_deferredWeight = packing->adopt(weight, bias);
     m_deferred = packing;
-    m_deferred->addPending(m_deferredWeight.numel());
     return true;
 }
 
@@ -97,8 +88,7 @@ void LinearImpl::packDeferred()
     if (!m_dnnl) {
         // The view itself when it is in `target` already (its pages then stay
         // the file's), otherwise a converted copy of its own.
-        replaceData(weight, [&] { return m_deferredWeight; });
-        convertTensor(weight, target);
+        replaceData(weight, [&] { return m_deferred->ownCopy(m_deferredWeight); });
     }
     if (!weight.is_alias_of(m_deferredWeight))
         m_deferred->releaseFilePagesOf(m_deferredWeight);
@@ -110,14 +100,13 @@ void LinearImpl::packDeferred()
 at::Tensor LinearImpl::forwardPackedForThisCall(const at::Tensor &x)
 {
     const at::ScalarType target = m_deferred->dtype();
-    at::Tensor plain;
+    const at::Tensor plain = m_deferred->converted(m_deferredWeight);
     std::unique_ptr<DnnlMatmul> packed; // back to the allocator's cache after this call, for the next layer's
-    plain = m_deferred->converted(m_deferredWeight);
     {
         c10::InferenceMode sameMode(plain.is_inference()); // see Conv2dImpl::packDeferred
         torch::NoGradGuard noGrad;
         if (linearPackingApplies(target)) {
-            AllocatorLooseFit looseFit; // see Conv2dImpl::forwardPackedForThisCall
+            AllocatorLooseFit looseFit; // see Conv2dImpl::runPacked
             try {
                 packed = std::make_unique<DnnlMatmul>(plain, bias);
             } catch (const c10::Error &) {

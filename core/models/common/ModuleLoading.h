@@ -63,8 +63,9 @@ Result<Holder> buildModule(const Config &config, const StateDict &weights, at::S
         if (packing == ConvPacking::ForInference) {
             at::Tensor scratch; // one conversion buffer for both kinds of layer
             prepareConvolutionsForInference(*model, dtype, &scratch);
-            // Only the deferred views: a weight already converted is packed by
-            // the caller once `weights` is gone, so its pages can go too.
+            // Only the deferred views: a weight already converted is left to
+            // the caller (prepareLinearsForInference once `weights` is gone,
+            // so its pages can go too).
             prepareLinearsForInference(*model, dtype, /*onlyToConvert=*/true, &scratch);
         }
         model->toDtype(dtype);

@@ -152,7 +152,7 @@ at::Tensor Transformer2DModelImpl::forward(const at::Tensor &x, const at::Tensor
     if (m_linear)
         h = m_projInLinear->forward(toTokens(h));
     else if (projIn)
-        h = m_projInConv->forwardTokens(toTokens(h));
+        h = m_projInConv->forwardTokens(toTokens(h), hgt, wid);
     else {
         h = toTokens(m_projInConv->forward(h));
         // The tokens of an NCHW map are a transposed view, which bf16's
@@ -163,7 +163,7 @@ at::Tensor Transformer2DModelImpl::forward(const at::Tensor &x, const at::Tensor
     }
     h = m_block->forward(h, context);
     if (m_linear || projOut) {
-        h = m_linear ? m_projOutLinear->forward(h) : m_projOutConv->forwardTokens(h);
+        h = m_linear ? m_projOutLinear->forward(h) : m_projOutConv->forwardTokens(h, hgt, wid);
         return toImage(h) + x;
     }
     return m_projOutConv->forward(toImage(h)) + x;

@@ -4,6 +4,7 @@
 
 #include "core/models/common/DiffusersFolder.h"
 #include "core/models/common/ModuleConversion.h"
+#include "core/models/common/ModulesOfType.h"
 #include "core/models/common/WeightLoading.h"
 
 #include <ATen/ATen.h>
@@ -183,8 +184,19 @@ at::Tensor UNet2DConditionModelImpl::forward(const at::Tensor &sample, const at:
     record("conv_norm_out", h);
     h = m_convOut->forward(at::silu(h));
     record("conv_out", h);
-    if (m_deferredPacking && m_deferredPacking->pending() == 0)
-        m_deferredPacking.reset(); // every layer packed: its conversion buffer goes
+    if (m_deferredPacking && m_deferredPacking->forwards() >= 2) {
+        // Layers that no forward called (none in the configs known) pack now,
+        // so the conversion buffers do not stay for them.
+        if (m_deferredPacking->pending() > 0) {
+            for (Conv2dImpl *conv : modulesOfType<Conv2dImpl>(*this))
+                if (conv->deferredPacking())
+                    conv->prepareForInference();
+            for (LinearImpl *linear : modulesOfType<LinearImpl>(*this))
+                if (linear->deferredPacking())
+                    linear->prepareForInference();
+        }
+        m_deferredPacking.reset(); // every layer packed: its conversion buffers go
+    }
     return h.to(at::kFloat).contiguous();
 }
 

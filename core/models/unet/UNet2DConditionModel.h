@@ -19,8 +19,9 @@
 // (an SD 1.5 step at 512² then needs > 17 GB) and attention falls back to
 // the unchunked differentiable path.
 //
-// Thread-safety: one thread at a time per instance (no internal state
-// between calls; attention scratch is per thread).
+// Thread-safety: one thread at a time per instance (attention scratch is
+// per thread; a model loaded by loadUNetPackingLater changes its layers'
+// state during its first two forwards).
 #pragma once
 
 #include "core/common/Result.h"
@@ -126,7 +127,8 @@ Result<UNet2DConditionModel> loadUNetPackingLater(const ComponentWeights &compon
 // loadUNetForInference) for inference in `dtype`: the UNet's and text
 // encoder's floats converted to `dtype`, except what stays a file view to be
 // converted later: the UNet's convolutions (wherever they are packed) and
-// linear layers, so their plain converted copy is never written; the text
+// linear layers, converted straight into their packed form (or, for linear
+// layers in bf16, into their one converted copy) when they are used; the text
 // encoder's matrices (converted at each use, TextConditioner::fromCheckpoint);
 // and the whole VAE (converted to float32 at its first use,
 // loadVaeForInference; it stays float32: bf16 decodes show banding).

@@ -99,14 +99,23 @@ private Q_SLOTS:
         QTest::addColumn<QString>("caseId");
         QTest::addColumn<bool>("bf16");
         QTest::addColumn<bool>("float16File");
-        QTest::addColumn<bool>("inferenceMode");
+        // Loaded and run under InferenceMode, as the studio does; loaded
+        // outside it and run inside, as stipple-cli; neither (NoGrad only).
+        QTest::addColumn<bool>("loadInInferenceMode");
+        QTest::addColumn<bool>("runInInferenceMode");
         for (const char *id : {"unet-sd1-000", "unet-sd2-000", "unet-inpaint-000"})
             for (bool bf16 : {false, true})
                 QTest::newRow((std::string(id) + (bf16 ? " bf16" : " fp32")).c_str())
-                    << QString::fromLatin1(id) << bf16 << true << true;
-        QTest::newRow("unet-sd1-000 fp32 float32 file") << QString("unet-sd1-000") << false << false << true;
-        QTest::newRow("unet-sd1-000 bf16 float32 file") << QString("unet-sd1-000") << true << false << true;
-        QTest::newRow("unet-sd1-000 fp32 no InferenceMode") << QString("unet-sd1-000") << false << true << false;
+                    << QString::fromLatin1(id) << bf16 << true << true << true;
+        const QString sd1("unet-sd1-000");
+        QTest::newRow("unet-sd1-000 fp32 float32 file") << sd1 << false << false << true << true;
+        QTest::newRow("unet-sd1-000 bf16 float32 file") << sd1 << true << false << true << true;
+        for (bool bf16 : {false, true}) {
+            QTest::newRow(bf16 ? "unet-sd1-000 bf16 loaded outside InferenceMode"
+                               : "unet-sd1-000 fp32 loaded outside InferenceMode")
+                << sd1 << bf16 << true << false << true;
+        }
+        QTest::newRow("unet-sd1-000 fp32 no InferenceMode") << sd1 << false << true << false << false;
     }
 
     void packedDuringFirstStepsEqualsPackedAtLoad()
@@ -115,7 +124,8 @@ private Q_SLOTS:
         QFETCH(QString, caseId);
         QFETCH(bool, bf16);
         QFETCH(bool, float16File);
-        QFETCH(bool, inferenceMode);
+        QFETCH(bool, loadInInferenceMode);
+        QFETCH(bool, runInInferenceMode);
         const at::ScalarType dtype = bf16 ? at::kBFloat16 : at::kFloat;
         const auto c = manifestCase(caseId.toStdString());
         const std::string dir = modelDir(c.at("model")) + "/unet";
@@ -133,7 +143,7 @@ private Q_SLOTS:
             QVERIFY(writeSafeTensors(path, half).ok());
         }
         std::optional<c10::InferenceMode> mode;
-        if (inferenceMode)
+        if (loadInInferenceMode)
             mode.emplace();
         // Each model gets its own views (packing empties the parameters that
         // adopted them, and the dict's tensors with them).
@@ -151,6 +161,8 @@ private Q_SLOTS:
         QVERIFY(deferred > 0);
         QCOMPARE(countDnnlConvolutions(**later), 0);
 
+        if (runInInferenceMode && !mode)
+            mode.emplace();
         auto file = SafeTensorsFile::open(fixturePath(QString::fromStdString(c.at("file")))).value();
         const at::Tensor sample = file.tensor("sample").value();
         const at::Tensor context = file.tensor("encoder_hidden_states").value();
