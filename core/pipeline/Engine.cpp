@@ -116,9 +116,9 @@ Result<ModelInfo> Engine::load(const LoadOptions &options, const Observer &obser
     return runGuarded<ModelInfo>("loading the model", [&]() -> Result<ModelInfo> {
         progress(0);
         const at::ScalarType dtype = scalarType(options.dtype);
-        // Converted once, straight to the compute dtype (fp16 files go to
-        // bf16 without a float32 copy); the modules adopt these tensors.
-        // Little is converted here: the UNet's convolutions and linear layers
+        // What is converted here goes straight to the compute dtype (fp16
+        // files go to bf16 without a float32 copy), and the modules adopt
+        // those tensors. Little is: the UNet's convolutions and linear layers
         // stay views of the file and pack during the first two steps
         // (loadUNetPackingLater), each converted on its way, so the first
         // step need not wait for gigabytes of fresh memory; `mapped` lets

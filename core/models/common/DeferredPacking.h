@@ -63,7 +63,7 @@ public:
     at::Tensor adopt(at::Tensor &weight, at::Tensor &bias);
 
     // `view`'s values in dtype(), in the conversion buffer the layers share
-    // (grown to the largest weight so far; valid until the next call), read
+    // (sized once for the largest deferred weight; valid until the next call), read
     // from the file with pread when `view` lies in `files`; a view of other
     // memory already in dtype() comes back as it is. The buffer is a normal
     // tensor even under InferenceMode (later calls rewrite it, which
@@ -94,7 +94,7 @@ private:
     at::ScalarType m_dtype;
     MappedFiles m_files;
     at::Tensor m_scratch;
-    at::Tensor m_staging; // file bytes on their way to m_scratch
+    at::Tensor m_staging; // file bytes on their way to m_scratch or an ownCopy
     std::shared_ptr<DnnlConvolution::Workspace> m_workspace;
     int m_forwards = 0;
     int m_pending = 0;

@@ -43,8 +43,9 @@ public:
     // Buffers shared by the layers of one model, used one layer at a time:
     // the blocked copies of input and output and oneDNN's scratchpad. Each
     // grows when a request exceeds it, and stays: without shrinkToFit,
-    // straight to its ceiling (maxBandBytes, Winograd's scratch cap), which
-    // maps memory but touches only what layers write. Why: Winograd's scratchpads
+    // straight to its ceiling (source and destination to maxBandBytes, the
+    // scratchpad to Winograd's 300 MiB cap), which maps memory but touches
+    // only what layers write. Why: Winograd's scratchpads
     // differ per layer (68-290 MB at 512²); as tensors of their own they
     // missed the allocator's size-bucketed cache and faulted in fresh memory
     // on every call, which cancelled the whole gain (fp32 512² step 8.25 s

@@ -127,8 +127,9 @@ Result<UNet2DConditionModel> loadUNetPackingLater(const ComponentWeights &compon
 // loadUNetForInference) for inference in `dtype`: the UNet's and text
 // encoder's floats converted to `dtype`, except what stays a file view to be
 // converted later: the UNet's convolutions (wherever they are packed) and
-// linear layers, converted straight into their packed form (or, for linear
-// layers in bf16, into their one converted copy) when they are used; the text
+// linear layers, converted on their way into their packed form (or, for
+// linear layers in bf16, into their one converted copy): during the first
+// steps with loadUNetPackingLater, at load with loadUNetForInference; the text
 // encoder's matrices (converted at each use, TextConditioner::fromCheckpoint);
 // and the whole VAE (converted to float32 at its first use,
 // loadVaeForInference; it stays float32: bf16 decodes show banding).
