@@ -11,7 +11,6 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
-#include <c10/core/InferenceMode.h>
 #include <torch/utils.h>
 
 #include <algorithm>
@@ -102,10 +101,6 @@ void Conv2dImpl::packDeferred()
 {
     const at::Tensor plain = m_deferred->converted(m_deferredWeight);
     {
-        // In the mode of what it packs (a view used as it is has the
-        // model's): ATen's oneDNN reorders assert that an inference tensor
-        // comes with InferenceMode on.
-        c10::InferenceMode sameMode(plain.is_inference());
         torch::NoGradGuard noGrad;
         packFrom(plain, m_deferred->dtype(), m_deferred->workspace());
     }
@@ -126,7 +121,6 @@ at::Tensor Conv2dImpl::runPacked(const std::function<at::Tensor()> &run)
     }
     {
         const at::Tensor plain = m_deferred->converted(m_deferredWeight);
-        c10::InferenceMode sameMode(plain.is_inference()); // as packDeferred's
         torch::NoGradGuard noGrad;
         // The packed copy lives for this call only: it may take any cached
         // block that fits, memory an earlier layer's copy already touched.
@@ -142,7 +136,6 @@ at::Tensor Conv2dImpl::runPacked(const std::function<at::Tensor()> &run)
             layer.m_packed = at::Tensor();
             layer.m_dnnl.reset();
             layer.m_matmul.reset();
-            layer.m_deferred->releaseFilePagesOf(layer.m_deferredWeight);
         }
     } unpack{*this};
     return run();

@@ -71,20 +71,18 @@ at::Tensor DeferredPacking::converted(const at::Tensor &view)
 {
     c10::InferenceMode normalTensors(false);
     torch::NoGradGuard noGrad; // InferenceMode(false) turned grad mode back on
-    if (!view.is_contiguous() || !view.is_floating_point())
-        return convertedThroughScratch(view, m_dtype, m_scratch);
     // Sized once for the largest weight: a buffer that grew layer by layer
     // would fault in fresh pages at each larger size.
     const std::int64_t n = view.numel();
     if (!m_scratch.defined() || m_scratch.numel() < n)
         m_scratch = at::empty({std::max(n, m_largest)}, at::TensorOptions().dtype(m_dtype));
     // The file's bytes come in with pread rather than through the mapping
-    // (MappedFiles::readBytesOf says why); a view of anything else is read
-    // as it is.
+    // (MappedFiles::readBytesOf says why); anything else is copied in all
+    // the same, so what a layer packs is always this normal tensor.
     const at::Tensor out = m_scratch.narrow(0, 0, n).view(view.sizes());
-    if (fillFromFile(out, view))
-        return out;
-    return view.scalar_type() == m_dtype ? view : convertedThroughScratch(view, m_dtype, m_scratch);
+    if (!fillFromFile(out, view))
+        convertInto(out, view);
+    return out;
 }
 
 at::Tensor DeferredPacking::ownCopy(const at::Tensor &view)

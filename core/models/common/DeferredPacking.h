@@ -36,7 +36,9 @@ namespace stipple::core {
 class DeferredPacking {
 public:
     // `dtype`: what the layers compute in; `files`: the mappings their views
-    // lie in, whose pages each layer releases once it has read them.
+    // lie in, read with pread (so the first step's per-call reads leave no
+    // pages resident), and whose pages a layer releases once packed for good
+    // in case a fallback read them through the mapping.
     DeferredPacking(at::ScalarType dtype, MappedFiles files)
         : m_dtype(dtype), m_files(std::move(files)), m_workspace(std::make_shared<DnnlConvolution::Workspace>())
     {
@@ -63,12 +65,13 @@ public:
     at::Tensor adopt(at::Tensor &weight, at::Tensor &bias);
 
     // `view`'s values in dtype(), in the conversion buffer the layers share
-    // (sized once for the largest deferred weight; valid until the next call), read
-    // from the file with pread when `view` lies in `files`; a view of other
-    // memory already in dtype() comes back as it is. The buffer is a normal
-    // tensor even under InferenceMode (later calls rewrite it, which
-    // InferenceMode forbids for its own tensors once it is off); nothing is
-    // recorded for autograd.
+    // (sized once for the largest deferred weight; valid until the next
+    // call), read from the file with pread when `view` lies in `files`,
+    // copied otherwise: always a normal tensor, which a layer packs in its
+    // caller's InferenceMode state (the packed weights then serve calls in
+    // and out of InferenceMode). The buffer is a normal tensor even under
+    // InferenceMode (later calls rewrite it, which InferenceMode forbids for
+    // its own tensors once it is off); nothing is recorded for autograd.
     at::Tensor converted(const at::Tensor &view);
     // `view`'s values in dtype() in memory of their own (read as above),
     // made in the current InferenceMode state: for a layer that keeps a

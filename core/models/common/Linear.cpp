@@ -77,7 +77,6 @@ void LinearImpl::packDeferred()
     const at::ScalarType target = m_deferred->dtype();
     if (linearPackingApplies(target)) {
         const at::Tensor plain = m_deferred->converted(m_deferredWeight);
-        c10::InferenceMode sameMode(plain.is_inference()); // see Conv2dImpl::packDeferred
         torch::NoGradGuard noGrad;
         try {
             m_dnnl = std::make_shared<DnnlMatmul>(plain, bias);
@@ -103,7 +102,6 @@ at::Tensor LinearImpl::forwardPackedForThisCall(const at::Tensor &x)
     const at::Tensor plain = m_deferred->converted(m_deferredWeight);
     std::unique_ptr<DnnlMatmul> packed; // back to the allocator's cache after this call, for the next layer's
     {
-        c10::InferenceMode sameMode(plain.is_inference()); // see Conv2dImpl::packDeferred
         torch::NoGradGuard noGrad;
         if (linearPackingApplies(target)) {
             AllocatorLooseFit looseFit; // see Conv2dImpl::runPacked
@@ -114,9 +112,7 @@ at::Tensor LinearImpl::forwardPackedForThisCall(const at::Tensor &x)
             }
         }
     }
-    at::Tensor out = packed ? packed->forward(x) : at::linear(x, plain, bias);
-    m_deferred->releaseFilePagesOf(m_deferredWeight);
-    return out;
+    return packed ? packed->forward(x) : at::linear(x, plain, bias);
 }
 
 at::Tensor LinearImpl::forward(const at::Tensor &x)

@@ -103,19 +103,23 @@ private Q_SLOTS:
         // outside it and run inside, as stipple-cli; neither (NoGrad only).
         QTest::addColumn<bool>("loadInInferenceMode");
         QTest::addColumn<bool>("runInInferenceMode");
+        QTest::addColumn<bool>("thirdOutside"); // the third forward outside InferenceMode
         for (const char *id : {"unet-sd1-000", "unet-sd2-000", "unet-inpaint-000"})
             for (bool bf16 : {false, true})
                 QTest::newRow((std::string(id) + (bf16 ? " bf16" : " fp32")).c_str())
-                    << QString::fromLatin1(id) << bf16 << true << true << true;
+                    << QString::fromLatin1(id) << bf16 << true << true << true << false;
         const QString sd1("unet-sd1-000");
-        QTest::newRow("unet-sd1-000 fp32 float32 file") << sd1 << false << false << true << true;
-        QTest::newRow("unet-sd1-000 bf16 float32 file") << sd1 << true << false << true << true;
+        QTest::newRow("unet-sd1-000 fp32 float32 file") << sd1 << false << false << true << true << false;
+        QTest::newRow("unet-sd1-000 bf16 float32 file") << sd1 << true << false << true << true << false;
         for (bool bf16 : {false, true}) {
             QTest::newRow(bf16 ? "unet-sd1-000 bf16 loaded outside InferenceMode"
                                : "unet-sd1-000 fp32 loaded outside InferenceMode")
-                << sd1 << bf16 << true << false << true;
+                << sd1 << bf16 << true << false << true << false;
+            QTest::newRow(bf16 ? "unet-sd1-000 bf16 packed under InferenceMode, run outside"
+                               : "unet-sd1-000 fp32 packed under InferenceMode, run outside")
+                << sd1 << bf16 << true << true << true << true;
         }
-        QTest::newRow("unet-sd1-000 fp32 no InferenceMode") << sd1 << false << true << false << false;
+        QTest::newRow("unet-sd1-000 fp32 no InferenceMode") << sd1 << false << true << false << false << false;
     }
 
     void packedDuringFirstStepsEqualsPackedAtLoad()
@@ -126,6 +130,7 @@ private Q_SLOTS:
         QFETCH(bool, float16File);
         QFETCH(bool, loadInInferenceMode);
         QFETCH(bool, runInInferenceMode);
+        QFETCH(bool, thirdOutside);
         const at::ScalarType dtype = bf16 ? at::kBFloat16 : at::kFloat;
         const auto c = manifestCase(caseId.toStdString());
         const std::string dir = modelDir(c.at("model")) + "/unet";
@@ -168,6 +173,8 @@ private Q_SLOTS:
         const at::Tensor context = file.tensor("encoder_hidden_states").value();
         const at::Tensor timestep = file.tensor("timestep").value();
         for (int step = 1; step <= 3; ++step) {
+            if (step == 3 && thirdOutside)
+                mode.reset(); // grad stays off (initTestCase)
             const at::Tensor expected = (*atLoad)->forward(sample + 0.1 * step, timestep, context);
             const at::Tensor got = (*later)->forward(sample + 0.1 * step, timestep, context);
             QVERIFY2(at::equal(got, expected), ("forward " + std::to_string(step) + " differs: max|diff| " +
