@@ -75,10 +75,10 @@ bool Conv2dImpl::prepareForInference(std::optional<at::ScalarType> dtype, at::Te
 }
 
 void Conv2dImpl::packFrom(const at::Tensor &plain, at::ScalarType target,
-                          std::shared_ptr<DnnlConvolution::Workspace> workspace)
+                          std::shared_ptr<DnnlConvolution::Workspace> workspace, const at::Tensor &room)
 {
     const auto &pad = c10::get<torch::ExpandingArray<2>>(options.padding());
-    if (target == at::kFloat && !adoptDnnlMatmul(plain))
+    if (target == at::kFloat && !adoptDnnlMatmul(plain, room))
         adoptDnnlConvolution(plain, std::move(workspace));
     if (!m_dnnl && !m_matmul)
         m_packed = at::mkldnn_reorder_conv2d_weight(plain.to_mkldnn(), *pad, *options.stride(), *options.dilation(),
@@ -119,13 +119,13 @@ at::Tensor Conv2dImpl::runPacked(const std::function<at::Tensor()> &run)
         packDeferred();
         return run();
     }
-    {
+    if (!adoptBlockedForThisCall()) {
         const at::Tensor plain = m_deferred->converted(m_deferredWeight);
         torch::NoGradGuard noGrad;
         // The packed copy lives for this call only: it may take any cached
         // block that fits, memory an earlier layer's copy already touched.
         AllocatorLooseFit looseFit;
-        packFrom(plain, m_deferred->dtype(), m_deferred->workspace());
+        packFrom(plain, m_deferred->dtype(), m_deferred->workspace(), m_deferred->roomForThisCall());
     }
     // The packed copy goes back to the allocator's cache after this call
     // (serving the next layer's), even when the forward throws.
@@ -139,6 +139,23 @@ at::Tensor Conv2dImpl::runPacked(const std::function<at::Tensor()> &run)
         }
     } unpack{*this};
     return run();
+}
+
+bool Conv2dImpl::adoptBlockedForThisCall()
+{
+    // packFrom's choice for a float32 layer: a 3x3 layer that suits
+    // DnnlConvolution is never a token projection (1x1).
+    if (m_deferred->dtype() != at::kFloat || !dnnlSuits(m_deferredWeight.sizes()))
+        return false;
+    torch::NoGradGuard noGrad;
+    try {
+        const at::Tensor blocked = m_deferred->blockedForThisCall(m_deferredWeight);
+        m_dnnl = std::make_shared<DnnlConvolution>(DnnlConvolution::Blocked{}, blocked, m_deferredWeight.size(0),
+                                                   m_deferredWeight.size(1), bias, m_deferred->workspace());
+    } catch (const c10::Error &) {
+        m_dnnl.reset(); // the caller packs as packFrom would (and falls back as it does)
+    }
+    return m_dnnl != nullptr;
 }
 
 bool Conv2dImpl::runsOnTokens() const
@@ -193,13 +210,13 @@ bool Conv2dImpl::pointwiseTokenProjection() const
            (*pad)[1] == 0 && options.groups() == 1;
 }
 
-bool Conv2dImpl::adoptDnnlMatmul(const at::Tensor &plain)
+bool Conv2dImpl::adoptDnnlMatmul(const at::Tensor &plain, const at::Tensor &room)
 {
     if (!pointwiseTokenProjection() || !DnnlMatmul::available() || !DnnlMatmul::enabled())
         return false;
     try {
         m_matmul = std::make_shared<DnnlMatmul>(plain.reshape({plain.size(0), plain.size(1)}),
-                                                bias.defined() ? bias.to(at::kFloat) : at::Tensor());
+                                                bias.defined() ? bias.to(at::kFloat) : at::Tensor(), room);
     } catch (const c10::Error &) {
         m_matmul.reset(); // oneDNN refused this layer: the caller packs it for torch's kernel
     }

@@ -97,9 +97,10 @@ private:
     // DnnlConvolution on this CPU.
     bool dnnlSuits(at::IntArrayRef weightSizes) const;
     // m_dnnl, m_matmul or m_packed from `plain` (in `target`): what
-    // prepareForInference() keeps.
+    // prepareForInference() keeps. `room`: memory m_matmul may pack into
+    // (DnnlMatmul's `storage`).
     void packFrom(const at::Tensor &plain, at::ScalarType target,
-                  std::shared_ptr<DnnlConvolution::Workspace> workspace);
+                  std::shared_ptr<DnnlConvolution::Workspace> workspace, const at::Tensor &room = {});
     // The forward of a prepared layer.
     at::Tensor forwardPrepared(const at::Tensor &x);
     // run() on the packed layer: a deferred one packs for this call only
@@ -107,10 +108,16 @@ private:
     at::Tensor runPacked(const std::function<at::Tensor()> &run);
     void packDeferred();
     bool pointwiseTokenProjection() const; // a token projection DnnlMatmul can take
+    // For this call only: m_dnnl over the deferred weight blocked straight
+    // into DeferredPacking's buffer (DnnlConvolution::blockRows), when the
+    // layer computes in float32 and suits DnnlConvolution, as packFrom
+    // would decide, and oneDNN accepts it.
+    bool adoptBlockedForThisCall();
     // m_dnnl from `plain` (float32) when it suits and oneDNN accepts it.
     bool adoptDnnlConvolution(const at::Tensor &plain, std::shared_ptr<DnnlConvolution::Workspace> workspace);
-    // m_matmul from `plain` (float32) for a token projection, when oneDNN accepts it.
-    bool adoptDnnlMatmul(const at::Tensor &plain);
+    // m_matmul from `plain` (float32) for a token projection, when oneDNN
+    // accepts it; packed into `room` when that is large enough.
+    bool adoptDnnlMatmul(const at::Tensor &plain, const at::Tensor &room = {});
     at::Tensor m_packed;
     std::shared_ptr<DnnlConvolution> m_dnnl;
     std::shared_ptr<DnnlMatmul> m_matmul;

@@ -1,6 +1,7 @@
 #include "core/models/common/DeferredPacking.h"
 
 #include "core/common/FloatConversion.h"
+#include "core/common/MemoryPages.h"
 #include "core/models/common/ModuleConversion.h"
 
 #include <ATen/ATen.h>
@@ -33,12 +34,53 @@ void DeferredPacking::beginForward()
 {
     if (++m_forwards != 1 || m_largest == 0)
         return;
-    // at::empty maps without touching: only what later copies write faults in.
-    const std::int64_t bytes = m_largest * static_cast<std::int64_t>(c10::elementSize(m_dtype));
-    const auto block = [&] {
-        return at::empty({bytes + (std::int64_t(2) << 20)}, at::TensorOptions().dtype(at::kByte));
-    };
+    // at::empty maps without touching: only what the layers write faults in.
+    constexpr std::int64_t kAlign = std::int64_t(2) << 20; // a huge page
+    const std::int64_t weightBytes = m_largest * static_cast<std::int64_t>(c10::elementSize(m_dtype));
+    const std::int64_t tail = (weightBytes + kAlign - 1) / kAlign * kAlign;
+    const bool convolutionScratch =
+        m_dtype == at::kFloat && DnnlConvolution::available() && DnnlConvolution::enabled();
+    m_front = convolutionScratch ? static_cast<std::int64_t>(DnnlConvolution::Workspace::scratchCeiling()) : 0;
+    {
+        c10::InferenceMode normalTensors(false); // see converted()
+        m_region = at::empty({m_front + tail}, at::TensorOptions().dtype(at::kByte));
+    }
+    if (m_front > 0 && !m_workspace->scratch.defined())
+        m_workspace->scratch = m_region.narrow(0, 0, m_front);
+    const auto block = [&] { return at::empty({weightBytes + kAlign}, at::TensorOptions().dtype(at::kByte)); };
     const at::Tensor first = block(), second = block(); // both alive at once: two blocks
+}
+
+void DeferredPacking::removePending()
+{
+    if (--m_pending > 0 || !m_region.defined())
+        return;
+    // The tail's pages go; the front may be the workspace's scratch, which
+    // keeps the storage alive (and whose pages it goes on using).
+    const at::Tensor tail = m_region.narrow(0, m_front, m_region.numel() - m_front);
+    releaseWholePages(tail.data_ptr(), tail.nbytes());
+    m_region = at::Tensor();
+}
+
+at::Tensor DeferredPacking::roomForThisCall() const
+{
+    if (m_forwards != 1 || m_front == 0 || !m_region.defined())
+        return {};
+    return m_region.narrow(0, 0, m_front);
+}
+
+at::Tensor DeferredPacking::conversionBuffer(std::int64_t bytes)
+{
+    if (m_region.defined() && m_region.numel() - m_front >= bytes)
+        return m_region.narrow(0, m_front, bytes);
+    // Sized once for the largest weight: a buffer that grew layer by layer
+    // would fault in fresh pages at each larger size.
+    const std::int64_t largest = m_largest * static_cast<std::int64_t>(c10::elementSize(m_dtype));
+    if (!m_scratch.defined() || m_scratch.numel() < bytes) {
+        c10::InferenceMode normalTensors(false); // see converted()
+        m_scratch = at::empty({std::max(bytes, largest)}, at::TensorOptions().dtype(at::kByte));
+    }
+    return m_scratch.narrow(0, 0, bytes);
 }
 
 bool DeferredPacking::fillFromFile(const at::Tensor &dst, const at::Tensor &view)
@@ -71,18 +113,45 @@ at::Tensor DeferredPacking::converted(const at::Tensor &view)
 {
     c10::InferenceMode normalTensors(false);
     torch::NoGradGuard noGrad; // InferenceMode(false) turned grad mode back on
-    // Sized once for the largest weight: a buffer that grew layer by layer
-    // would fault in fresh pages at each larger size.
     const std::int64_t n = view.numel();
-    if (!m_scratch.defined() || m_scratch.numel() < n)
-        m_scratch = at::empty({std::max(n, m_largest)}, at::TensorOptions().dtype(m_dtype));
+    const at::Tensor out = conversionBuffer(n * static_cast<std::int64_t>(c10::elementSize(m_dtype)))
+                               .view(m_dtype)
+                               .view(view.sizes());
     // The file's bytes come in with pread rather than through the mapping
     // (MappedFiles::readBytesOf says why); anything else is copied in all
     // the same, so what a layer packs is always this normal tensor.
-    const at::Tensor out = m_scratch.narrow(0, 0, n).view(view.sizes());
     if (!fillFromFile(out, view))
         convertInto(out, view);
     return out;
+}
+
+at::Tensor DeferredPacking::blockedForThisCall(const at::Tensor &view)
+{
+    TORCH_CHECK(m_dtype == at::kFloat && view.dim() == 4 && view.size(2) == 3 && view.size(3) == 3,
+                "DeferredPacking: blocks float32 [out, in, 3, 3] weights only");
+    c10::InferenceMode normalTensors(false); // see converted()
+    torch::NoGradGuard noGrad;
+    const std::int64_t out = view.size(0), in = view.size(1), rowElements = in * 9;
+    const at::Tensor blocked =
+        conversionBuffer(static_cast<std::int64_t>(DnnlConvolution::blockedWeightBytes(out, in)));
+    // About 2 MiB of float32 rows at a time, in whole blocks of 16 output
+    // channels (DnnlConvolution::blockRows), so the rows stay in cache
+    // between their conversion and their blocking.
+    constexpr std::int64_t kChunkBytes = std::int64_t(2) << 20, kBlock = 16;
+    const std::int64_t rows =
+        std::max<std::int64_t>(kBlock, kChunkBytes / (rowElements * std::int64_t(sizeof(float))) / kBlock * kBlock);
+    if (!m_rows.defined() || m_rows.numel() < rows * rowElements)
+        m_rows = at::empty({rows * rowElements}, at::TensorOptions().dtype(at::kFloat));
+    const at::Tensor source = view.contiguous();
+    for (std::int64_t o0 = 0; o0 < out; o0 += rows) {
+        const std::int64_t k = std::min(rows, out - o0);
+        const at::Tensor chunk = m_rows.narrow(0, 0, k * rowElements).view({k, in, 3, 3});
+        const at::Tensor part = source.narrow(0, o0, k);
+        if (!fillFromFile(chunk, part))
+            convertInto(chunk, part);
+        DnnlConvolution::blockRows(chunk, o0, blocked.data_ptr());
+    }
+    return blocked;
 }
 
 at::Tensor DeferredPacking::ownCopy(const at::Tensor &view)

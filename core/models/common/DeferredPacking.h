@@ -47,10 +47,21 @@ public:
     at::ScalarType dtype() const { return m_dtype; }
 
     // Called by the model at the start of each forward. Before the first,
-    // it puts two untouched blocks the size of the largest weight in the
-    // allocator's cache (CpuAllocator): the copies packed for one call
-    // (AllocatorLooseFit) then all come from memory that only the largest
-    // layer's pages fault into, not from fresh blocks at each larger size.
+    // it maps (without touching) the room the layers pack in, one region:
+    // - its tail holds one layer's weight in dtype() (converted(),
+    //   blockedForThisCall()) until every layer has packed for good;
+    // - its front, for a float32 model, is the DnnlConvolution workspace's
+    //   scratch (Winograd's transformed weights), lent during the first
+    //   forward to the DnnlMatmul layers' per-call packed weights
+    //   (roomForThisCall()), which run no convolution.
+    // Why one region: during the first forward every page the layers write
+    // is fresh memory (1.7-2.0 ns/byte on this project's VM), so each
+    // buffer they share, rather than keep apart, saves its size in faults.
+    // It also puts two untouched blocks the size of the largest weight in
+    // the allocator's cache (CpuAllocator): the copies torch's packed
+    // convolutions make for one call (AllocatorLooseFit) then come from
+    // memory that only the largest layer's pages fault into, not from fresh
+    // blocks at each larger size.
     void beginForward();
     // Whether a layer called now packs for good (any forward after the first,
     // or a call outside a model's forward) rather than for this call only.
@@ -65,24 +76,40 @@ public:
     at::Tensor adopt(at::Tensor &weight, at::Tensor &bias);
 
     // `view`'s values in dtype(), in the conversion buffer the layers share
-    // (sized once for the largest deferred weight; valid until the next
-    // call), read from the file with pread when `view` lies in `files`,
+    // (the region's tail, or a buffer sized once for the largest deferred
+    // weight; valid until the next call), read from the file with pread when `view` lies in `files`,
     // copied otherwise: always a normal tensor, which a layer packs in its
     // caller's InferenceMode state (the packed weights then serve calls in
     // and out of InferenceMode). The buffer is a normal tensor even under
     // InferenceMode (later calls rewrite it, which InferenceMode forbids for
     // its own tensors once it is off); nothing is recorded for autograd.
     at::Tensor converted(const at::Tensor &view);
+    // For a float32 DnnlConvolution packed for one call: `view` (an
+    // [out, in, 3, 3] weight, channels in blocks of 16) in the convolution's
+    // blocked layout, in the conversion buffer (as converted()'s; valid
+    // until the next call). It is read a few
+    // output channels at a time (pread when `view` lies in `files`) into a
+    // small float32 buffer that stays in cache, and blocked from there
+    // (DnnlConvolution::blockRows): one write of the weight, where
+    // converted() and a packed copy of it write it twice, to two buffers.
+    // Needs dtype() float32; oneDNN's refusals surface as c10::Error.
+    at::Tensor blockedForThisCall(const at::Tensor &view);
     // `view`'s values in dtype() in memory of their own (read as above),
     // made in the current InferenceMode state: for a layer that keeps a
     // converted copy as its weight (call it inside replaceData's make()).
     // `view` itself when it is in dtype() already.
     at::Tensor ownCopy(const at::Tensor &view);
+    // During the first forward of a float32 model: memory for one layer's
+    // packed weight for this call, not used by the layer's run (the
+    // region's front, see beginForward; valid until the next call).
+    // Undefined otherwise: the layer packs into memory of its own.
+    at::Tensor roomForThisCall() const;
     // The DnnlConvolution buffers, shared by the layers one after another.
     const std::shared_ptr<DnnlConvolution::Workspace> &workspace() const { return m_workspace; }
 
-    // The layers still deferred.
-    void removePending() { --m_pending; }
+    // The layers still deferred. When none is left, the region's tail goes
+    // back to the OS (its front stays the workspace's scratch).
+    void removePending();
     int pending() const { return m_pending; }
 
     // Drops the resident pages of a file view the layer has read.
@@ -93,10 +120,16 @@ private:
     // file in chunks through m_staging; false when `view` is not a view of
     // `files` or a read fails (`dst` is then partly written).
     bool fillFromFile(const at::Tensor &dst, const at::Tensor &view);
+    // `bytes` of the conversion buffer: the region's tail while there is
+    // one, m_scratch otherwise (sized once for the largest weight).
+    at::Tensor conversionBuffer(std::int64_t bytes);
 
     at::ScalarType m_dtype;
     MappedFiles m_files;
-    at::Tensor m_scratch;
+    at::Tensor m_region;    // see beginForward (bytes); undefined outside the first two forwards
+    std::int64_t m_front = 0; // bytes of it lent to the workspace
+    at::Tensor m_scratch;   // the conversion buffer without a region
+    at::Tensor m_rows;      // blockedForThisCall's few output channels at a time, in float32
     at::Tensor m_staging; // file bytes on their way to m_scratch or an ownCopy
     std::shared_ptr<DnnlConvolution::Workspace> m_workspace;
     int m_forwards = 0;

@@ -21,6 +21,11 @@ namespace stipple::core {
 namespace {
 
 constexpr std::int64_t kBlock = 16; // oneDNN's channel block for AVX-512 float32
+// Winograd's weight transform lives in the scratchpad (6x6 floats per 3x3
+// kernel plus tile buffers): 254 MB for a 1280->1280 layer at 16x16, 496 MB
+// for 2560->1280. Above this the direct kernel runs instead, so one
+// workspace's scratch stays within this (the fp32 target is 6 GB).
+constexpr std::size_t kMaxScratchBytes = 300u << 20;
 
 } // namespace
 
@@ -43,6 +48,8 @@ bool DnnlConvolution::suits(at::IntArrayRef weightSizes, at::IntArrayRef stride,
            weightSizes[1] % kBlock == 0 && all(stride, 1) && all(padding, 1) && all(dilation, 1) && groups == 1;
 }
 
+std::size_t DnnlConvolution::Workspace::scratchCeiling() { return kMaxScratchBytes; }
+
 void DnnlConvolution::Workspace::release()
 {
     for (at::Tensor *buffer : {&source, &destination, &scratch}) {
@@ -60,11 +67,6 @@ using Tag = dnnl::memory::format_tag;
 using DType = dnnl::memory::data_type;
 constexpr const char *kWhat = "oneDNN convolution";
 
-// Winograd's weight transform lives in the scratchpad (6x6 floats per 3x3
-// kernel plus tile buffers): 254 MB for a 1280->1280 layer at 16x16, 496 MB
-// for 2560->1280. Above this the direct kernel runs instead, so one
-// workspace's scratch stays within this (the fp32 target is 6 GB).
-constexpr std::size_t kMaxScratchBytes = 300u << 20;
 
 // Winograd loses on small maps (its tile transforms dominate): measured in a
 // oneDNN driver, 1280 channels at 8x8 15 -> 34 ms, 64 channels at 16x16
@@ -277,17 +279,27 @@ bool DnnlConvolution::available()
     return ok;
 }
 
+void DnnlConvolution::init(std::int64_t out, std::int64_t in, const at::Tensor &bias,
+                           std::shared_ptr<Workspace> workspace)
+{
+    m_impl->workspace = workspace ? std::move(workspace) : std::make_shared<Workspace>();
+    TORCH_CHECK(out % kBlock == 0 && in % kBlock == 0, "DnnlConvolution: channel counts must be multiples of 16");
+    m_impl->oc = out;
+    m_impl->ic = in;
+    at::internal::lazy_init_num_threads();
+    if (bias.defined()) {
+        TORCH_CHECK(bias.numel() == out, "DnnlConvolution: bias size");
+        m_impl->bias = bias.to(at::kFloat).contiguous().clone();
+        m_impl->biasMemory = dnnl::memory({{out}, DType::f32, Tag::x}, dnnlCpuEngine(), m_impl->bias.data_ptr());
+    }
+}
+
 DnnlConvolution::DnnlConvolution(const at::Tensor &weight, const at::Tensor &bias,
                                  std::shared_ptr<Workspace> workspace) try : m_impl(std::make_unique<Impl>())
 {
-    m_impl->workspace = workspace ? std::move(workspace) : std::make_shared<Workspace>();
     TORCH_CHECK(weight.scalar_type() == at::kFloat && weight.dim() == 4 && weight.size(2) == 3 && weight.size(3) == 3,
                 "DnnlConvolution: needs a float32 [out, in, 3, 3] weight");
-    m_impl->oc = weight.size(0);
-    m_impl->ic = weight.size(1);
-    TORCH_CHECK(m_impl->oc % kBlock == 0 && m_impl->ic % kBlock == 0,
-                "DnnlConvolution: channel counts must be multiples of 16");
-    at::internal::lazy_init_num_threads();
+    init(weight.size(0), weight.size(1), bias, std::move(workspace));
     const at::Tensor plain = weight.contiguous();
     const auto blocked = weightDesc(m_impl->oc, m_impl->ic);
     m_impl->weight = dnnlBuffer(blocked.get_size());
@@ -298,11 +310,44 @@ DnnlConvolution::DnnlConvolution(const at::Tensor &weight, const at::Tensor &bia
     dnnl::stream stream(engine);
     dnnl::reorder(from, m_impl->weightMemory).execute(stream, from, m_impl->weightMemory);
     stream.wait();
-    if (bias.defined()) {
-        TORCH_CHECK(bias.numel() == m_impl->oc, "DnnlConvolution: bias size");
-        m_impl->bias = bias.to(at::kFloat).contiguous().clone();
-        m_impl->biasMemory = dnnl::memory({{m_impl->oc}, DType::f32, Tag::x}, engine, m_impl->bias.data_ptr());
-    }
+} catch (const dnnl::error &e) {
+    rethrowAsTorchError(e, kWhat);
+}
+
+std::size_t DnnlConvolution::blockedWeightBytes(std::int64_t out, std::int64_t in)
+{
+    return weightDesc(out, in).get_size();
+}
+
+void DnnlConvolution::blockRows(const at::Tensor &rows, std::int64_t o0, void *blocked) try {
+    TORCH_CHECK(rows.scalar_type() == at::kFloat && rows.dim() == 4 && rows.size(2) == 3 && rows.size(3) == 3 &&
+                    rows.is_contiguous(),
+                "DnnlConvolution::blockRows: needs contiguous float32 [k, in, 3, 3] rows");
+    const std::int64_t k = rows.size(0), in = rows.size(1);
+    TORCH_CHECK(k % kBlock == 0 && o0 % kBlock == 0 && in % kBlock == 0,
+                "DnnlConvolution::blockRows: rows and channels must come in blocks of 16");
+    auto &engine = dnnlCpuEngine();
+    // Rows [o0, o0 + k) of the whole weight's blocked layout are the k-row
+    // weight's blocked layout, placed o0 rows in (see the header).
+    dnnl::memory from(dnnl::memory::desc({k, in, 3, 3}, DType::f32, Tag::oihw), engine, rows.data_ptr());
+    dnnl::memory to(weightDesc(k, in), engine, static_cast<float *>(blocked) + o0 * in * 9);
+    dnnl::stream stream(engine);
+    dnnl::reorder(from, to).execute(stream, from, to);
+    stream.wait();
+} catch (const dnnl::error &e) {
+    rethrowAsTorchError(e, kWhat);
+}
+
+DnnlConvolution::DnnlConvolution(Blocked, const at::Tensor &blocked, std::int64_t out, std::int64_t in,
+                                 const at::Tensor &bias, std::shared_ptr<Workspace> workspace) try
+    : m_impl(std::make_unique<Impl>())
+{
+    init(out, in, bias, std::move(workspace));
+    const auto desc = weightDesc(out, in);
+    TORCH_CHECK(blocked.is_contiguous() && blocked.nbytes() >= desc.get_size(),
+                "DnnlConvolution: the blocked weight needs ", desc.get_size(), " bytes");
+    m_impl->weight = blocked;
+    m_impl->weightMemory = dnnl::memory(desc, dnnlCpuEngine(), blocked.data_ptr());
 } catch (const dnnl::error &e) {
     rethrowAsTorchError(e, kWhat);
 }
@@ -393,6 +438,24 @@ DnnlConvolution::DnnlConvolution(const at::Tensor &, const at::Tensor &, std::sh
 {
     TORCH_CHECK(false, "DnnlConvolution: built without oneDNN");
 }
+
+DnnlConvolution::DnnlConvolution(Blocked, const at::Tensor &, std::int64_t, std::int64_t, const at::Tensor &,
+                                 std::shared_ptr<Workspace>)
+{
+    TORCH_CHECK(false, "DnnlConvolution: built without oneDNN");
+}
+
+std::size_t DnnlConvolution::blockedWeightBytes(std::int64_t out, std::int64_t in)
+{
+    return static_cast<std::size_t>(out * in * 9) * sizeof(float);
+}
+
+void DnnlConvolution::blockRows(const at::Tensor &, std::int64_t, void *)
+{
+    TORCH_CHECK(false, "DnnlConvolution: built without oneDNN");
+}
+
+void DnnlConvolution::init(std::int64_t, std::int64_t, const at::Tensor &, std::shared_ptr<Workspace>) {}
 
 DnnlConvolution::~DnnlConvolution() = default;
 

@@ -66,6 +66,10 @@ public:
         bool shrinkToFit = false;
         // Returns the buffers to the OS; they grow again at the next use.
         void release();
+        // The most scratch any layer's plan needs (Winograd's is capped
+        // here; larger layers run the direct kernel): a scratch buffer this
+        // large is never replaced.
+        static std::size_t scratchCeiling();
     };
 
     // Built with oneDNN's headers and the CPU runs its AVX-512 Winograd kernel.
@@ -82,6 +86,25 @@ public:
     // or undefined. Both are copied. `workspace`: shared with the model's
     // other layers (null: one of its own).
     DnnlConvolution(const at::Tensor &weight, const at::Tensor &bias,
+                    std::shared_ptr<Workspace> workspace = nullptr);
+
+    // The weight's layout, oneDNN's OIhw16i16o, keeps each block of 16
+    // output channels in one contiguous run of memory. So a weight can be
+    // blocked a few output channels at a time, from a buffer small enough to
+    // stay in cache, straight into memory the caller reuses: DeferredPacking
+    // does so for a layer packed for one call, reading the file's float16 in
+    // chunks, which saves a whole float32 copy of the weight and its pass.
+    // The bytes of an [out, in, 3, 3] weight in that layout:
+    static std::size_t blockedWeightBytes(std::int64_t out, std::int64_t in);
+    // Writes output channels [o0, o0 + rows.size(0)) of such a weight into
+    // `blocked` (blockedWeightBytes(out, in) bytes). `rows`: float32
+    // [k, in, 3, 3], contiguous; o0 and k multiples of 16.
+    static void blockRows(const at::Tensor &rows, std::int64_t o0, void *blocked);
+    // Over a weight blockRows wrote, every row of it: `blocked`, a tensor of
+    // at least blockedWeightBytes(out, in) bytes, is kept referenced, not
+    // copied; the bias is copied as above.
+    struct Blocked {};
+    DnnlConvolution(Blocked, const at::Tensor &blocked, std::int64_t out, std::int64_t in, const at::Tensor &bias,
                     std::shared_ptr<Workspace> workspace = nullptr);
     ~DnnlConvolution();
     DnnlConvolution(const DnnlConvolution &) = delete;
@@ -103,6 +126,9 @@ public:
     void releaseWorkspace();
 
 private:
+    // What both constructors share: channel counts checked, bias copied.
+    void init(std::int64_t out, std::int64_t in, const at::Tensor &bias, std::shared_ptr<Workspace> workspace);
+
     struct Impl;
     std::unique_ptr<Impl> m_impl;
 };

@@ -122,7 +122,8 @@ bool DnnlMatmul::available()
     return ok;
 }
 
-DnnlMatmul::DnnlMatmul(const at::Tensor &weight, const at::Tensor &bias) try : m_impl(std::make_unique<Impl>())
+DnnlMatmul::DnnlMatmul(const at::Tensor &weight, const at::Tensor &bias, const at::Tensor &storage) try
+    : m_impl(std::make_unique<Impl>())
 {
     TORCH_CHECK(weight.scalar_type() == at::kFloat && weight.dim() == 2,
                 "DnnlMatmul: needs a float32 [out, in] weight");
@@ -137,7 +138,10 @@ DnnlMatmul::DnnlMatmul(const at::Tensor &weight, const at::Tensor &bias) try : m
     TORCH_CHECK(optimised(probe), "DnnlMatmul: oneDNN offers only ", probe.impl_info_str(), " for ", d.k, " -> ",
                 d.n);
     d.packedDesc = probe.weights_desc();
-    d.packed = dnnlBuffer(d.packedDesc.get_size());
+    const std::size_t packedBytes = d.packedDesc.get_size();
+    d.packed = storage.defined() && storage.is_contiguous() && storage.nbytes() >= packedBytes
+                   ? storage
+                   : dnnlBuffer(packedBytes);
     auto &engine = dnnlCpuEngine();
     const at::Tensor plain = weight.contiguous();
     dnnl::memory from(dnnl::memory::desc({d.k, d.n}, DType::f32, Tag::ba), engine, plain.data_ptr());
@@ -211,7 +215,10 @@ struct DnnlMatmul::Impl {};
 
 bool DnnlMatmul::available() { return false; }
 
-DnnlMatmul::DnnlMatmul(const at::Tensor &, const at::Tensor &) { TORCH_CHECK(false, "DnnlMatmul: built without oneDNN"); }
+DnnlMatmul::DnnlMatmul(const at::Tensor &, const at::Tensor &, const at::Tensor &)
+{
+    TORCH_CHECK(false, "DnnlMatmul: built without oneDNN");
+}
 
 DnnlMatmul::~DnnlMatmul() = default;
 

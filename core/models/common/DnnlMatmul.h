@@ -34,8 +34,10 @@ public:
     static bool enabled();
 
     // `weight`: float32 [out, in] (any strides); `bias`: float32 [out] or
-    // undefined. Both are copied.
-    DnnlMatmul(const at::Tensor &weight, const at::Tensor &bias);
+    // undefined. Both are copied. `storage`: memory to pack the weight into,
+    // kept referenced (DeferredPacking lends some for a layer packed for one
+    // call); undefined, or smaller than the packed weight: memory of its own.
+    DnnlMatmul(const at::Tensor &weight, const at::Tensor &bias, const at::Tensor &storage = {});
     ~DnnlMatmul();
     DnnlMatmul(const DnnlMatmul &) = delete;
     DnnlMatmul &operator=(const DnnlMatmul &) = delete;

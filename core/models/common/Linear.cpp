@@ -106,7 +106,7 @@ at::Tensor LinearImpl::forwardPackedForThisCall(const at::Tensor &x)
         if (linearPackingApplies(target)) {
             AllocatorLooseFit looseFit; // see Conv2dImpl::runPacked
             try {
-                packed = std::make_unique<DnnlMatmul>(plain, bias);
+                packed = std::make_unique<DnnlMatmul>(plain, bias, m_deferred->roomForThisCall());
             } catch (const c10::Error &) {
                 packed.reset(); // refused, as packDeferred would be: at::linear below
             }

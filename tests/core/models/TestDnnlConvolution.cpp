@@ -223,6 +223,59 @@ private Q_SLOTS:
             }
     }
 
+    // A weight blocked a few output channels at a time into memory the
+    // caller owns (DeferredPacking's first step) is the weight the class
+    // packs itself: the same results, bit for bit, in both algorithms.
+    void blockedByRowsIsTheSameWeight_data()
+    {
+        QTest::addColumn<int>("out");
+        QTest::addColumn<int>("in");
+        QTest::addColumn<int>("rowsPerCall");
+        QTest::addColumn<int>("size");
+        QTest::newRow("64x32, 16 rows a call, 32x32 (Winograd)") << 64 << 32 << 16 << 32;
+        QTest::newRow("48x64, 32 rows a call (last call 16), 8x8 (direct)") << 48 << 64 << 32 << 8;
+        QTest::newRow("96x16, all at once, 16x16") << 96 << 16 << 96 << 16;
+    }
+    void blockedByRowsIsTheSameWeight()
+    {
+        STIPPLE_REQUIRE_DNNL();
+        QFETCH(int, out);
+        QFETCH(int, in);
+        QFETCH(int, rowsPerCall);
+        QFETCH(int, size);
+        const at::Tensor weight = weightFor(out, in), bias = at::randn({out});
+        DnnlConvolution packed(weight, bias);
+        // Memory of the caller's, larger than needed and not zero, as a reused buffer is.
+        const auto bytes = static_cast<std::int64_t>(DnnlConvolution::blockedWeightBytes(out, in));
+        QCOMPARE(bytes, std::int64_t(out) * in * 9 * std::int64_t(sizeof(float)));
+        const at::Tensor buffer = at::full({bytes + 4096}, 0x7f, at::TensorOptions().dtype(at::kByte));
+        for (std::int64_t o0 = 0; o0 < out; o0 += rowsPerCall) {
+            const std::int64_t k = std::min<std::int64_t>(rowsPerCall, out - o0);
+            DnnlConvolution::blockRows(weight.narrow(0, o0, k).contiguous(), o0, buffer.data_ptr());
+        }
+        DnnlConvolution blocked(DnnlConvolution::Blocked{}, buffer, out, in, bias);
+        for (bool channelsLast : {false, true}) {
+            at::Tensor x = at::randn({2, in, size, size});
+            if (channelsLast)
+                x = x.contiguous(at::MemoryFormat::ChannelsLast);
+            QVERIFY(at::equal(blocked.forward(x), packed.forward(x)));
+        }
+    }
+
+    void blockingRejectsWhatItCannotPlace()
+    {
+        STIPPLE_REQUIRE_DNNL();
+        const at::Tensor buffer = at::empty({64 * 64 * 9}, at::TensorOptions().dtype(at::kFloat));
+        // Rows and their offset come in blocks of 16 output channels.
+        QVERIFY_THROWS_EXCEPTION(c10::Error, DnnlConvolution::blockRows(weightFor(8, 64), 0, buffer.data_ptr()));
+        QVERIFY_THROWS_EXCEPTION(c10::Error, DnnlConvolution::blockRows(weightFor(16, 64), 8, buffer.data_ptr()));
+        QVERIFY_THROWS_EXCEPTION(c10::Error, DnnlConvolution::blockRows(weightFor(16, 64).to(at::kHalf), 0,
+                                                                        buffer.data_ptr()));
+        // A buffer too small for the weight it is said to hold.
+        QVERIFY_THROWS_EXCEPTION(c10::Error, DnnlConvolution(DnnlConvolution::Blocked{}, buffer.narrow(0, 0, 100),
+                                                             64, 64, at::Tensor()));
+    }
+
     void rejectsWrongInput()
     {
         STIPPLE_REQUIRE_DNNL();

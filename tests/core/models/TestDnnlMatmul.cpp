@@ -140,6 +140,25 @@ private Q_SLOTS:
         QVERIFY(at::equal(mm.plainWeight(), w));
     }
 
+    // Packed into memory the caller lends (DeferredPacking's first step):
+    // that memory holds the weight, and the results are the same, bit for
+    // bit; memory too small is not used.
+    void packsIntoLentStorage()
+    {
+        STIPPLE_REQUIRE_DNNL();
+        const at::Tensor w = weightFor(320, 768), b = at::randn({320}), x = at::randn({77, 768});
+        DnnlMatmul own(w, b);
+        const at::Tensor storage = at::zeros({std::int64_t(4) << 20}, at::TensorOptions().dtype(at::kByte));
+        DnnlMatmul lent(w, b, storage);
+        QVERIFY(storage.abs().sum().item<double>() > 0); // the packed weight is in it
+        QVERIFY(at::equal(lent.forward(x), own.forward(x)));
+        QVERIFY(at::equal(lent.plainWeight(), w));
+        const at::Tensor tooSmall = at::zeros({1024}, at::TensorOptions().dtype(at::kByte));
+        DnnlMatmul beside(w, b, tooSmall);
+        QVERIFY(tooSmall.abs().sum().item<double>() == 0);
+        QVERIFY(at::equal(beside.forward(x), own.forward(x)));
+    }
+
     void stridedInput()
     {
         STIPPLE_REQUIRE_DNNL();
