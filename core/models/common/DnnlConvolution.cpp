@@ -23,8 +23,9 @@ namespace {
 constexpr std::int64_t kBlock = 16; // oneDNN's channel block for AVX-512 float32
 // Winograd's weight transform lives in the scratchpad (6x6 floats per 3x3
 // kernel plus tile buffers): 254 MB for a 1280->1280 layer at 16x16, 496 MB
-// for 2560->1280. Above this the direct kernel runs instead, so one
-// workspace's scratch stays within this (the fp32 target is 6 GB).
+// for 2560->1280. Layers split their output channels into groups to stay
+// within Workspace::groupScratchBytes; one that still needs more than this
+// runs the direct kernel, so a workspace's scratch never exceeds it.
 constexpr std::size_t kMaxScratchBytes = 300u << 20;
 
 } // namespace
@@ -115,14 +116,26 @@ dnnl::convolution_forward::primitive_desc makeDesc(dnnl::algorithm algorithm, st
     return dnnl::convolution_forward::primitive_desc(d, attr, dnnlCpuEngine());
 }
 
-// `rows` rows of an [N, C, H, W] tensor in either layout, as a strided view
-// of the whole tensor (the band starts at rowOffset() elements).
+// `rows` rows of `c` channels of an [N, all, H, W] tensor in either layout,
+// as a strided view of the whole tensor (the band starts at rowOffset()
+// elements, the channels at channelOffset()).
+dnnl::memory::desc rowsDesc(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w, std::int64_t rows,
+                            bool channelsLast, std::int64_t all)
+{
+    const dnnl::memory::dims strides = channelsLast ? dnnl::memory::dims{h * w * all, 1, w * all, all}
+                                                    : dnnl::memory::dims{all * h * w, h * w, w, 1};
+    return dnnl::memory::desc({n, c, rows, w}, DType::f32, strides);
+}
+
 dnnl::memory::desc rowsDesc(std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w, std::int64_t rows,
                             bool channelsLast)
 {
-    const dnnl::memory::dims strides =
-        channelsLast ? dnnl::memory::dims{h * w * c, 1, w * c, c} : dnnl::memory::dims{c * h * w, h * w, w, 1};
-    return dnnl::memory::desc({n, c, rows, w}, DType::f32, strides);
+    return rowsDesc(n, c, h, w, rows, channelsLast, c);
+}
+
+std::int64_t channelOffset(std::int64_t channel, std::int64_t h, std::int64_t w, bool channelsLast)
+{
+    return channelsLast ? channel : channel * h * w;
 }
 
 std::int64_t rowOffset(std::int64_t c, std::int64_t w, std::int64_t row, bool channelsLast)
@@ -180,8 +193,9 @@ struct DnnlConvolution::Impl {
         // oneDNN splits the work and sizes per-thread scratch for the thread
         // count at creation; the band bound is the workspace's at the time.
         int threads;
-        std::int64_t maxBandBytes;
+        std::int64_t maxBandBytes, groupScratchBytes;
         Algorithm algorithm;
+        std::int64_t groupOc; // output channels per group (oc: not split)
         std::vector<Piece> pieces;
         std::vector<Band> bands;
         std::size_t srcBytes = 0, dstBytes = 0, scratchBytes = 0; // the largest piece's
@@ -200,23 +214,32 @@ struct DnnlConvolution::Impl {
     }
 
     Piece makePiece(Algorithm algorithm, std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast,
-                    const BandShape &shape) const
+                    const BandShape &shape, std::int64_t groupOc) const
     {
         const auto alg = algorithm == Algorithm::Winograd ? dnnl::algorithm::convolution_winograd
                                                           : dnnl::algorithm::convolution_direct;
-        Piece p{shape, makeDesc(alg, n, ic, oc, shape, w, bias.defined()), {}, {}, {}};
+        Piece p{shape, makeDesc(alg, n, ic, groupOc, shape, w, bias.defined()), {}, {}, {}};
         p.conv = dnnl::convolution_forward(p.desc);
         auto &engine = dnnlCpuEngine();
         p.toBlocked = dnnl::reorder(dnnl::reorder::primitive_desc(
             engine, rowsDesc(n, ic, h, w, shape.inRows, channelsLast), engine, p.desc.src_desc()));
         p.fromBlocked = dnnl::reorder(dnnl::reorder::primitive_desc(
-            engine, p.desc.dst_desc(), engine, rowsDesc(n, oc, h, w, shape.outRows, channelsLast)));
+            engine, p.desc.dst_desc(), engine, rowsDesc(n, groupOc, h, w, shape.outRows, channelsLast, oc)));
         return p;
     }
 
-    Plan makePlan(Algorithm algorithm, std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast) const
+    Plan makePlan(Algorithm algorithm, std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast,
+                  std::int64_t groupOc) const
     {
-        Plan plan{n, h, w, channelsLast, at::get_num_threads(), workspace->maxBandBytes, algorithm};
+        Plan plan{n,
+                  h,
+                  w,
+                  channelsLast,
+                  at::get_num_threads(),
+                  workspace->maxBandBytes,
+                  workspace->groupScratchBytes,
+                  algorithm,
+                  groupOc};
         const std::int64_t step = bandRows(n, h, w);
         for (std::int64_t row0 = 0; row0 < h; row0 += step) {
             const std::int64_t row1 = std::min(h, row0 + step);
@@ -226,7 +249,7 @@ struct DnnlConvolution::Impl {
             while (piece < plan.pieces.size() && !(plan.pieces[piece].shape == shape))
                 ++piece;
             if (piece == plan.pieces.size())
-                plan.pieces.push_back(makePiece(algorithm, n, h, w, channelsLast, shape));
+                plan.pieces.push_back(makePiece(algorithm, n, h, w, channelsLast, shape, groupOc));
             plan.bands.push_back({row0, in0, piece});
         }
         for (const Piece &p : plan.pieces) {
@@ -234,8 +257,6 @@ struct DnnlConvolution::Impl {
             plan.dstBytes = std::max(plan.dstBytes, p.desc.dst_desc().get_size());
             plan.scratchBytes = std::max(plan.scratchBytes, p.desc.scratchpad_desc().get_size());
         }
-        if (algorithm == Algorithm::Winograd && plan.scratchBytes > kMaxScratchBytes)
-            throw dnnl::error(dnnl_unimplemented, "Winograd scratchpad over the cap");
         return plan;
     }
 
@@ -245,18 +266,25 @@ struct DnnlConvolution::Impl {
         const int threads = at::get_num_threads();
         for (Plan &p : plans)
             if (p.n == n && p.h == h && p.w == w && p.channelsLast == channelsLast && p.threads == threads &&
-                p.maxBandBytes == workspace->maxBandBytes)
+                p.maxBandBytes == workspace->maxBandBytes && p.groupScratchBytes == workspace->groupScratchBytes)
                 return p;
         std::optional<Plan> plan;
         if (enabled() && winogradPays(ic, oc, h, w)) {
             try {
-                plan = makePlan(Algorithm::Winograd, n, h, w, channelsLast);
+                // The fewest groups whose scratch stays within the
+                // workspace's bound, as far as whole blocks of 16 allow.
+                const auto bound = static_cast<std::size_t>(workspace->groupScratchBytes);
+                plan = makePlan(Algorithm::Winograd, n, h, w, channelsLast, oc);
+                for (std::int64_t groups = 2; plan->scratchBytes > bound && oc % (groups * kBlock) == 0; groups *= 2)
+                    plan = makePlan(Algorithm::Winograd, n, h, w, channelsLast, oc / groups);
+                if (plan->scratchBytes > kMaxScratchBytes)
+                    plan.reset(); // too much scratch even so: direct
             } catch (const dnnl::error &) {
-                // Not implemented for this shape or CPU, or too much scratch: direct.
+                plan.reset(); // not implemented for this shape or CPU: direct
             }
         }
         if (!plan)
-            plan = makePlan(Algorithm::Direct, n, h, w, channelsLast);
+            plan = makePlan(Algorithm::Direct, n, h, w, channelsLast, oc);
         constexpr std::size_t kMaxPlans = 6; // resolutions x CFG batch sizes in one session
         if (plans.size() == kMaxPlans)
             plans.erase(plans.begin());
@@ -371,6 +399,16 @@ DnnlConvolution::Algorithm DnnlConvolution::algorithmFor(std::int64_t n, std::in
     }
 }
 
+int DnnlConvolution::groupsFor(std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast)
+{
+    try {
+        const Impl::Plan &plan = m_impl->planFor(n, h, w, channelsLast);
+        return static_cast<int>(m_impl->oc / plan.groupOc);
+    } catch (const dnnl::error &e) {
+        rethrowAsTorchError(e, kWhat);
+    }
+}
+
 int DnnlConvolution::bandsFor(std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast)
 {
     try {
@@ -411,16 +449,29 @@ at::Tensor DnnlConvolution::forward(const at::Tensor &x) try {
         dnnl::memory src(p.desc.src_desc(), engine, srcBuffer);
         p.toBlocked.execute(stream, user, src);
         dnnl::memory dst(p.desc.dst_desc(), engine, dstBuffer);
-        std::unordered_map<int, dnnl::memory> args{
-            {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, m_impl->weightMemory}, {DNNL_ARG_DST, dst}};
-        if (scratchBuffer)
-            args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(p.desc.scratchpad_desc(), engine, scratchBuffer));
-        if (m_impl->bias.defined())
-            args.emplace(DNNL_ARG_BIAS, m_impl->biasMemory);
-        p.conv.execute(stream, args);
-        dnnl::memory result(rowsDesc(n, oc, h, w, p.shape.outRows, channelsLast), engine,
-                            outData + rowOffset(oc, w, band.outRow0, channelsLast));
-        p.fromBlocked.execute(stream, dst, result);
+        for (std::int64_t o0 = 0; o0 < oc; o0 += plan.groupOc) {
+            std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
+            if (plan.groupOc == oc) {
+                args.emplace(DNNL_ARG_WEIGHTS, m_impl->weightMemory);
+                if (m_impl->bias.defined())
+                    args.emplace(DNNL_ARG_BIAS, m_impl->biasMemory);
+            } else {
+                // A group's output channels are whole 16-channel blocks of the
+                // weight's layout, one contiguous run (blockRows says why).
+                args.emplace(DNNL_ARG_WEIGHTS, dnnl::memory(p.desc.weights_desc(), engine,
+                                                            static_cast<float *>(m_impl->weight.data_ptr()) + o0 * ic * 9));
+                if (m_impl->bias.defined())
+                    args.emplace(DNNL_ARG_BIAS, dnnl::memory(p.desc.bias_desc(), engine,
+                                                             m_impl->bias.data_ptr<float>() + o0));
+            }
+            if (scratchBuffer)
+                args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(p.desc.scratchpad_desc(), engine, scratchBuffer));
+            p.conv.execute(stream, args);
+            dnnl::memory result(rowsDesc(n, plan.groupOc, h, w, p.shape.outRows, channelsLast, oc), engine,
+                                outData + rowOffset(oc, w, band.outRow0, channelsLast) +
+                                    channelOffset(o0, h, w, channelsLast));
+            p.fromBlocked.execute(stream, dst, result);
+        }
     }
     stream.wait();
     return out;
@@ -467,6 +518,8 @@ DnnlConvolution::Algorithm DnnlConvolution::algorithmFor(std::int64_t, std::int6
 }
 
 int DnnlConvolution::bandsFor(std::int64_t, std::int64_t, std::int64_t, bool) { return 1; }
+
+int DnnlConvolution::groupsFor(std::int64_t, std::int64_t, std::int64_t, bool) { return 1; }
 
 at::Tensor DnnlConvolution::forward(const at::Tensor &)
 {

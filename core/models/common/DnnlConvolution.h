@@ -60,9 +60,21 @@ public:
     // way (the VAE decoder: 512-channel layers first, whose Winograd scratch
     // holds 38 MB of transformed weights, then the 512x512 maps, where the
     // decode's memory peaks). Not for the UNet, whose needs go down and up.
+    //
+    // groupScratchBytes: a Winograd layer whose scratch would exceed it
+    // splits its output channels into groups (whole blocks of 16), run one
+    // after another on the same blocked input, each transforming only its
+    // share of the weight. The scratch shrinks with the group; the work does
+    // not grow (only the input transform repeats, small beside the
+    // products). At 256² SD 1.5's 1280 -> 1280 layer at 16x16 needed 242 MiB
+    // of scratch, faulted in during the first step and held after; in eight
+    // groups, 41 MiB. At 512² the largest need is now 90 MiB, and layers
+    // whose single-group scratch passed the 300 MiB cap (2560 -> 1280 at
+    // 16x16: 16 groups) run Winograd instead of the direct kernel.
     struct Workspace {
         at::Tensor source, destination, scratch;
         std::int64_t maxBandBytes = std::int64_t(48) << 20;
+        std::int64_t groupScratchBytes = std::int64_t(64) << 20;
         bool shrinkToFit = false;
         // Returns the buffers to the OS; they grow again at the next use.
         void release();
@@ -119,6 +131,8 @@ public:
     // layer sharing it).
     Algorithm algorithmFor(std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast = false);
     int bandsFor(std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast = false);
+    // Into how many groups of output channels (Workspace::groupScratchBytes).
+    int groupsFor(std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast = false);
     void setMaxBandBytes(std::int64_t bytes);
     // Returns the workspace's buffers (shared with the other layers) to the
     // OS; they grow again on the next forward(). For the UNet's, after the

@@ -175,6 +175,58 @@ private Q_SLOTS:
                 2e-5 * ref.abs().max().item<double>());
     }
 
+    // A Winograd layer over its workspace's scratch bound runs its output
+    // channels in groups (whole blocks of 16): each group's channels land
+    // in their place, with the bias, in either layout, banded or not.
+    void groupsGiveTheSameSums_data()
+    {
+        QTest::addColumn<int>("out");
+        QTest::addColumn<bool>("channelsLast");
+        QTest::addColumn<bool>("banded");
+        QTest::addColumn<int>("expectedGroups");
+        // A 1-byte bound: as many groups as the blocks allow (a power of two).
+        QTest::newRow("128 out: 8 groups") << 128 << false << false << 8;
+        QTest::newRow("128 out, channels_last, banded") << 128 << true << true << 8;
+        QTest::newRow("96 out: 2 groups (3 blocks of 16 each)") << 96 << false << true << 2;
+        QTest::newRow("48 out: one block count that halves no further") << 48 << true << false << 1;
+    }
+    void groupsGiveTheSameSums()
+    {
+        STIPPLE_REQUIRE_DNNL();
+        if (!DnnlConvolution::enabled())
+            QSKIP("STIPPLE_DNNL_CONV=0: no Winograd plans to group");
+        QFETCH(int, out);
+        QFETCH(bool, channelsLast);
+        QFETCH(bool, banded);
+        QFETCH(int, expectedGroups);
+        at::manual_seed(17);
+        const std::int64_t in = 64, h = 48, w = 32; // large enough for Winograd (winogradPays)
+        const at::Tensor weight = weightFor(out, in), bias = at::randn({out});
+        at::Tensor x = at::randn({2, in, h, w});
+        if (channelsLast)
+            x = x.contiguous(at::MemoryFormat::ChannelsLast);
+        DnnlConvolution whole(weight, bias);
+        auto workspace = std::make_shared<DnnlConvolution::Workspace>();
+        workspace->groupScratchBytes = 1;
+        if (banded)
+            workspace->maxBandBytes = 2 * w * (in + out) * 4 * 12; // about 12 rows a band
+        DnnlConvolution grouped(weight, bias, workspace);
+        QCOMPARE(whole.groupsFor(2, h, w, channelsLast), 1);
+        QCOMPARE(grouped.algorithmFor(2, h, w, channelsLast), Algorithm::Winograd);
+        QCOMPARE(grouped.groupsFor(2, h, w, channelsLast), expectedGroups);
+        QCOMPARE(grouped.bandsFor(2, h, w, channelsLast) > 1, banded);
+        const at::Tensor ref = reference(x, weight, bias);
+        const at::Tensor y = grouped.forward(x);
+        QCOMPARE(y.is_contiguous(at::MemoryFormat::ChannelsLast) && !y.is_contiguous(), channelsLast);
+        QVERIFY(maxError(y, ref) < 2e-5 * ref.abs().max().item<double>());
+        // Every channel checked, not only the largest error: a group written
+        // to the wrong place would leave another's channels unwritten.
+        for (std::int64_t c = 0; c < out; c += 16)
+            QVERIFY2(maxError(y.narrow(1, c, 16), ref.narrow(1, c, 16)) < 2e-5 * ref.abs().max().item<double>(),
+                     ("channels from " + std::to_string(c)).c_str());
+        QVERIFY(maxError(y, ref) <= 2 * maxError(whole.forward(x), ref) + 1e-6);
+    }
+
     void layersShareOneWorkspace()
     {
         STIPPLE_REQUIRE_DNNL();
