@@ -275,8 +275,10 @@ void releaseDnnlWorkspaces(torch::nn::Module &module)
     for (Conv2dImpl *conv : modulesOfType<Conv2dImpl>(module))
         if (conv->dnnlConvolution())
             conv->dnnlConvolution()->releaseWorkspace(); // shared: the first call does the work
-        else if (conv->deferredPacking())
+        else if (conv->deferredPacking()) {
             conv->deferredPacking()->workspace()->release();
+            conv->deferredPacking()->releaseIdlePages();
+        }
 }
 
 int deferConvolutionPacking(torch::nn::Module &module, const std::shared_ptr<DeferredPacking> &packing)

@@ -141,7 +141,7 @@ int prepareDnnlConvolutions(torch::nn::Module &module, const std::shared_ptr<Dnn
 int deferConvolutionPacking(torch::nn::Module &module, const std::shared_ptr<DeferredPacking> &packing);
 
 // Returns the DnnlConvolution workspaces of the Conv2d inside `module` to the
-// OS (those of deferred layers too).
+// OS (those of deferred layers too, with their DeferredPacking's idle pages).
 void releaseDnnlWorkspaces(torch::nn::Module &module);
 
 // How many Conv2d inside `module` run through a DnnlConvolution, and how

@@ -55,11 +55,21 @@ void DeferredPacking::removePending()
 {
     if (--m_pending > 0 || !m_region.defined())
         return;
-    // The tail's pages go; the front may be the workspace's scratch, which
-    // keeps the storage alive (and whose pages it goes on using).
-    const at::Tensor tail = m_region.narrow(0, m_front, m_region.numel() - m_front);
-    releaseWholePages(tail.data_ptr(), tail.nbytes());
+    // The workspace's scratch, a view of the front, keeps the storage alive
+    // and goes on using its pages; all else goes.
+    const bool frontIsScratch =
+        m_front > 0 && m_workspace->scratch.defined() && m_workspace->scratch.data_ptr() == m_region.data_ptr();
+    const std::int64_t from = frontIsScratch ? m_front : 0;
+    releaseWholePages(static_cast<const char *>(m_region.data_ptr()) + from,
+                      static_cast<std::size_t>(m_region.numel() - from));
     m_region = at::Tensor();
+}
+
+void DeferredPacking::releaseIdlePages()
+{
+    if (m_region.defined())
+        releaseWholePages(static_cast<const char *>(m_region.data_ptr()) + m_front,
+                          static_cast<std::size_t>(m_region.numel() - m_front));
 }
 
 at::Tensor DeferredPacking::roomForThisCall() const

@@ -10,9 +10,9 @@
 // A deferred layer (Conv2dImpl::deferPacking, LinearImpl::deferPacking)
 // keeps its weight as it came from the checkpoint (a view of the mapped
 // file). During the model's first forward it builds, at each call, the same
-// packed form it would have kept, from a conversion buffer the layers share,
-// runs it and lets it go: its memory goes back to the allocator's cache and
-// serves the next layer, so the first step writes little fresh memory. From
+// packed form it would have kept, in memory the layers share (a region this
+// class maps once, see beginForward(), or blocks of the allocator's cache),
+// runs it and lets it go, so the first step writes little fresh memory. From
 // the second forward on, each layer packs for good at its first call, as it
 // would have at load. The results are the packed layers' own, bit for bit;
 // the fresh-memory cost moves from before the first step to the second.
@@ -107,9 +107,14 @@ public:
     // The DnnlConvolution buffers, shared by the layers one after another.
     const std::shared_ptr<DnnlConvolution::Workspace> &workspace() const { return m_workspace; }
 
-    // The layers still deferred. When none is left, the region's tail goes
-    // back to the OS (its front stays the workspace's scratch).
+    // The layers still deferred. When none is left, the region's pages go
+    // back to the OS, but for its front while that is the workspace's
+    // scratch (which keeps using it).
     void removePending();
+    // Returns the region's tail pages to the OS, between generations (a
+    // one-step generation leaves the layers deferred until the next); they
+    // fault in again when the next forward packs. Not during a forward.
+    void releaseIdlePages();
     int pending() const { return m_pending; }
 
     // Drops the resident pages of a file view the layer has read.
@@ -126,11 +131,11 @@ private:
 
     at::ScalarType m_dtype;
     MappedFiles m_files;
-    at::Tensor m_region;    // see beginForward (bytes); undefined outside the first two forwards
-    std::int64_t m_front = 0; // bytes of it lent to the workspace
-    at::Tensor m_scratch;   // the conversion buffer without a region
-    at::Tensor m_rows;      // blockedForThisCall's few output channels at a time, in float32
-    at::Tensor m_staging; // file bytes on their way to m_scratch or an ownCopy
+    at::Tensor m_region;      // see beginForward (bytes); undefined once no layer is deferred
+    std::int64_t m_front = 0; // bytes of it before the tail
+    at::Tensor m_scratch;     // the conversion buffer without a region
+    at::Tensor m_rows;        // blockedForThisCall's few output channels at a time, in float32
+    at::Tensor m_staging;     // file bytes on their way to a conversion
     std::shared_ptr<DnnlConvolution::Workspace> m_workspace;
     int m_forwards = 0;
     int m_pending = 0;

@@ -25,7 +25,8 @@ constexpr std::int64_t kBlock = 16; // oneDNN's channel block for AVX-512 float3
 // kernel plus tile buffers): 254 MB for a 1280->1280 layer at 16x16, 496 MB
 // for 2560->1280. Layers split their output channels into groups to stay
 // within Workspace::groupScratchBytes; one that still needs more than this
-// runs the direct kernel, so a workspace's scratch never exceeds it.
+// runs the direct kernel (whose scratch is small), so a workspace's scratch
+// stays within this.
 constexpr std::size_t kMaxScratchBytes = 300u << 20;
 
 } // namespace
@@ -271,17 +272,28 @@ struct DnnlConvolution::Impl {
         std::optional<Plan> plan;
         if (enabled() && winogradPays(ic, oc, h, w)) {
             try {
-                // The fewest groups whose scratch stays within the
-                // workspace's bound, as far as whole blocks of 16 allow.
-                const auto bound = static_cast<std::size_t>(workspace->groupScratchBytes);
                 plan = makePlan(Algorithm::Winograd, n, h, w, channelsLast, oc);
-                for (std::int64_t groups = 2; plan->scratchBytes > bound && oc % (groups * kBlock) == 0; groups *= 2)
-                    plan = makePlan(Algorithm::Winograd, n, h, w, channelsLast, oc / groups);
-                if (plan->scratchBytes > kMaxScratchBytes)
-                    plan.reset(); // too much scratch even so: direct
             } catch (const dnnl::error &) {
-                plan.reset(); // not implemented for this shape or CPU: direct
+                // Not implemented for this shape or CPU: direct.
             }
+            // The fewest groups whose scratch stays within the workspace's
+            // bound, as far as whole blocks of 16 allow. A halving that
+            // saves under a quarter stops there: the input's tile buffers,
+            // which grouping does not shrink, dominate.
+            const auto bound = static_cast<std::size_t>(workspace->groupScratchBytes);
+            for (std::int64_t groups = 2; plan && plan->scratchBytes > bound && oc % (groups * kBlock) == 0;
+                 groups *= 2) {
+                try {
+                    Plan smaller = makePlan(Algorithm::Winograd, n, h, w, channelsLast, oc / groups);
+                    if (smaller.scratchBytes * 4 > plan->scratchBytes * 3)
+                        break;
+                    plan = std::move(smaller);
+                } catch (const dnnl::error &) {
+                    break; // keep the plan that worked
+                }
+            }
+            if (plan && plan->scratchBytes > kMaxScratchBytes)
+                plan.reset(); // too much scratch even so: direct
         }
         if (!plan)
             plan = makePlan(Algorithm::Direct, n, h, w, channelsLast, oc);
