@@ -272,12 +272,14 @@ at::Tensor Conv2dImpl::forwardPrepared(const at::Tensor &x)
 
 void releaseDnnlWorkspaces(torch::nn::Module &module)
 {
+    const DeferredPacking *released = nullptr; // the deferred layers share one
     for (Conv2dImpl *conv : modulesOfType<Conv2dImpl>(module))
         if (conv->dnnlConvolution())
             conv->dnnlConvolution()->releaseWorkspace(); // shared: the first call does the work
-        else if (conv->deferredPacking()) {
-            conv->deferredPacking()->workspace()->release();
-            conv->deferredPacking()->releaseIdlePages();
+        else if (DeferredPacking *packing = conv->deferredPacking(); packing && packing != released) {
+            packing->workspace()->release();
+            packing->releaseIdlePages();
+            released = packing;
         }
 }
 

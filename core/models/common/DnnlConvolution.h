@@ -68,7 +68,8 @@ public:
     // not grow (only the input transform repeats, small beside the
     // products). At 256² SD 1.5's 1280 -> 1280 layer at 16x16 needed 242 MiB
     // of scratch, faulted in during the first step and held after; in eight
-    // groups, 41 MiB. At 512² the largest need is now 90 MiB, and layers
+    // groups, 41 MiB. At 512² the largest need is now 138 MiB (960 -> 320
+    // at 64x64, where a halving would save under a quarter), and layers
     // whose single-group scratch passed the 300 MiB cap (2560 -> 1280 at
     // 16x16: 16 groups) run Winograd instead of the direct kernel.
     struct Workspace {
