@@ -84,7 +84,8 @@ void benchAttention(const Options &o, const std::string &dtypeName)
 
 // SD 1.5's float32 3x3 convolutions (CFG batch 2), DnnlConvolution (Winograd
 // where it pays) against torch's prepacked direct kernel (the path without
-// it), interleaved; max diff against float64.
+// it), interleaved; max diff against float64. The stride-2 rows are the
+// downsamplers (input map given).
 void benchConvolutions(const Options &o)
 {
     if (!DnnlConvolution::available()) {
@@ -93,33 +94,36 @@ void benchConvolutions(const Options &o)
     }
     c10::InferenceMode inference;
     struct Shape {
-        std::int64_t ic, oc, div;
+        std::int64_t ic, oc, div, stride = 1;
     };
-    const Shape shapes[] = {{320, 320, 8},    {640, 320, 8},     {640, 640, 16}, {1280, 1280, 16},
-                            {1280, 1280, 32}, {2560, 1280, 32}, {1280, 1280, 64}};
+    const Shape shapes[] = {{320, 320, 8},     {640, 320, 8},       {640, 640, 16},     {1280, 1280, 16},
+                            {1280, 1280, 32},  {2560, 1280, 32},    {1280, 1280, 64},   {320, 320, 8, 2},
+                            {640, 640, 16, 2}, {1280, 1280, 32, 2}};
     for (int res : o.resolutions)
         for (const Shape &s : shapes) {
             const std::int64_t hw = res / s.div;
             const at::Tensor x = at::randn({2, s.ic, hw, hw});
             const at::Tensor w = at::randn({s.oc, s.ic, 3, 3}) * (1.0 / std::sqrt(9.0 * double(s.ic)));
             const at::Tensor b = at::randn({s.oc}) * 0.1;
-            DnnlConvolution dnnl(w, b);
-            const at::Tensor packed = at::mkldnn_reorder_conv2d_weight(w.to_mkldnn(), {1, 1}, {1, 1}, {1, 1}, 1);
-            auto direct = [&] { return at::mkldnn_convolution(x, packed, b, {1, 1}, {1, 1}, {1, 1}, 1); };
+            const std::int64_t st = s.stride;
+            DnnlConvolution dnnl(w, b, nullptr, st);
+            const at::Tensor packed = at::mkldnn_reorder_conv2d_weight(w.to_mkldnn(), {1, 1}, {st, st}, {1, 1}, 1);
+            auto direct = [&] { return at::mkldnn_convolution(x, packed, b, {1, 1}, {st, st}, {1, 1}, 1); };
             const auto [ta, tb] =
                 interleavedRuns(std::max(3, o.reps), [&] { (void)dnnl.forward(x); }, [&] { (void)direct(); });
             // What the bf16 mode runs for this layer: torch's packed direct kernel in bf16 (AVX512-BF16).
             const at::Tensor xb = x.to(at::kBFloat16), bb = b.to(at::kBFloat16);
             const at::Tensor packedB =
-                at::mkldnn_reorder_conv2d_weight(w.to(at::kBFloat16).to_mkldnn(), {1, 1}, {1, 1}, {1, 1}, 1);
+                at::mkldnn_reorder_conv2d_weight(w.to(at::kBFloat16).to_mkldnn(), {1, 1}, {st, st}, {1, 1}, 1);
             const auto [tc, td] = interleavedRuns(
                 std::max(3, o.reps), [&] { (void)dnnl.forward(xb.to(at::kFloat)).to(at::kBFloat16); },
-                [&] { (void)at::mkldnn_convolution(xb, packedB, bb, {1, 1}, {1, 1}, {1, 1}, 1); });
-            const at::Tensor ref = at::conv2d(x.to(at::kDouble), w.to(at::kDouble), b.to(at::kDouble), 1, 1);
+                [&] { (void)at::mkldnn_convolution(xb, packedB, bb, {1, 1}, {st, st}, {1, 1}, 1); });
+            const at::Tensor ref = at::conv2d(x.to(at::kDouble), w.to(at::kDouble), b.to(at::kDouble), st, 1);
             const double errA = (dnnl.forward(x).to(at::kDouble) - ref).abs().max().item<double>();
             const double errB = (direct().to(at::kDouble) - ref).abs().max().item<double>();
             const bool wino = dnnl.algorithmFor(2, hw, hw) == DnnlConvolution::Algorithm::Winograd;
-            const std::string name = fmt::format("conv {}->{} at {}x{}", s.ic, s.oc, hw, hw);
+            const std::string name =
+                fmt::format("conv {}->{} at {}x{}{}", s.ic, s.oc, hw, hw, st == 2 ? ", stride 2" : "");
             report({name + (wino ? ", Winograd" : ", oneDNN direct"), "fp32", res, median(ta), ta,
                     fmt::format("{:.2f}x vs torch's packed direct; max err vs float64 {:.2g} (direct {:.2g})",
                                 median(tb) / median(ta), errA, errB)});

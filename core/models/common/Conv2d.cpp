@@ -151,7 +151,8 @@ bool Conv2dImpl::adoptBlockedForThisCall()
     try {
         const at::Tensor blocked = m_deferred->blockedForThisCall(m_deferredWeight);
         m_dnnl = std::make_shared<DnnlConvolution>(DnnlConvolution::Blocked{}, blocked, m_deferredWeight.size(0),
-                                                   m_deferredWeight.size(1), bias, m_deferred->workspace());
+                                                   m_deferredWeight.size(1), bias, m_deferred->workspace(),
+                                                   (*options.stride())[0]);
     } catch (const c10::Error &) {
         m_dnnl.reset(); // the caller packs as packFrom would (and falls back as it does)
     }
@@ -195,7 +196,7 @@ bool Conv2dImpl::adoptDnnlConvolution(const at::Tensor &plain, std::shared_ptr<D
         return false;
     try {
         m_dnnl = std::make_shared<DnnlConvolution>(plain, bias.defined() ? bias.to(at::kFloat) : at::Tensor(),
-                                                   std::move(workspace));
+                                                   std::move(workspace), (*options.stride())[0]);
     } catch (const c10::Error &) {
         m_dnnl.reset(); // oneDNN refused this layer: the caller keeps torch's kernel
     }

@@ -47,7 +47,8 @@ bool DnnlConvolution::suits(at::IntArrayRef weightSizes, at::IntArrayRef stride,
         return true;
     };
     return weightSizes.size() == 4 && weightSizes[2] == 3 && weightSizes[3] == 3 && weightSizes[0] % kBlock == 0 &&
-           weightSizes[1] % kBlock == 0 && all(stride, 1) && all(padding, 1) && all(dilation, 1) && groups == 1;
+           weightSizes[1] % kBlock == 0 && stride.size() == 2 && (all(stride, 1) || all(stride, 2)) &&
+           all(padding, 1) && all(dilation, 1) && groups == 1;
 }
 
 std::size_t DnnlConvolution::Workspace::scratchCeiling() { return kMaxScratchBytes; }
@@ -97,21 +98,25 @@ struct BandShape {
     }
 };
 
+// The output size of a 3x3 convolution with padding 1 along an axis of `in`.
+std::int64_t outSize(std::int64_t in, std::int64_t stride) { return (in - 1) / stride + 1; }
+
 dnnl::convolution_forward::primitive_desc makeDesc(dnnl::algorithm algorithm, std::int64_t n, std::int64_t ic,
                                                    std::int64_t oc, const BandShape &band, std::int64_t w,
-                                                   bool withBias)
+                                                   bool withBias, std::int64_t stride = 1)
 {
     const dnnl::memory::desc src({n, ic, band.inRows, w}, DType::f32, Tag::nChw16c);
-    const dnnl::memory::desc dst({n, oc, band.outRows, w}, DType::f32, Tag::nChw16c);
+    const dnnl::memory::desc dst({n, oc, band.outRows, outSize(w, stride)}, DType::f32, Tag::nChw16c);
     const dnnl::memory::desc bias({oc}, DType::f32, Tag::x);
     // Winograd in inference mode wants the weight pre-transformed (4x the
     // memory); training mode transforms it per call from the blocked layout.
     const auto kind = algorithm == dnnl::algorithm::convolution_winograd ? dnnl::prop_kind::forward_training
                                                                           : dnnl::prop_kind::forward_inference;
-    const dnnl::memory::dims unit{1, 1}, padL{band.padTop, 1}, padR{band.padBottom, 1};
-    auto d = withBias
-                 ? dnnl::convolution_forward::desc(kind, algorithm, src, weightDesc(oc, ic), bias, dst, unit, padL, padR)
-                 : dnnl::convolution_forward::desc(kind, algorithm, src, weightDesc(oc, ic), dst, unit, padL, padR);
+    const dnnl::memory::dims strides{stride, stride}, padL{band.padTop, 1}, padR{band.padBottom, 1};
+    auto d = withBias ? dnnl::convolution_forward::desc(kind, algorithm, src, weightDesc(oc, ic), bias, dst, strides,
+                                                        padL, padR)
+                      : dnnl::convolution_forward::desc(kind, algorithm, src, weightDesc(oc, ic), dst, strides, padL,
+                                                        padR);
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user); // the shared workspace's
     return dnnl::convolution_forward::primitive_desc(d, attr, dnnlCpuEngine());
@@ -171,6 +176,7 @@ void *reserve(at::Tensor &buffer, std::size_t bytes, bool shrink, std::size_t ce
 
 struct DnnlConvolution::Impl {
     std::int64_t oc = 0, ic = 0;
+    std::int64_t stride = 1; // 1 or 2, along both axes
     at::Tensor weight; // the bytes of a weightDesc(oc, ic) memory
     at::Tensor bias;   // float32 [oc] or undefined
     dnnl::memory weightMemory, biasMemory; // over those bytes (biasMemory empty without bias)
@@ -203,15 +209,16 @@ struct DnnlConvolution::Impl {
     };
     std::vector<Plan> plans; // newest last; a handful of shapes at most
 
-    // Output rows per band: blocked input (with its two halo rows) and
-    // output of a band within maxBandBytes, a multiple of Winograd's 4-row
-    // tile; at least 4 rows even if those exceed the bound.
+    // Output rows per band: blocked input (`stride` rows per output row,
+    // with two halo rows) and output of a band within maxBandBytes, a
+    // multiple of Winograd's 4-row tile; at least 4 rows even if those
+    // exceed the bound.
     std::int64_t bandRows(std::int64_t n, std::int64_t h, std::int64_t w) const
     {
-        const std::int64_t item = std::int64_t(sizeof(float));
-        const std::int64_t perRow = n * w * (ic + oc) * item, halo = 2 * n * w * ic * item;
+        const std::int64_t item = std::int64_t(sizeof(float)), ow = outSize(w, stride);
+        const std::int64_t perRow = n * (stride * w * ic + ow * oc) * item, halo = 2 * n * w * ic * item;
         const std::int64_t rows = (std::max<std::int64_t>(workspace->maxBandBytes - halo, 0) / perRow) / 4 * 4;
-        return std::min(h, std::max<std::int64_t>(rows, 4));
+        return std::min(outSize(h, stride), std::max<std::int64_t>(rows, 4));
     }
 
     Piece makePiece(Algorithm algorithm, std::int64_t n, std::int64_t h, std::int64_t w, bool channelsLast,
@@ -219,13 +226,14 @@ struct DnnlConvolution::Impl {
     {
         const auto alg = algorithm == Algorithm::Winograd ? dnnl::algorithm::convolution_winograd
                                                           : dnnl::algorithm::convolution_direct;
-        Piece p{shape, makeDesc(alg, n, ic, groupOc, shape, w, bias.defined()), {}, {}, {}};
+        Piece p{shape, makeDesc(alg, n, ic, groupOc, shape, w, bias.defined(), stride), {}, {}, {}};
         p.conv = dnnl::convolution_forward(p.desc);
         auto &engine = dnnlCpuEngine();
         p.toBlocked = dnnl::reorder(dnnl::reorder::primitive_desc(
             engine, rowsDesc(n, ic, h, w, shape.inRows, channelsLast), engine, p.desc.src_desc()));
         p.fromBlocked = dnnl::reorder(dnnl::reorder::primitive_desc(
-            engine, p.desc.dst_desc(), engine, rowsDesc(n, groupOc, h, w, shape.outRows, channelsLast, oc)));
+            engine, p.desc.dst_desc(), engine,
+            rowsDesc(n, groupOc, outSize(h, stride), outSize(w, stride), shape.outRows, channelsLast, oc)));
         return p;
     }
 
@@ -241,11 +249,17 @@ struct DnnlConvolution::Impl {
                   workspace->groupScratchBytes,
                   algorithm,
                   groupOc};
-        const std::int64_t step = bandRows(n, h, w);
-        for (std::int64_t row0 = 0; row0 < h; row0 += step) {
-            const std::int64_t row1 = std::min(h, row0 + step);
-            const std::int64_t in0 = std::max<std::int64_t>(0, row0 - 1), in1 = std::min(h, row1 + 1);
-            const BandShape shape{in1 - in0, row1 - row0, row0 == 0 ? 1 : 0, row1 == h ? 1 : 0};
+        // Output rows [row0, row1) read input rows [stride * row0 - 1,
+        // stride * (row1 - 1) + 2), clipped to the map. The last band keeps
+        // the bottom padding of 1 the whole map has (with stride 2 and an
+        // even height no output reads it; oneDNN's size rule needs it all
+        // the same).
+        const std::int64_t step = bandRows(n, h, w), oh = outSize(h, stride);
+        for (std::int64_t row0 = 0; row0 < oh; row0 += step) {
+            const std::int64_t row1 = std::min(oh, row0 + step);
+            const std::int64_t in0 = std::max<std::int64_t>(0, stride * row0 - 1);
+            const std::int64_t in1 = std::min(h, stride * (row1 - 1) + 2);
+            const BandShape shape{in1 - in0, row1 - row0, row0 == 0 ? 1 : 0, row1 == oh ? 1 : 0};
             std::size_t piece = 0;
             while (piece < plan.pieces.size() && !(plan.pieces[piece].shape == shape))
                 ++piece;
@@ -270,7 +284,7 @@ struct DnnlConvolution::Impl {
                 p.maxBandBytes == workspace->maxBandBytes && p.groupScratchBytes == workspace->groupScratchBytes)
                 return p;
         std::optional<Plan> plan;
-        if (enabled() && winogradPays(ic, oc, h, w)) {
+        if (enabled() && stride == 1 && winogradPays(ic, oc, h, w)) {
             try {
                 plan = makePlan(Algorithm::Winograd, n, h, w, channelsLast, oc);
             } catch (const dnnl::error &) {
@@ -320,12 +334,14 @@ bool DnnlConvolution::available()
 }
 
 void DnnlConvolution::init(std::int64_t out, std::int64_t in, const at::Tensor &bias,
-                           std::shared_ptr<Workspace> workspace)
+                           std::shared_ptr<Workspace> workspace, std::int64_t stride)
 {
     m_impl->workspace = workspace ? std::move(workspace) : std::make_shared<Workspace>();
     TORCH_CHECK(out % kBlock == 0 && in % kBlock == 0, "DnnlConvolution: channel counts must be multiples of 16");
+    TORCH_CHECK(stride == 1 || stride == 2, "DnnlConvolution: stride must be 1 or 2");
     m_impl->oc = out;
     m_impl->ic = in;
+    m_impl->stride = stride;
     at::internal::lazy_init_num_threads();
     if (bias.defined()) {
         TORCH_CHECK(bias.numel() == out, "DnnlConvolution: bias size");
@@ -335,11 +351,12 @@ void DnnlConvolution::init(std::int64_t out, std::int64_t in, const at::Tensor &
 }
 
 DnnlConvolution::DnnlConvolution(const at::Tensor &weight, const at::Tensor &bias,
-                                 std::shared_ptr<Workspace> workspace) try : m_impl(std::make_unique<Impl>())
+                                 std::shared_ptr<Workspace> workspace, std::int64_t stride) try
+    : m_impl(std::make_unique<Impl>())
 {
     TORCH_CHECK(weight.scalar_type() == at::kFloat && weight.dim() == 4 && weight.size(2) == 3 && weight.size(3) == 3,
                 "DnnlConvolution: needs a float32 [out, in, 3, 3] weight");
-    init(weight.size(0), weight.size(1), bias, std::move(workspace));
+    init(weight.size(0), weight.size(1), bias, std::move(workspace), stride);
     const at::Tensor plain = weight.contiguous();
     const auto blocked = weightDesc(m_impl->oc, m_impl->ic);
     m_impl->weight = dnnlBuffer(blocked.get_size());
@@ -379,10 +396,11 @@ void DnnlConvolution::blockRows(const at::Tensor &rows, std::int64_t o0, void *b
 }
 
 DnnlConvolution::DnnlConvolution(Blocked, const at::Tensor &blocked, std::int64_t out, std::int64_t in,
-                                 const at::Tensor &bias, std::shared_ptr<Workspace> workspace) try
+                                 const at::Tensor &bias, std::shared_ptr<Workspace> workspace,
+                                 std::int64_t stride) try
     : m_impl(std::make_unique<Impl>())
 {
-    init(out, in, bias, std::move(workspace));
+    init(out, in, bias, std::move(workspace), stride);
     const auto desc = weightDesc(out, in);
     TORCH_CHECK(blocked.is_contiguous() && blocked.nbytes() >= desc.get_size(),
                 "DnnlConvolution: the blocked weight needs ", desc.get_size(), " bytes");
@@ -438,8 +456,9 @@ at::Tensor DnnlConvolution::forward(const at::Tensor &x) try {
     const bool channelsLast = !x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast);
     const at::Tensor in = channelsLast ? x : x.contiguous();
     const std::int64_t n = in.size(0), h = in.size(2), w = in.size(3), ic = m_impl->ic, oc = m_impl->oc;
+    const std::int64_t oh = outSize(h, m_impl->stride), ow = outSize(w, m_impl->stride);
     Impl::Plan &plan = m_impl->planFor(n, h, w, channelsLast);
-    at::Tensor out = at::empty({n, oc, h, w}, in.options().memory_format(channelsLast ? at::MemoryFormat::ChannelsLast
+    at::Tensor out = at::empty({n, oc, oh, ow}, in.options().memory_format(channelsLast ? at::MemoryFormat::ChannelsLast
                                                                                       : at::MemoryFormat::Contiguous));
     Workspace &space = *m_impl->workspace;
     // Ceilings: what banding and the Winograd cap allow (a band's copies
@@ -479,9 +498,9 @@ at::Tensor DnnlConvolution::forward(const at::Tensor &x) try {
             if (scratchBuffer)
                 args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(p.desc.scratchpad_desc(), engine, scratchBuffer));
             p.conv.execute(stream, args);
-            dnnl::memory result(rowsDesc(n, plan.groupOc, h, w, p.shape.outRows, channelsLast, oc), engine,
-                                outData + rowOffset(oc, w, band.outRow0, channelsLast) +
-                                    channelOffset(o0, h, w, channelsLast));
+            dnnl::memory result(rowsDesc(n, plan.groupOc, oh, ow, p.shape.outRows, channelsLast, oc), engine,
+                                outData + rowOffset(oc, ow, band.outRow0, channelsLast) +
+                                    channelOffset(o0, oh, ow, channelsLast));
             p.fromBlocked.execute(stream, dst, result);
         }
     }
@@ -497,13 +516,13 @@ struct DnnlConvolution::Impl {};
 
 bool DnnlConvolution::available() { return false; }
 
-DnnlConvolution::DnnlConvolution(const at::Tensor &, const at::Tensor &, std::shared_ptr<Workspace>)
+DnnlConvolution::DnnlConvolution(const at::Tensor &, const at::Tensor &, std::shared_ptr<Workspace>, std::int64_t)
 {
     TORCH_CHECK(false, "DnnlConvolution: built without oneDNN");
 }
 
 DnnlConvolution::DnnlConvolution(Blocked, const at::Tensor &, std::int64_t, std::int64_t, const at::Tensor &,
-                                 std::shared_ptr<Workspace>)
+                                 std::shared_ptr<Workspace>, std::int64_t)
 {
     TORCH_CHECK(false, "DnnlConvolution: built without oneDNN");
 }
@@ -518,7 +537,9 @@ void DnnlConvolution::blockRows(const at::Tensor &, std::int64_t, void *)
     TORCH_CHECK(false, "DnnlConvolution: built without oneDNN");
 }
 
-void DnnlConvolution::init(std::int64_t, std::int64_t, const at::Tensor &, std::shared_ptr<Workspace>) {}
+void DnnlConvolution::init(std::int64_t, std::int64_t, const at::Tensor &, std::shared_ptr<Workspace>, std::int64_t)
+{
+}
 
 DnnlConvolution::~DnnlConvolution() = default;
 

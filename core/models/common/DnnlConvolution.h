@@ -1,6 +1,12 @@
-// A float32 3x3 convolution (stride 1, padding 1, one group) run through
-// oneDNN's own API, with its weight held once in oneDNN's 16x16-blocked
-// layout, so that each input shape can take Winograd or the direct kernel.
+// A float32 3x3 convolution (stride 1 or 2, padding 1, one group) run
+// through oneDNN's own API, with its weight held once in oneDNN's
+// 16x16-blocked layout, so that each input shape can take Winograd or the
+// direct kernel (stride 2: direct only, as oneDNN's Winograd has none).
+// Stride 2 is here for the UNet's downsamplers: through torch's packed
+// kernel, a layer packed for one call (DeferredPacking) made two float32
+// copies of its weight (to_mkldnn, then the reorder), 2 x 59 MB of fresh
+// memory for the 1280-channel one; here it is blocked from the file
+// straight into the shared buffer like the stride-1 layers.
 //
 // Why: torch 1.13's mkldnn_convolution always asks oneDNN for the direct
 // algorithm. oneDNN 2.6 (the libdnnl that Debian's libtorch loads; we link the
@@ -90,16 +96,17 @@ public:
     // Whether STIPPLE_DNNL_CONV allows this class at all (it is not 0).
     static bool enabled();
     // Whether a float32 weight of these sizes with these options is handled
-    // here: 3x3, stride 1, padding 1, dilation 1, one group, both channel
-    // counts multiples of 16 (oneDNN's block).
+    // here: 3x3, stride 1 or 2 (the same along both axes), padding 1,
+    // dilation 1, one group, both channel counts multiples of 16 (oneDNN's
+    // block).
     static bool suits(at::IntArrayRef weightSizes, at::IntArrayRef stride, at::IntArrayRef padding,
                       at::IntArrayRef dilation, std::int64_t groups);
 
     // `weight`: float32 [out, in, 3, 3] (any strides); `bias`: float32 [out]
     // or undefined. Both are copied. `workspace`: shared with the model's
-    // other layers (null: one of its own).
+    // other layers (null: one of its own). `stride`: 1 or 2.
     DnnlConvolution(const at::Tensor &weight, const at::Tensor &bias,
-                    std::shared_ptr<Workspace> workspace = nullptr);
+                    std::shared_ptr<Workspace> workspace = nullptr, std::int64_t stride = 1);
 
     // The weight's layout, oneDNN's OIhw16i16o, keeps each block of 16
     // output channels in one contiguous run of memory. So a weight can be
@@ -118,13 +125,14 @@ public:
     // copied; the bias is copied as above.
     struct Blocked {};
     DnnlConvolution(Blocked, const at::Tensor &blocked, std::int64_t out, std::int64_t in, const at::Tensor &bias,
-                    std::shared_ptr<Workspace> workspace = nullptr);
+                    std::shared_ptr<Workspace> workspace = nullptr, std::int64_t stride = 1);
     ~DnnlConvolution();
     DnnlConvolution(const DnnlConvolution &) = delete;
     DnnlConvolution &operator=(const DnnlConvolution &) = delete;
 
-    // x: float32 [N, in, H, W], contiguous or channels_last; the result has
-    // x's memory format.
+    // x: float32 [N, in, H, W], contiguous or channels_last; the result
+    // ([N, out, (H - 1) / stride + 1, (W - 1) / stride + 1]) has x's memory
+    // format.
     at::Tensor forward(const at::Tensor &x);
 
     // The algorithm forward() uses for this input shape, and in how many
@@ -141,8 +149,10 @@ public:
     void releaseWorkspace();
 
 private:
-    // What both constructors share: channel counts checked, bias copied.
-    void init(std::int64_t out, std::int64_t in, const at::Tensor &bias, std::shared_ptr<Workspace> workspace);
+    // What both constructors share: channel counts and stride checked, bias
+    // copied.
+    void init(std::int64_t out, std::int64_t in, const at::Tensor &bias, std::shared_ptr<Workspace> workspace,
+              std::int64_t stride);
 
     struct Impl;
     std::unique_ptr<Impl> m_impl;

@@ -21,9 +21,10 @@ double maxError(const at::Tensor &ours, const at::Tensor &reference)
     return (ours.to(at::kDouble) - reference).abs().max().item<double>();
 }
 
-at::Tensor reference(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b)
+at::Tensor reference(const at::Tensor &x, const at::Tensor &w, const at::Tensor &b, std::int64_t stride = 1)
 {
-    return at::conv2d(x.to(at::kDouble), w.to(at::kDouble), b.defined() ? b.to(at::kDouble) : at::Tensor(), 1, 1);
+    return at::conv2d(x.to(at::kDouble), w.to(at::kDouble), b.defined() ? b.to(at::kDouble) : at::Tensor(), stride,
+                      1);
 }
 
 // Weights scaled like a trained layer's (unit-variance outputs).
@@ -64,7 +65,10 @@ private Q_SLOTS:
     void suitsOnlyWhatItRuns()
     {
         QVERIFY(DnnlConvolution::suits({320, 640, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1));
-        QVERIFY(!DnnlConvolution::suits({320, 640, 3, 3}, {2, 2}, {1, 1}, {1, 1}, 1)); // downsampler
+        QVERIFY(DnnlConvolution::suits({320, 640, 3, 3}, {2, 2}, {1, 1}, {1, 1}, 1));   // UNet downsampler
+        QVERIFY(!DnnlConvolution::suits({320, 640, 3, 3}, {2, 2}, {0, 0}, {1, 1}, 1));  // VAE downsampler
+        QVERIFY(!DnnlConvolution::suits({320, 640, 3, 3}, {2, 1}, {1, 1}, {1, 1}, 1));
+        QVERIFY(!DnnlConvolution::suits({320, 640, 3, 3}, {3, 3}, {1, 1}, {1, 1}, 1));
         QVERIFY(!DnnlConvolution::suits({320, 640, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 1)); // shortcut
         QVERIFY(!DnnlConvolution::suits({320, 4, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1));   // conv_in
         QVERIFY(!DnnlConvolution::suits({4, 320, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1));   // conv_out
@@ -82,14 +86,19 @@ private Q_SLOTS:
         QTest::addColumn<bool>("channelsLast");
         QTest::addColumn<bool>("withBias");
         QTest::addColumn<bool>("winograd");
+        QTest::addColumn<int>("stride");
         // Winograd from 256 pixels and 65536 pixel-channels; the direct
-        // kernel below (small maps, where Winograd's transforms cost more).
-        QTest::newRow("320 at 16x16, CFG batch") << 320 << 320 << 2 << 16 << 16 << false << true << true;
-        QTest::newRow("128->64 at 32x48") << 128 << 64 << 1 << 32 << 48 << false << true << true;
-        QTest::newRow("channels_last, no bias") << 256 << 128 << 1 << 40 << 24 << true << false << true;
-        QTest::newRow("odd map 33x65") << 64 << 96 << 2 << 33 << 65 << false << true << true;
-        QTest::newRow("1280 at 8x8: direct") << 1280 << 640 << 2 << 8 << 8 << false << true << false;
-        QTest::newRow("32 channels: direct") << 32 << 32 << 1 << 32 << 32 << true << true << false;
+        // kernel below (small maps, where Winograd's transforms cost more)
+        // and for stride 2.
+        QTest::newRow("320 at 16x16, CFG batch") << 320 << 320 << 2 << 16 << 16 << false << true << true << 1;
+        QTest::newRow("128->64 at 32x48") << 128 << 64 << 1 << 32 << 48 << false << true << true << 1;
+        QTest::newRow("channels_last, no bias") << 256 << 128 << 1 << 40 << 24 << true << false << true << 1;
+        QTest::newRow("odd map 33x65") << 64 << 96 << 2 << 33 << 65 << false << true << true << 1;
+        QTest::newRow("1280 at 8x8: direct") << 1280 << 640 << 2 << 8 << 8 << false << true << false << 1;
+        QTest::newRow("32 channels: direct") << 32 << 32 << 1 << 32 << 32 << true << true << false << 1;
+        QTest::newRow("downsampler 320 at 32x32") << 320 << 320 << 2 << 32 << 32 << false << true << false << 2;
+        QTest::newRow("stride 2, odd map 33x17, channels_last")
+            << 64 << 96 << 2 << 33 << 17 << true << true << false << 2;
     }
 
     void matchesFloat64()
@@ -103,21 +112,23 @@ private Q_SLOTS:
         QFETCH(bool, channelsLast);
         QFETCH(bool, withBias);
         QFETCH(bool, winograd);
+        QFETCH(int, stride);
         at::manual_seed(3);
         const at::Tensor weight = weightFor(oc, ic);
         const at::Tensor bias = withBias ? at::randn({oc}) * 0.1 : at::Tensor();
         at::Tensor x = at::randn({n, ic, h, w});
         if (channelsLast)
             x = x.contiguous(at::MemoryFormat::ChannelsLast);
-        DnnlConvolution conv(weight, bias);
+        DnnlConvolution conv(weight, bias, nullptr, stride);
         const bool expectWinograd = winograd && DnnlConvolution::enabled();
         QCOMPARE(conv.algorithmFor(n, h, w, channelsLast) == Algorithm::Winograd, expectWinograd);
 
         const at::Tensor out = conv.forward(x);
-        QCOMPARE(out.sizes(), (at::IntArrayRef{n, oc, h, w}));
+        const at::Tensor ref = reference(x, weight, bias, stride);
+        QCOMPARE(out.sizes(), ref.sizes());
+        QCOMPARE(out.size(2), std::int64_t((h - 1) / stride + 1));
         QCOMPARE(out.scalar_type(), at::kFloat);
         QCOMPARE(out.is_contiguous(at::MemoryFormat::ChannelsLast) && !out.is_contiguous(), channelsLast);
-        const at::Tensor ref = reference(x, weight, bias);
         const double scale = ref.abs().max().item<double>();
         const double err = maxError(out, ref);
         // Measured: direct 1.5-2.7e-6, Winograd 1-2e-5 on outputs up to ~6
@@ -135,12 +146,16 @@ private Q_SLOTS:
         QTest::addColumn<int>("batch");
         QTest::addColumn<bool>("channelsLast");
         QTest::addColumn<int>("rows");
-        // 40 rows: bands of 4, 8 and 12 rows (a short last band for 12).
-        QTest::newRow("Winograd, 4-row bands") << 128 << 1 << false << 4;
-        QTest::newRow("Winograd, channels_last, 12-row bands") << 128 << 1 << true << 12;
-        QTest::newRow("Winograd, batch 2, 8-row bands") << 128 << 2 << false << 8;
-        QTest::newRow("Winograd, batch 2, channels_last") << 128 << 2 << true << 12;
-        QTest::newRow("direct, 8-row bands") << 32 << 1 << true << 8;
+        QTest::addColumn<int>("stride");
+        // 40 rows: bands of 4, 8 and 12 rows (a short last band for 12);
+        // with stride 2, 20 output rows.
+        QTest::newRow("Winograd, 4-row bands") << 128 << 1 << false << 4 << 1;
+        QTest::newRow("Winograd, channels_last, 12-row bands") << 128 << 1 << true << 12 << 1;
+        QTest::newRow("Winograd, batch 2, 8-row bands") << 128 << 2 << false << 8 << 1;
+        QTest::newRow("Winograd, batch 2, channels_last") << 128 << 2 << true << 12 << 1;
+        QTest::newRow("direct, 8-row bands") << 32 << 1 << true << 8 << 1;
+        QTest::newRow("stride 2, 4-row bands") << 64 << 2 << false << 4 << 2;
+        QTest::newRow("stride 2, channels_last, 8-row bands") << 128 << 1 << true << 8 << 2;
     }
 
     void bandsGiveTheSameSums()
@@ -150,21 +165,24 @@ private Q_SLOTS:
         QFETCH(int, batch);
         QFETCH(bool, channelsLast);
         QFETCH(int, rows);
+        QFETCH(int, stride);
         at::manual_seed(13);
         const at::Tensor weight = weightFor(channels, channels), bias = at::randn({channels});
         at::Tensor x = at::randn({batch, channels, 40, 24});
         if (channelsLast)
             x = x.contiguous(at::MemoryFormat::ChannelsLast);
-        DnnlConvolution whole(weight, bias), banded(weight, bias);
-        // Input copy with its two halo rows plus the output, for `rows` rows.
-        const std::int64_t rowBytes = std::int64_t(batch) * 24 * channels * 4;
-        banded.setMaxBandBytes(rowBytes * (2 * rows + 2));
+        DnnlConvolution whole(weight, bias, nullptr, stride), banded(weight, bias, nullptr, stride);
+        // Per output row: `stride` input rows and the output row; plus the
+        // input's two halo rows.
+        const std::int64_t inRowBytes = std::int64_t(batch) * 24 * channels * 4, outRowBytes = inRowBytes / stride;
+        banded.setMaxBandBytes(rows * (stride * inRowBytes + outRowBytes) + 2 * inRowBytes);
+        const int outRows = 40 / stride;
         QCOMPARE(whole.bandsFor(batch, 40, 24, channelsLast), 1);
-        QCOMPARE(banded.bandsFor(batch, 40, 24, channelsLast), (40 + rows - 1) / rows);
+        QCOMPARE(banded.bandsFor(batch, 40, 24, channelsLast), (outRows + rows - 1) / rows);
         const Algorithm algorithm = banded.algorithmFor(batch, 40, 24, channelsLast);
         QCOMPARE(algorithm, whole.algorithmFor(batch, 40, 24, channelsLast));
-        QCOMPARE(algorithm == Algorithm::Winograd, DnnlConvolution::enabled() && channels == 128);
-        const at::Tensor ref = reference(x, weight, bias);
+        QCOMPARE(algorithm == Algorithm::Winograd, DnnlConvolution::enabled() && channels == 128 && stride == 1);
+        const at::Tensor ref = reference(x, weight, bias, stride);
         const at::Tensor out = banded.forward(x);
         QCOMPARE(out.is_contiguous(at::MemoryFormat::ChannelsLast) && !out.is_contiguous(), channelsLast);
         if (algorithm == Algorithm::Direct)
@@ -293,10 +311,15 @@ private Q_SLOTS:
         QTest::addColumn<int>("size");
         QTest::addColumn<bool>("grouped");
         QTest::addColumn<bool>("winograd");
-        QTest::newRow("64x64, 16 rows a call, 32x32 (Winograd)") << 64 << 64 << 16 << 32 << false << true;
-        QTest::newRow("256x256, 64 rows a call, 16x16, Winograd in groups") << 256 << 256 << 64 << 16 << true << true;
-        QTest::newRow("48x64, 32 rows a call (last call 16), 8x8 (direct)") << 48 << 64 << 32 << 8 << false << false;
-        QTest::newRow("96x16, all at once, 16x16 (direct)") << 96 << 16 << 96 << 16 << false << false;
+        QTest::addColumn<int>("stride");
+        QTest::newRow("64x64, 16 rows a call, 32x32 (Winograd)") << 64 << 64 << 16 << 32 << false << true << 1;
+        QTest::newRow("256x256, 64 rows a call, 16x16, Winograd in groups")
+            << 256 << 256 << 64 << 16 << true << true << 1;
+        QTest::newRow("48x64, 32 rows a call (last call 16), 8x8 (direct)")
+            << 48 << 64 << 32 << 8 << false << false << 1;
+        QTest::newRow("96x16, all at once, 16x16 (direct)") << 96 << 16 << 96 << 16 << false << false << 1;
+        QTest::newRow("64x64, 32 rows a call, 32x32, stride 2 (direct)")
+            << 64 << 64 << 32 << 32 << false << false << 2;
     }
     void blockedByRowsIsTheSameWeight()
     {
@@ -307,6 +330,7 @@ private Q_SLOTS:
         QFETCH(int, size);
         QFETCH(bool, grouped);
         QFETCH(bool, winograd);
+        QFETCH(int, stride);
         winograd = winograd && DnnlConvolution::enabled();
         const at::Tensor weight = weightFor(out, in), bias = at::randn({out});
         const auto workspace = [&] {
@@ -315,7 +339,7 @@ private Q_SLOTS:
                 space->groupScratchBytes = 1;
             return space;
         };
-        DnnlConvolution packed(weight, bias, workspace());
+        DnnlConvolution packed(weight, bias, workspace(), stride);
         // Memory of the caller's, larger than needed and not zero, as a reused buffer is.
         const auto bytes = static_cast<std::int64_t>(DnnlConvolution::blockedWeightBytes(out, in));
         QCOMPARE(bytes, std::int64_t(out) * in * 9 * std::int64_t(sizeof(float)));
@@ -324,14 +348,16 @@ private Q_SLOTS:
             const std::int64_t k = std::min<std::int64_t>(rowsPerCall, out - o0);
             DnnlConvolution::blockRows(weight.narrow(0, o0, k).contiguous(), o0, buffer.data_ptr());
         }
-        DnnlConvolution blocked(DnnlConvolution::Blocked{}, buffer, out, in, bias, workspace());
+        DnnlConvolution blocked(DnnlConvolution::Blocked{}, buffer, out, in, bias, workspace(), stride);
         QCOMPARE(blocked.algorithmFor(2, size, size) == Algorithm::Winograd, winograd);
         QCOMPARE(blocked.groupsFor(2, size, size) > 1, grouped && winograd);
         for (bool channelsLast : {false, true}) {
             at::Tensor x = at::randn({2, in, size, size});
             if (channelsLast)
                 x = x.contiguous(at::MemoryFormat::ChannelsLast);
-            QVERIFY(at::equal(blocked.forward(x), packed.forward(x)));
+            const at::Tensor y = blocked.forward(x);
+            QCOMPARE(y.size(3), std::int64_t((size - 1) / stride + 1));
+            QVERIFY(at::equal(y, packed.forward(x)));
         }
     }
 
@@ -391,7 +417,7 @@ private Q_SLOTS:
         QVERIFY(wino->prepareForInference(at::kFloat));
         QVERIFY(down->prepareForInference(at::kFloat));
         QCOMPARE(wino->dnnlConvolution() != nullptr, DnnlConvolution::enabled());
-        QVERIFY(down->dnnlConvolution() == nullptr); // stride 2: torch's packed kernel
+        QCOMPARE(down->dnnlConvolution() != nullptr, DnnlConvolution::enabled()); // the UNet's downsampler
         QVERIFY(maxError(wino->forward(x), refWino) < 2e-5 * refWino.abs().max().item<double>());
         QVERIFY(maxError(down->forward(x), refDown) < 3e-6 * refDown.abs().max().item<double>());
         // bf16 layers keep torch's packed kernel (Winograd is float32 only).
