@@ -119,7 +119,7 @@ at::Tensor Conv2dImpl::runPacked(const std::function<at::Tensor()> &run)
         packDeferred();
         return run();
     }
-    if (!adoptBlockedForThisCall()) {
+    if (!adoptStreamedForThisCall()) {
         const at::Tensor plain = m_deferred->converted(m_deferredWeight);
         torch::NoGradGuard noGrad;
         // The packed copy lives for this call only: it may take any cached
@@ -141,7 +141,7 @@ at::Tensor Conv2dImpl::runPacked(const std::function<at::Tensor()> &run)
     return run();
 }
 
-bool Conv2dImpl::adoptBlockedForThisCall()
+bool Conv2dImpl::adoptStreamedForThisCall()
 {
     // packFrom's choice for a float32 layer: a 3x3 layer that suits
     // DnnlConvolution is never a token projection (1x1).
@@ -149,10 +149,7 @@ bool Conv2dImpl::adoptBlockedForThisCall()
         return false;
     torch::NoGradGuard noGrad;
     try {
-        const at::Tensor blocked = m_deferred->blockedForThisCall(m_deferredWeight);
-        m_dnnl = std::make_shared<DnnlConvolution>(DnnlConvolution::Blocked{}, blocked, m_deferredWeight.size(0),
-                                                   m_deferredWeight.size(1), bias, m_deferred->workspace(),
-                                                   (*options.stride())[0]);
+        m_dnnl = m_deferred->streamedConvolution(m_deferredWeight, bias, (*options.stride())[0]);
     } catch (const c10::Error &) {
         m_dnnl.reset(); // the caller packs as packFrom would (and falls back as it does)
     }

@@ -108,11 +108,11 @@ private:
     at::Tensor runPacked(const std::function<at::Tensor()> &run);
     void packDeferred();
     bool pointwiseTokenProjection() const; // a token projection DnnlMatmul can take
-    // For this call only: m_dnnl over the deferred weight blocked straight
-    // into DeferredPacking's buffer (DnnlConvolution::blockRows), when the
-    // layer computes in float32 and suits DnnlConvolution, as packFrom
-    // would decide, and oneDNN accepts it.
-    bool adoptBlockedForThisCall();
+    // For this call only: m_dnnl over the deferred weight, blocked from the
+    // file a group of output channels at a time while it runs
+    // (DeferredPacking::streamedConvolution), when the layer computes in
+    // float32 and suits DnnlConvolution, as packFrom would decide.
+    bool adoptStreamedForThisCall();
     // m_dnnl from `plain` (float32) when it suits and oneDNN accepts it.
     bool adoptDnnlConvolution(const at::Tensor &plain, std::shared_ptr<DnnlConvolution::Workspace> workspace);
     // m_matmul from `plain` (float32) for a token projection, when oneDNN

@@ -135,33 +135,57 @@ at::Tensor DeferredPacking::converted(const at::Tensor &view)
     return out;
 }
 
-at::Tensor DeferredPacking::blockedForThisCall(const at::Tensor &view)
+std::shared_ptr<DnnlConvolution> DeferredPacking::streamedConvolution(const at::Tensor &view, const at::Tensor &bias,
+                                                                      std::int64_t stride)
 {
     TORCH_CHECK(m_dtype == at::kFloat && view.dim() == 4 && view.size(2) == 3 && view.size(3) == 3,
-                "DeferredPacking: blocks float32 [out, in, 3, 3] weights only");
+                "DeferredPacking: streams float32 [out, in, 3, 3] weights only");
     c10::InferenceMode normalTensors(false); // see converted()
     torch::NoGradGuard noGrad;
-    const std::int64_t out = view.size(0), in = view.size(1), rowElements = in * 9;
-    const at::Tensor blocked =
-        conversionBuffer(static_cast<std::int64_t>(DnnlConvolution::blockedWeightBytes(out, in)));
-    // About 2 MiB of float32 rows at a time, in whole blocks of 16 output
-    // channels (DnnlConvolution::blockRows), so the rows stay in cache
-    // between their conversion and their blocking.
-    constexpr std::int64_t kChunkBytes = std::int64_t(2) << 20, kBlock = 16;
-    const std::int64_t rows =
-        std::max<std::int64_t>(kBlock, kChunkBytes / (rowElements * std::int64_t(sizeof(float))) / kBlock * kBlock);
-    if (!m_rows.defined() || m_rows.numel() < rows * rowElements)
-        m_rows = at::empty({rows * rowElements}, at::TensorOptions().dtype(at::kFloat));
+    const std::int64_t out = view.size(0), in = view.size(1);
+    // A group's weight stays within kGroupBytes (or one block of 16 output
+    // channels, if that is more); a small layer takes only its own size.
+    constexpr std::int64_t kBlock = 16;
+    const auto whole = static_cast<std::int64_t>(DnnlConvolution::blockedWeightBytes(out, in));
+    const auto block = static_cast<std::int64_t>(DnnlConvolution::blockedWeightBytes(kBlock, in));
+    const at::Tensor buffer = conversionBuffer(std::min(whole, std::max(kGroupBytes, block)));
     const at::Tensor source = view.contiguous();
-    for (std::int64_t o0 = 0; o0 < out; o0 += rows) {
-        const std::int64_t k = std::min(rows, out - o0);
-        const at::Tensor chunk = m_rows.narrow(0, 0, k * rowElements).view({k, in, 3, 3});
-        const at::Tensor part = source.narrow(0, o0, k);
-        if (!fillFromFile(chunk, part))
-            convertInto(chunk, part);
-        DnnlConvolution::blockRows(chunk, o0, blocked.data_ptr());
-    }
-    return blocked;
+    return std::make_shared<DnnlConvolution>(
+        DnnlConvolution::Streamed{},
+        [this, source](std::int64_t o0, std::int64_t k, void *dst) { blockRowsOf(source, o0, k, dst); }, buffer, out,
+        in, bias, m_workspace, stride);
+}
+
+std::int64_t DeferredPacking::rowsPerChunk(std::int64_t rowElements)
+{
+    // About 2 MiB of float32 rows, in whole blocks of 16 output channels
+    // (DnnlConvolution::blockRows), so the rows stay in cache between their
+    // conversion and their blocking.
+    constexpr std::int64_t kChunkBytes = std::int64_t(2) << 20, kBlock = 16;
+    return std::max(kBlock, kChunkBytes / (rowElements * std::int64_t(sizeof(float))) / kBlock * kBlock);
+}
+
+void DeferredPacking::blockRowsOf(const at::Tensor &source, std::int64_t o0, std::int64_t k, void *dst)
+{
+    const std::int64_t rows = rowsPerChunk(source.size(1) * 9);
+    for (std::int64_t c = 0; c < k; c += rows)
+        DnnlConvolution::blockRows(rowsOf(source, o0 + c, std::min(rows, k - c)), c, dst);
+}
+
+at::Tensor DeferredPacking::rowsOf(const at::Tensor &view, std::int64_t r0, std::int64_t count)
+{
+    TORCH_CHECK(view.dim() >= 1 && r0 >= 0 && count >= 0 && r0 + count <= view.size(0),
+                "DeferredPacking: rows ", r0, " + ", count, " of ", view.sizes());
+    c10::InferenceMode normalTensors(false); // see converted()
+    torch::NoGradGuard noGrad;
+    const at::Tensor part = view.narrow(0, r0, count).contiguous();
+    const std::int64_t n = part.numel();
+    if (!m_rows.defined() || m_rows.numel() < n)
+        m_rows = at::empty({n}, at::TensorOptions().dtype(at::kFloat));
+    const at::Tensor rows = m_rows.narrow(0, 0, n).view(part.sizes());
+    if (!fillFromFile(rows, part))
+        convertInto(rows, part);
+    return rows;
 }
 
 at::Tensor DeferredPacking::ownCopy(const at::Tensor &view)

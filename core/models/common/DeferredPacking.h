@@ -48,8 +48,11 @@ public:
 
     // Called by the model at the start of each forward. Before the first,
     // it maps (without touching) the room the layers pack in, one region:
-    // - its tail holds one layer's weight in dtype() (converted(),
-    //   blockedForThisCall()) until every layer has packed for good;
+    // - its tail holds one layer's weight in dtype() (converted()), or a
+    //   streamed convolution's group (streamedConvolution()), until every
+    //   layer has packed for good; only what the layers write of it faults
+    //   in (the float32 first step streams its large layers, so a few tens
+    //   of MiB);
     // - its front, for a float32 model, is the DnnlConvolution workspace's
     //   scratch (Winograd's transformed weights), lent during the first
     //   forward to the DnnlMatmul layers' per-call packed weights
@@ -84,16 +87,28 @@ public:
     // InferenceMode (later calls rewrite it, which InferenceMode forbids for
     // its own tensors once it is off); nothing is recorded for autograd.
     at::Tensor converted(const at::Tensor &view);
-    // For a float32 DnnlConvolution packed for one call: `view` (an
-    // [out, in, 3, 3] weight, channels in blocks of 16) in the convolution's
-    // blocked layout, in the conversion buffer (as converted()'s; valid
-    // until the next call). It is read a few
-    // output channels at a time (pread when `view` lies in `files`) into a
-    // small float32 buffer that stays in cache, and blocked from there
-    // (DnnlConvolution::blockRows): one write of the weight, where
-    // converted() and a packed copy of it write it twice, to two buffers.
-    // Needs dtype() float32; oneDNN's refusals surface as c10::Error.
-    at::Tensor blockedForThisCall(const at::Tensor &view);
+    // For a float32 layer packed for one call that suits DnnlConvolution:
+    // one over `view` (an [out, in, 3, 3] weight, channels in blocks of 16)
+    // whose weight is blocked while it runs, a group of output channels at
+    // a time (DnnlConvolution's Streamed constructor), into the first
+    // kGroupBytes of the conversion buffer (valid until the next call, as
+    // converted()'s). Each group is read a few output channels at a time
+    // (pread when `view` lies in `files`) into a small float32 buffer that
+    // stays in cache, and blocked from there (DnnlConvolution::blockRows).
+    // Why: blocking the whole weight first wrote up to 118 MB of fresh
+    // memory (SD 1.5's 2560 -> 1280 layers) and passed the weight through
+    // memory twice; a group's few MiB are reused from layer to layer and
+    // read back from the cache. Needs dtype() float32; oneDNN's refusals
+    // surface as c10::Error.
+    std::shared_ptr<DnnlConvolution> streamedConvolution(const at::Tensor &view, const at::Tensor &bias,
+                                                         std::int64_t stride);
+    // Rows [r0, r0 + count) of `view` (along its first dimension) in
+    // float32, read as converted() reads (pread when `view` lies in
+    // `files`) into a small buffer the layers share, reused at the next
+    // call: for packing a float32 weight a chunk at a time (DnnlMatmul's
+    // Rows constructor, streamedConvolution()) from memory that stays in
+    // cache. A normal tensor, as converted()'s.
+    at::Tensor rowsOf(const at::Tensor &view, std::int64_t r0, std::int64_t count);
     // `view`'s values in dtype() in memory of their own (read as above),
     // made in the current InferenceMode state: for a layer that keeps a
     // converted copy as its weight (call it inside replaceData's make()).
@@ -128,13 +143,24 @@ private:
     // `bytes` of the conversion buffer: the region's tail while there is
     // one, m_scratch otherwise (sized once for the largest weight).
     at::Tensor conversionBuffer(std::int64_t bytes);
+    // streamedConvolution's filler: rows [o0, o0 + k) of `source` blocked
+    // into `dst`, through rowsOf() a chunk at a time.
+    void blockRowsOf(const at::Tensor &source, std::int64_t o0, std::int64_t k, void *dst);
+    // Rows of `rowElements` per m_rows chunk (about 2 MiB, whole blocks of 16).
+    static std::int64_t rowsPerChunk(std::int64_t rowElements);
+    // The most a streamed group's weight takes (see streamedConvolution).
+    // 8, 16 and 32 MiB measured alike within this VM's drift (first fp32
+    // 256² step, three alternating cold runs each: medians 2.51, 2.43,
+    // 2.56 s); fewer groups repeat Winograd's input transform less, more
+    // memory faults in more pages.
+    static constexpr std::int64_t kGroupBytes = std::int64_t(16) << 20;
 
     at::ScalarType m_dtype;
     MappedFiles m_files;
     at::Tensor m_region;      // see beginForward (bytes); undefined once no layer is deferred
     std::int64_t m_front = 0; // bytes of it before the tail
     at::Tensor m_scratch;     // the conversion buffer without a region
-    at::Tensor m_rows;        // blockedForThisCall's few output channels at a time, in float32
+    at::Tensor m_rows;        // rowsOf's few rows at a time, in float32
     at::Tensor m_staging;     // file bytes on their way to a conversion
     std::shared_ptr<DnnlConvolution::Workspace> m_workspace;
     int m_forwards = 0;

@@ -177,9 +177,13 @@ void *reserve(at::Tensor &buffer, std::size_t bytes, bool shrink, std::size_t ce
 struct DnnlConvolution::Impl {
     std::int64_t oc = 0, ic = 0;
     std::int64_t stride = 1; // 1 or 2, along both axes
-    at::Tensor weight; // the bytes of a weightDesc(oc, ic) memory
+    at::Tensor weight; // the bytes of a weightDesc(oc, ic) memory; undefined when streamed
+    // Streamed: the filler and the buffer one group's weight goes into, and
+    // the most output channels a group may have (oc otherwise).
+    RowFiller fill;
+    at::Tensor groupBuffer;
+    std::int64_t maxGroupOc = 0;
     at::Tensor bias;   // float32 [oc] or undefined
-    dnnl::memory weightMemory, biasMemory; // over those bytes (biasMemory empty without bias)
     std::shared_ptr<Workspace> workspace;
 
     // The primitives for one band shape (a map has at most three: first,
@@ -286,7 +290,7 @@ struct DnnlConvolution::Impl {
         std::optional<Plan> plan;
         if (enabled() && stride == 1 && winogradPays(ic, oc, h, w)) {
             try {
-                plan = makePlan(Algorithm::Winograd, n, h, w, channelsLast, oc);
+                plan = makePlan(Algorithm::Winograd, n, h, w, channelsLast, maxGroupOc);
             } catch (const dnnl::error &) {
                 // Not implemented for this shape or CPU: direct.
             }
@@ -295,10 +299,10 @@ struct DnnlConvolution::Impl {
             // saves under a quarter stops there: the input's tile buffers,
             // which grouping does not shrink, dominate.
             const auto bound = static_cast<std::size_t>(workspace->groupScratchBytes);
-            for (std::int64_t groups = 2; plan && plan->scratchBytes > bound && oc % (groups * kBlock) == 0;
-                 groups *= 2) {
+            for (std::int64_t groupOc = maxGroupOc / 2;
+                 plan && plan->scratchBytes > bound && groupOc % kBlock == 0 && oc % groupOc == 0; groupOc /= 2) {
                 try {
-                    Plan smaller = makePlan(Algorithm::Winograd, n, h, w, channelsLast, oc / groups);
+                    Plan smaller = makePlan(Algorithm::Winograd, n, h, w, channelsLast, groupOc);
                     if (smaller.scratchBytes * 4 > plan->scratchBytes * 3)
                         break;
                     plan = std::move(smaller);
@@ -310,7 +314,7 @@ struct DnnlConvolution::Impl {
                 plan.reset(); // too much scratch even so: direct
         }
         if (!plan)
-            plan = makePlan(Algorithm::Direct, n, h, w, channelsLast, oc);
+            plan = makePlan(Algorithm::Direct, n, h, w, channelsLast, maxGroupOc);
         constexpr std::size_t kMaxPlans = 6; // resolutions x CFG batch sizes in one session
         if (plans.size() == kMaxPlans)
             plans.erase(plans.begin());
@@ -342,11 +346,11 @@ void DnnlConvolution::init(std::int64_t out, std::int64_t in, const at::Tensor &
     m_impl->oc = out;
     m_impl->ic = in;
     m_impl->stride = stride;
+    m_impl->maxGroupOc = out;
     at::internal::lazy_init_num_threads();
     if (bias.defined()) {
         TORCH_CHECK(bias.numel() == out, "DnnlConvolution: bias size");
         m_impl->bias = bias.to(at::kFloat).contiguous().clone();
-        m_impl->biasMemory = dnnl::memory({{out}, DType::f32, Tag::x}, dnnlCpuEngine(), m_impl->bias.data_ptr());
     }
 }
 
@@ -363,9 +367,9 @@ DnnlConvolution::DnnlConvolution(const at::Tensor &weight, const at::Tensor &bia
     auto &engine = dnnlCpuEngine();
     dnnl::memory from(dnnl::memory::desc({m_impl->oc, m_impl->ic, 3, 3}, DType::f32, Tag::oihw), engine,
                       plain.data_ptr());
-    m_impl->weightMemory = dnnl::memory(blocked, engine, m_impl->weight.data_ptr());
+    dnnl::memory to(blocked, engine, m_impl->weight.data_ptr());
     dnnl::stream stream(engine);
-    dnnl::reorder(from, m_impl->weightMemory).execute(stream, from, m_impl->weightMemory);
+    dnnl::reorder(from, to).execute(stream, from, to);
     stream.wait();
 } catch (const dnnl::error &e) {
     rethrowAsTorchError(e, kWhat);
@@ -395,17 +399,25 @@ void DnnlConvolution::blockRows(const at::Tensor &rows, std::int64_t o0, void *b
     rethrowAsTorchError(e, kWhat);
 }
 
-DnnlConvolution::DnnlConvolution(Blocked, const at::Tensor &blocked, std::int64_t out, std::int64_t in,
-                                 const at::Tensor &bias, std::shared_ptr<Workspace> workspace,
+DnnlConvolution::DnnlConvolution(Streamed, RowFiller fill, const at::Tensor &buffer, std::int64_t out,
+                                 std::int64_t in, const at::Tensor &bias, std::shared_ptr<Workspace> workspace,
                                  std::int64_t stride) try
     : m_impl(std::make_unique<Impl>())
 {
     init(out, in, bias, std::move(workspace), stride);
-    const auto desc = weightDesc(out, in);
-    TORCH_CHECK(blocked.is_contiguous() && blocked.nbytes() >= desc.get_size(),
-                "DnnlConvolution: the blocked weight needs ", desc.get_size(), " bytes");
-    m_impl->weight = blocked;
-    m_impl->weightMemory = dnnl::memory(desc, dnnlCpuEngine(), blocked.data_ptr());
+    TORCH_CHECK(fill, "DnnlConvolution: a streamed weight needs a filler");
+    const auto blockBytes = static_cast<std::int64_t>(weightDesc(kBlock, in).get_size());
+    const std::int64_t fits = buffer.is_contiguous() ? buffer.nbytes() / blockBytes : 0, blocks = out / kBlock;
+    TORCH_CHECK(fits >= 1, "DnnlConvolution: a streamed weight's buffer needs ", blockBytes,
+                " bytes at least (16 output channels)");
+    // The most blocks that fit and divide the layer's evenly: every group
+    // then runs one primitive.
+    std::int64_t perGroup = std::min(blocks, fits);
+    while (blocks % perGroup != 0)
+        --perGroup;
+    m_impl->maxGroupOc = perGroup * kBlock;
+    m_impl->fill = std::move(fill);
+    m_impl->groupBuffer = buffer;
 } catch (const dnnl::error &e) {
     rethrowAsTorchError(e, kWhat);
 }
@@ -481,20 +493,24 @@ at::Tensor DnnlConvolution::forward(const at::Tensor &x) try {
         p.toBlocked.execute(stream, user, src);
         dnnl::memory dst(p.desc.dst_desc(), engine, dstBuffer);
         for (std::int64_t o0 = 0; o0 < oc; o0 += plan.groupOc) {
-            std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
-            if (plan.groupOc == oc) {
-                args.emplace(DNNL_ARG_WEIGHTS, m_impl->weightMemory);
-                if (m_impl->bias.defined())
-                    args.emplace(DNNL_ARG_BIAS, m_impl->biasMemory);
+            // A group's output channels are whole 16-channel blocks of the
+            // weight's layout, one contiguous run laid out as their own
+            // weight (blockRows says why); a streamed one is written now.
+            void *weights = nullptr;
+            if (m_impl->fill) {
+                stream.wait(); // the previous group's products are done with the buffer
+                weights = m_impl->groupBuffer.data_ptr();
+                m_impl->fill(o0, plan.groupOc, weights);
             } else {
-                // A group's output channels are whole 16-channel blocks of the
-                // weight's layout, one contiguous run (blockRows says why).
-                args.emplace(DNNL_ARG_WEIGHTS, dnnl::memory(p.desc.weights_desc(), engine,
-                                                            static_cast<float *>(m_impl->weight.data_ptr()) + o0 * ic * 9));
-                if (m_impl->bias.defined())
-                    args.emplace(DNNL_ARG_BIAS, dnnl::memory(p.desc.bias_desc(), engine,
-                                                             m_impl->bias.data_ptr<float>() + o0));
+                weights = static_cast<float *>(m_impl->weight.data_ptr()) + o0 * ic * 9;
             }
+            std::unordered_map<int, dnnl::memory> args{
+                {DNNL_ARG_SRC, src},
+                {DNNL_ARG_DST, dst},
+                {DNNL_ARG_WEIGHTS, dnnl::memory(p.desc.weights_desc(), engine, weights)}};
+            if (m_impl->bias.defined())
+                args.emplace(DNNL_ARG_BIAS,
+                             dnnl::memory(p.desc.bias_desc(), engine, m_impl->bias.data_ptr<float>() + o0));
             if (scratchBuffer)
                 args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(p.desc.scratchpad_desc(), engine, scratchBuffer));
             p.conv.execute(stream, args);
@@ -521,8 +537,8 @@ DnnlConvolution::DnnlConvolution(const at::Tensor &, const at::Tensor &, std::sh
     TORCH_CHECK(false, "DnnlConvolution: built without oneDNN");
 }
 
-DnnlConvolution::DnnlConvolution(Blocked, const at::Tensor &, std::int64_t, std::int64_t, const at::Tensor &,
-                                 std::shared_ptr<Workspace>, std::int64_t)
+DnnlConvolution::DnnlConvolution(Streamed, RowFiller, const at::Tensor &, std::int64_t, std::int64_t,
+                                 const at::Tensor &, std::shared_ptr<Workspace>, std::int64_t)
 {
     TORCH_CHECK(false, "DnnlConvolution: built without oneDNN");
 }

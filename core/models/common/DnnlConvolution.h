@@ -38,6 +38,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 namespace stipple::core {
@@ -109,23 +110,34 @@ public:
                     std::shared_ptr<Workspace> workspace = nullptr, std::int64_t stride = 1);
 
     // The weight's layout, oneDNN's OIhw16i16o, keeps each block of 16
-    // output channels in one contiguous run of memory. So a weight can be
-    // blocked a few output channels at a time, from a buffer small enough to
-    // stay in cache, straight into memory the caller reuses: DeferredPacking
-    // does so for a layer packed for one call, reading the file's float16 in
-    // chunks, which saves a whole float32 copy of the weight and its pass.
-    // The bytes of an [out, in, 3, 3] weight in that layout:
+    // output channels in one contiguous run of memory, laid out as the
+    // blocked weight of those channels alone. So a weight can be blocked a
+    // few output channels at a time, from a buffer small enough to stay in
+    // cache. The bytes of an [out, in, 3, 3] weight in that layout:
     static std::size_t blockedWeightBytes(std::int64_t out, std::int64_t in);
     // Writes output channels [o0, o0 + rows.size(0)) of such a weight into
     // `blocked` (blockedWeightBytes(out, in) bytes). `rows`: float32
     // [k, in, 3, 3], contiguous; o0 and k multiples of 16.
     static void blockRows(const at::Tensor &rows, std::int64_t o0, void *blocked);
-    // Over a weight blockRows wrote, every row of it: `blocked`, a tensor of
-    // at least blockedWeightBytes(out, in) bytes, is kept referenced, not
-    // copied; the bias is copied as above.
-    struct Blocked {};
-    DnnlConvolution(Blocked, const at::Tensor &blocked, std::int64_t out, std::int64_t in, const at::Tensor &bias,
-                    std::shared_ptr<Workspace> workspace = nullptr, std::int64_t stride = 1);
+
+    // A layer whose weight is blocked while it runs, one group of output
+    // channels at a time, into `buffer` (kept referenced), just before the
+    // group's products read it. DeferredPacking runs a layer packed for one
+    // call so: the file's float16 goes a group at a time into a few MiB the
+    // layers share, so the first step writes no whole float32 copy of a
+    // weight (SD 1.5's largest is 118 MB, all of it fresh memory there).
+    // fill(o0, k, dst) writes output channels [o0, o0 + k) to `dst` as the
+    // blocked weight of those k channels alone (blockRows from 0); k is a
+    // multiple of 16. Groups: the fewest that keep one within `buffer`
+    // (which must hold one block of 16), more where Winograd's scratch
+    // bound asks (Workspace::groupScratchBytes). A map run in bands fills
+    // each group once per band. The results are the same bits as the layer
+    // built from the whole weight: a group's outputs take the same sums in
+    // the same order (test_dnnl_convolution checks it, Winograd and direct).
+    using RowFiller = std::function<void(std::int64_t o0, std::int64_t k, void *dst)>;
+    struct Streamed {};
+    DnnlConvolution(Streamed, RowFiller fill, const at::Tensor &buffer, std::int64_t out, std::int64_t in,
+                    const at::Tensor &bias, std::shared_ptr<Workspace> workspace = nullptr, std::int64_t stride = 1);
     ~DnnlConvolution();
     DnnlConvolution(const DnnlConvolution &) = delete;
     DnnlConvolution &operator=(const DnnlConvolution &) = delete;

@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <unordered_map>
@@ -68,6 +69,13 @@ struct DnnlMatmul::Impl {
     };
     std::vector<Plan> plans; // newest last
 
+    // The sizes, packedDesc, the packed bytes (in `storage` when it is large
+    // enough) and the bias; the constructors then pack().
+    void setUp(std::int64_t out, std::int64_t in, const at::Tensor &bias, const at::Tensor &storage);
+    // Packs `rows` (float32 [count, k], contiguous): output features
+    // [n0, n0 + count), the whole weight or a run of whole BA16a64b blocks.
+    void pack(const at::Tensor &rows, std::int64_t n0);
+
     Plan &planFor(std::int64_t m)
     {
         at::internal::lazy_init_num_threads(); // oneDNN reads the calling thread's OpenMP count
@@ -122,38 +130,96 @@ bool DnnlMatmul::available()
     return ok;
 }
 
+void DnnlMatmul::Impl::setUp(std::int64_t out, std::int64_t in, const at::Tensor &biasIn, const at::Tensor &storage)
+{
+    n = out;
+    k = in;
+    at::internal::lazy_init_num_threads();
+    const dnnl::memory::desc any({k, n}, DType::f32, Tag::any);
+    const auto probe = makeDesc(kProbeRows, k, n, any, biasIn.defined());
+    // Packing for a kernel that is not taken would leave the layer on
+    // at::linear with an unpacked copy beside the packed one.
+    TORCH_CHECK(optimised(probe), "DnnlMatmul: oneDNN offers only ", probe.impl_info_str(), " for ", k, " -> ", n);
+    packedDesc = probe.weights_desc();
+    const std::size_t packedBytes = packedDesc.get_size();
+    packed = storage.defined() && storage.is_contiguous() && storage.nbytes() >= packedBytes ? storage
+                                                                                              : dnnlBuffer(packedBytes);
+    auto &engine = dnnlCpuEngine();
+    weightMemory = dnnl::memory(packedDesc, engine, packed.data_ptr());
+    if (biasIn.defined()) {
+        TORCH_CHECK(biasIn.numel() == n, "DnnlMatmul: bias size");
+        bias = biasIn.to(at::kFloat).contiguous().clone();
+        biasMemory = dnnl::memory({{1, n}, DType::f32, Tag::ab}, engine, bias.data_ptr());
+    }
+}
+
+void DnnlMatmul::Impl::pack(const at::Tensor &rows, std::int64_t n0)
+{
+    // Element (k, n) of the [k, n] operand is weight[n][k]: strides {1, k}.
+    auto &engine = dnnlCpuEngine();
+    const std::int64_t count = rows.size(0);
+    dnnl::memory from(dnnl::memory::desc({k, count}, DType::f32, Tag::ba), engine, rows.data_ptr());
+    dnnl::memory to;
+    if (count == n) {
+        to = weightMemory;
+    } else {
+        // Output features [n0, n0 + count) of a BA16a64b weight are the
+        // weight of those features alone, placed n0 columns of k in
+        // (see the Rows constructor).
+        to = dnnl::memory(dnnl::memory::desc({k, count}, DType::f32, Tag::BA16a64b), engine,
+                          static_cast<float *>(packed.data_ptr()) + n0 * k);
+    }
+    dnnl::stream stream(engine);
+    dnnl::reorder(from, to).execute(stream, from, to);
+    stream.wait();
+}
+
 DnnlMatmul::DnnlMatmul(const at::Tensor &weight, const at::Tensor &bias, const at::Tensor &storage) try
     : m_impl(std::make_unique<Impl>())
 {
     TORCH_CHECK(weight.scalar_type() == at::kFloat && weight.dim() == 2,
                 "DnnlMatmul: needs a float32 [out, in] weight");
+    m_impl->setUp(weight.size(0), weight.size(1), bias, storage);
+    m_impl->pack(weight.contiguous(), 0);
+} catch (const dnnl::error &e) {
+    rethrowAsTorchError(e, kWhat);
+}
+
+DnnlMatmul::DnnlMatmul(Rows, const RowSource &rows, std::int64_t out, std::int64_t in, const at::Tensor &bias,
+                       const at::Tensor &storage) try
+    : m_impl(std::make_unique<Impl>())
+{
+    TORCH_CHECK(rows && out > 0 && in > 0, "DnnlMatmul: needs a row source and the weight's size");
     Impl &d = *m_impl;
-    d.n = weight.size(0);
-    d.k = weight.size(1);
-    at::internal::lazy_init_num_threads();
-    const dnnl::memory::desc any({d.k, d.n}, DType::f32, Tag::any);
-    const auto probe = makeDesc(kProbeRows, d.k, d.n, any, bias.defined());
-    // Packing for a kernel that is not taken would leave the layer on
-    // at::linear with an unpacked copy beside the packed one.
-    TORCH_CHECK(optimised(probe), "DnnlMatmul: oneDNN offers only ", probe.impl_info_str(), " for ", d.k, " -> ",
-                d.n);
-    d.packedDesc = probe.weights_desc();
-    const std::size_t packedBytes = d.packedDesc.get_size();
-    d.packed = storage.defined() && storage.is_contiguous() && storage.nbytes() >= packedBytes
-                   ? storage
-                   : dnnlBuffer(packedBytes);
-    auto &engine = dnnlCpuEngine();
-    const at::Tensor plain = weight.contiguous();
-    dnnl::memory from(dnnl::memory::desc({d.k, d.n}, DType::f32, Tag::ba), engine, plain.data_ptr());
-    d.weightMemory = dnnl::memory(d.packedDesc, engine, d.packed.data_ptr());
-    dnnl::stream stream(engine);
-    dnnl::reorder(from, d.weightMemory).execute(stream, from, d.weightMemory);
-    stream.wait();
-    if (bias.defined()) {
-        TORCH_CHECK(bias.numel() == d.n, "DnnlMatmul: bias size");
-        d.bias = bias.to(at::kFloat).contiguous().clone();
-        d.biasMemory = dnnl::memory({{1, d.n}, DType::f32, Tag::ab}, engine, d.bias.data_ptr());
+    d.setUp(out, in, bias, storage);
+    const auto fetch = [&](std::int64_t n0, std::int64_t count) {
+        const at::Tensor chunk = rows(n0, count);
+        TORCH_CHECK(chunk.scalar_type() == at::kFloat && chunk.dim() == 2 && chunk.size(0) == count &&
+                        chunk.size(1) == in && chunk.is_contiguous(),
+                    "DnnlMatmul: the row source gave ", chunk.sizes(), " ", chunk.scalar_type(), " for ", count,
+                    " rows of ", in);
+        return chunk;
+    };
+    // The layout oneDNN chose for SD's shapes keeps 64 output features of
+    // every input feature together, the blocks of 64 outermost (BA16a64b):
+    // any run of whole blocks is one contiguous piece, laid out as the weight
+    // of those features alone. Chunks of about 2 MiB of rows stay in cache
+    // between the source's conversion and the packing.
+    constexpr std::int64_t kBlock = 64, kChunkBytes = std::int64_t(2) << 20;
+    const std::int64_t chunk =
+        std::max(kBlock, kChunkBytes / (in * std::int64_t(sizeof(float))) / kBlock * kBlock);
+    if (d.packedDesc == dnnl::memory::desc({in, out}, DType::f32, Tag::BA16a64b) && out % kBlock == 0) {
+        for (std::int64_t n0 = 0; n0 < out; n0 += chunk)
+            d.pack(fetch(n0, std::min(chunk, out - n0)), n0);
+        return;
     }
+    // Another layout: the whole weight in memory of its own first.
+    const at::Tensor plain = at::empty({out, in}, at::TensorOptions().dtype(at::kFloat));
+    for (std::int64_t n0 = 0; n0 < out; n0 += chunk) {
+        const std::int64_t count = std::min(chunk, out - n0);
+        plain.narrow(0, n0, count).copy_(fetch(n0, count));
+    }
+    d.pack(plain, 0);
 } catch (const dnnl::error &e) {
     rethrowAsTorchError(e, kWhat);
 }
@@ -216,6 +282,11 @@ struct DnnlMatmul::Impl {};
 bool DnnlMatmul::available() { return false; }
 
 DnnlMatmul::DnnlMatmul(const at::Tensor &, const at::Tensor &, const at::Tensor &)
+{
+    TORCH_CHECK(false, "DnnlMatmul: built without oneDNN");
+}
+
+DnnlMatmul::DnnlMatmul(Rows, const RowSource &, std::int64_t, std::int64_t, const at::Tensor &, const at::Tensor &)
 {
     TORCH_CHECK(false, "DnnlMatmul: built without oneDNN");
 }

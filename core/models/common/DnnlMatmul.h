@@ -22,6 +22,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 namespace stipple::core {
@@ -38,6 +39,19 @@ public:
     // kept referenced (DeferredPacking lends some for a layer packed for one
     // call); undefined, or smaller than the packed weight: memory of its own.
     DnnlMatmul(const at::Tensor &weight, const at::Tensor &bias, const at::Tensor &storage = {});
+    // The same layer from a weight given a few output features at a time:
+    // rows(n0, count) returns float32 [count, in] (contiguous, read before
+    // the next call) for output features [n0, n0 + count). Packed from
+    // there chunk by chunk (about 2 MiB each) without a whole float32 copy:
+    // DeferredPacking converts the file's float16 into a small buffer that
+    // stays in cache, where a whole copy was up to 52 MB of fresh memory
+    // during the first step (SD 1.5's 1280 -> 10240). A layout oneDNN
+    // chooses that does not keep runs of output features together gets the
+    // whole copy all the same. The packed weight is the same bytes.
+    using RowSource = std::function<at::Tensor(std::int64_t n0, std::int64_t count)>;
+    struct Rows {};
+    DnnlMatmul(Rows, const RowSource &rows, std::int64_t out, std::int64_t in, const at::Tensor &bias,
+               const at::Tensor &storage = {});
     ~DnnlMatmul();
     DnnlMatmul(const DnnlMatmul &) = delete;
     DnnlMatmul &operator=(const DnnlMatmul &) = delete;

@@ -99,20 +99,25 @@ void LinearImpl::packDeferred()
 at::Tensor LinearImpl::forwardPackedForThisCall(const at::Tensor &x)
 {
     const at::ScalarType target = m_deferred->dtype();
-    const at::Tensor plain = m_deferred->converted(m_deferredWeight);
     std::unique_ptr<DnnlMatmul> packed; // back to the allocator's cache after this call, for the next layer's
     {
         torch::NoGradGuard noGrad;
         if (linearPackingApplies(target)) {
             AllocatorLooseFit looseFit; // see Conv2dImpl::runPacked
             try {
-                packed = std::make_unique<DnnlMatmul>(plain, bias, m_deferred->roomForThisCall());
+                // Packed from the file a chunk of rows at a time (see
+                // DnnlMatmul's Rows constructor): the bytes packDeferred's
+                // DnnlMatmul will hold.
+                packed = std::make_unique<DnnlMatmul>(
+                    DnnlMatmul::Rows{},
+                    [&](std::int64_t n0, std::int64_t count) { return m_deferred->rowsOf(m_deferredWeight, n0, count); },
+                    m_deferredWeight.size(0), m_deferredWeight.size(1), bias, m_deferred->roomForThisCall());
             } catch (const c10::Error &) {
                 packed.reset(); // refused, as packDeferred would be: at::linear below
             }
         }
     }
-    return packed ? packed->forward(x) : at::linear(x, plain, bias);
+    return packed ? packed->forward(x) : at::linear(x, m_deferred->converted(m_deferredWeight), bias);
 }
 
 at::Tensor LinearImpl::forward(const at::Tensor &x)

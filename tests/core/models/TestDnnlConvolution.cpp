@@ -300,62 +300,83 @@ private Q_SLOTS:
             }
     }
 
-    // A weight blocked a few output channels at a time into memory the
-    // caller owns (DeferredPacking's first step) is the weight the class
-    // packs itself: the same results, bit for bit, in both algorithms.
-    void blockedByRowsIsTheSameWeight_data()
+    // A weight blocked a group of output channels at a time while the layer
+    // runs (DeferredPacking's first step) gives the results of the weight
+    // the class packs itself, bit for bit: Winograd and direct, stride 1
+    // and 2, in groups the buffer sets, with Winograd's scratch groups on
+    // top, and in bands (each group filled once per band).
+    void streamedIsTheSameWeight_data()
     {
         QTest::addColumn<int>("out");
         QTest::addColumn<int>("in");
-        QTest::addColumn<int>("rowsPerCall");
         QTest::addColumn<int>("size");
-        QTest::addColumn<bool>("grouped");
-        QTest::addColumn<bool>("winograd");
         QTest::addColumn<int>("stride");
-        QTest::newRow("64x64, 16 rows a call, 32x32 (Winograd)") << 64 << 64 << 16 << 32 << false << true << 1;
-        QTest::newRow("256x256, 64 rows a call, 16x16, Winograd in groups")
-            << 256 << 256 << 64 << 16 << true << true << 1;
-        QTest::newRow("48x64, 32 rows a call (last call 16), 8x8 (direct)")
-            << 48 << 64 << 32 << 8 << false << false << 1;
-        QTest::newRow("96x16, all at once, 16x16 (direct)") << 96 << 16 << 96 << 16 << false << false << 1;
-        QTest::newRow("64x64, 32 rows a call, 32x32, stride 2 (direct)")
-            << 64 << 64 << 32 << 32 << false << false << 2;
+        QTest::addColumn<int>("bufferBlocks"); // 16-channel blocks the buffer holds (0: the whole weight)
+        QTest::addColumn<bool>("scratchGrouped");
+        QTest::addColumn<bool>("banded");
+        QTest::addColumn<int>("groups"); // expected; 0: two or more
+        QTest::newRow("Winograd 64 at 32x32, whole") << 64 << 64 << 32 << 1 << 0 << false << false << 1;
+        QTest::newRow("Winograd 256 at 16x16, 4 blocks a group") << 256 << 256 << 16 << 1 << 4 << false << false << 4;
+        QTest::newRow("Winograd 256 at 16x16, 3 fit: 2 a group") << 256 << 256 << 16 << 1 << 3 << false << false << 8;
+        QTest::newRow("Winograd, scratch groups as well") << 256 << 256 << 16 << 1 << 8 << true << false << 0;
+        QTest::newRow("Winograd in bands, 2 groups") << 128 << 128 << 40 << 1 << 4 << false << true << 2;
+        QTest::newRow("direct 160->320 at 8x8, 5 blocks a group") << 320 << 160 << 8 << 1 << 5 << false << false << 4;
+        QTest::newRow("direct 64->48 at 8x8, 1 block a group") << 48 << 64 << 8 << 1 << 1 << false << false << 3;
+        QTest::newRow("stride 2, 64 at 32x32, 2 groups") << 64 << 64 << 32 << 2 << 2 << false << false << 2;
     }
-    void blockedByRowsIsTheSameWeight()
+    void streamedIsTheSameWeight()
     {
         STIPPLE_REQUIRE_DNNL();
         QFETCH(int, out);
         QFETCH(int, in);
-        QFETCH(int, rowsPerCall);
         QFETCH(int, size);
-        QFETCH(bool, grouped);
-        QFETCH(bool, winograd);
         QFETCH(int, stride);
-        winograd = winograd && DnnlConvolution::enabled();
+        QFETCH(int, bufferBlocks);
+        QFETCH(bool, scratchGrouped);
+        QFETCH(bool, banded);
+        QFETCH(int, groups);
+        if (scratchGrouped && !DnnlConvolution::enabled())
+            QSKIP("STIPPLE_DNNL_CONV=0: no Winograd plans to group");
+        at::manual_seed(19);
         const at::Tensor weight = weightFor(out, in), bias = at::randn({out});
-        const auto workspace = [&] {
-            auto space = std::make_shared<DnnlConvolution::Workspace>();
-            if (grouped)
-                space->groupScratchBytes = 1;
-            return space;
+        DnnlConvolution packed(weight, bias, nullptr, stride);
+        const auto blockBytes = static_cast<std::int64_t>(DnnlConvolution::blockedWeightBytes(16, in));
+        QCOMPARE(blockBytes, std::int64_t(16) * in * 9 * std::int64_t(sizeof(float)));
+        // Memory of the caller's, not zero, as a reused buffer is; half a
+        // block more than the whole blocks it is said to hold.
+        const std::int64_t bytes = bufferBlocks > 0
+                                       ? bufferBlocks * blockBytes + blockBytes / 2
+                                       : static_cast<std::int64_t>(DnnlConvolution::blockedWeightBytes(out, in));
+        const at::Tensor buffer = at::full({bytes}, 0x7f, at::TensorOptions().dtype(at::kByte));
+        int fills = 0;
+        std::int64_t groupOc = 0;
+        auto fill = [&](std::int64_t o0, std::int64_t k, void *dst) {
+            ++fills;
+            QVERIFY(dst == buffer.data_ptr() && k == groupOc && o0 % k == 0);
+            // In two calls where the group has more than one block.
+            const std::int64_t first = k > 16 ? 16 : k;
+            DnnlConvolution::blockRows(weight.narrow(0, o0, first).contiguous(), 0, dst);
+            if (k > first)
+                DnnlConvolution::blockRows(weight.narrow(0, o0 + first, k - first).contiguous(), first, dst);
         };
-        DnnlConvolution packed(weight, bias, workspace(), stride);
-        // Memory of the caller's, larger than needed and not zero, as a reused buffer is.
-        const auto bytes = static_cast<std::int64_t>(DnnlConvolution::blockedWeightBytes(out, in));
-        QCOMPARE(bytes, std::int64_t(out) * in * 9 * std::int64_t(sizeof(float)));
-        const at::Tensor buffer = at::full({bytes + 4096}, 0x7f, at::TensorOptions().dtype(at::kByte));
-        for (std::int64_t o0 = 0; o0 < out; o0 += rowsPerCall) {
-            const std::int64_t k = std::min<std::int64_t>(rowsPerCall, out - o0);
-            DnnlConvolution::blockRows(weight.narrow(0, o0, k).contiguous(), o0, buffer.data_ptr());
-        }
-        DnnlConvolution blocked(DnnlConvolution::Blocked{}, buffer, out, in, bias, workspace(), stride);
-        QCOMPARE(blocked.algorithmFor(2, size, size) == Algorithm::Winograd, winograd);
-        QCOMPARE(blocked.groupsFor(2, size, size) > 1, grouped && winograd);
+        auto workspace = std::make_shared<DnnlConvolution::Workspace>();
+        if (scratchGrouped)
+            workspace->groupScratchBytes = 1;
+        if (banded)
+            workspace->maxBandBytes = 2 * std::int64_t(size) * (in + out) * 4 * 10; // about 8 rows a band
+        DnnlConvolution streamed(DnnlConvolution::Streamed{}, fill, buffer, out, in, bias, workspace, stride);
         for (bool channelsLast : {false, true}) {
+            const int planned = streamed.groupsFor(2, size, size, channelsLast);
+            QVERIFY2(groups > 0 ? planned == groups : planned >= 2, std::to_string(planned).c_str());
+            groupOc = out / planned;
+            const int bands = streamed.bandsFor(2, size, size, channelsLast);
+            QCOMPARE(bands > 1, banded);
             at::Tensor x = at::randn({2, in, size, size});
             if (channelsLast)
                 x = x.contiguous(at::MemoryFormat::ChannelsLast);
-            const at::Tensor y = blocked.forward(x);
+            fills = 0;
+            const at::Tensor y = streamed.forward(x);
+            QCOMPARE(fills, planned * bands);
             QCOMPARE(y.size(3), std::int64_t((size - 1) / stride + 1));
             QVERIFY(at::equal(y, packed.forward(x)));
         }
@@ -370,9 +391,13 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(c10::Error, DnnlConvolution::blockRows(weightFor(16, 64), 8, buffer.data_ptr()));
         QVERIFY_THROWS_EXCEPTION(c10::Error, DnnlConvolution::blockRows(weightFor(16, 64).to(at::kHalf), 0,
                                                                         buffer.data_ptr()));
-        // A buffer too small for the weight it is said to hold.
-        QVERIFY_THROWS_EXCEPTION(c10::Error, DnnlConvolution(DnnlConvolution::Blocked{}, buffer.narrow(0, 0, 100),
-                                                             64, 64, at::Tensor()));
+        // A streamed layer's buffer too small for one block of 16 output
+        // channels, and one with no filler.
+        const auto fill = [](std::int64_t, std::int64_t, void *) {};
+        QVERIFY_THROWS_EXCEPTION(c10::Error, DnnlConvolution(DnnlConvolution::Streamed{}, fill,
+                                                             buffer.narrow(0, 0, 16 * 64 * 9 - 1), 64, 64, at::Tensor()));
+        QVERIFY_THROWS_EXCEPTION(c10::Error, DnnlConvolution(DnnlConvolution::Streamed{}, nullptr,
+                                                             buffer.narrow(0, 0, 16 * 64 * 9), 64, 64, at::Tensor()));
     }
 
     void rejectsWrongInput()

@@ -159,6 +159,49 @@ private Q_SLOTS:
         QVERIFY(at::equal(beside.forward(x), own.forward(x)));
     }
 
+    // A weight given a chunk of rows at a time (DeferredPacking's first
+    // step) packs into the same bytes: several chunks of whole 64-feature
+    // blocks, one chunk, and a size whose packing takes the whole copy.
+    void packsFromRows_data()
+    {
+        QTest::addColumn<int>("out");
+        QTest::addColumn<int>("in");
+        QTest::addColumn<int>("chunks");
+        QTest::newRow("5120 -> 1280: 64 features a chunk") << 1280 << 5120 << 20;
+        QTest::newRow("768 -> 320: one chunk") << 320 << 768 << 1;
+        QTest::newRow("64 -> 48: not whole blocks") << 48 << 64 << 1;
+    }
+    void packsFromRows()
+    {
+        STIPPLE_REQUIRE_DNNL();
+        QFETCH(int, out);
+        QFETCH(int, in);
+        QFETCH(int, chunks);
+        const at::Tensor w = weightFor(out, in), b = at::randn({out}), x = at::randn({33, in});
+        DnnlMatmul whole(w, b);
+        std::int64_t next = 0;
+        int calls = 0;
+        at::Tensor buffer = at::empty({std::int64_t(out) * in}); // reused, as DeferredPacking's
+        const auto rows = [&](std::int64_t n0, std::int64_t count) {
+            ++calls;
+            if (n0 != next) // in order, each row once
+                throw std::runtime_error("rows out of order");
+            next = n0 + count;
+            at::Tensor chunk = buffer.narrow(0, 0, count * in).view({count, in});
+            chunk.copy_(w.narrow(0, n0, count));
+            return chunk;
+        };
+        const at::Tensor storage = at::zeros({std::int64_t(out) * in * 4 + 4096}, at::TensorOptions().dtype(at::kByte));
+        DnnlMatmul byRows(DnnlMatmul::Rows{}, rows, out, in, b, storage);
+        QCOMPARE(next, std::int64_t(out));
+        QCOMPARE(calls, chunks);
+        QVERIFY(at::equal(byRows.plainWeight(), w));
+        QVERIFY(at::equal(byRows.forward(x), whole.forward(x)));
+        // A source that gives the wrong rows is an error, not a wrong weight.
+        const auto wrong = [&](std::int64_t, std::int64_t count) { return at::zeros({count, in + 1}); };
+        QVERIFY_THROWS_EXCEPTION(c10::Error, DnnlMatmul(DnnlMatmul::Rows{}, wrong, out, in, b));
+    }
+
     void stridedInput()
     {
         STIPPLE_REQUIRE_DNNL();
