@@ -34,7 +34,7 @@ void bfloat16ToFloat(const std::uint16_t *src, float *dst, std::int64_t n)
 
 } // namespace
 
-void convertInto(const at::Tensor &dst, const at::Tensor &src)
+void convertInto(const at::Tensor &dst, const at::Tensor &src, int workers)
 {
     static const bool f16c = [] {
         unsigned a = 0, b = 0, c = 0, d = 0;
@@ -56,7 +56,7 @@ void convertInto(const at::Tensor &dst, const at::Tensor &src)
                 halfToFloatF16c(in + b, out + b, e - b);
             else
                 bfloat16ToFloat(in + b, out + b, e - b);
-        });
+        }, workers);
         return;
     }
     dst.copy_(src);

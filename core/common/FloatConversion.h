@@ -9,8 +9,10 @@ namespace stipple::core {
 
 // Writes `src` converted to `dst`'s dtype into `dst` (same number of
 // elements). Contiguous float16 or bfloat16 into float32 take a vectorised
-// path over both threads (F16C for float16); anything else is dst.copy_(src).
-void convertInto(const at::Tensor &dst, const at::Tensor &src);
+// path over `workers` threads (0: the torch threads; F16C for float16);
+// anything else is dst.copy_(src). Inside a parallelRange part, pass 1
+// (parallelRange must not nest on the inter-op pool).
+void convertInto(const at::Tensor &dst, const at::Tensor &src, int workers = 0);
 
 // `t` in `dtype` with t's sizes: `t` itself when already so, otherwise a view
 // of `scratch` (grown to fit, kept for the next call) holding the converted

@@ -2,6 +2,7 @@
 
 #include "core/common/FloatConversion.h"
 #include "core/common/MemoryPages.h"
+#include "core/common/ParallelRange.h"
 #include "core/models/common/ModuleConversion.h"
 
 #include <ATen/ATen.h>
@@ -9,6 +10,7 @@
 #include <torch/utils.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 namespace stipple::core {
@@ -100,8 +102,11 @@ bool DeferredPacking::fillFromFile(const at::Tensor &dst, const at::Tensor &view
     if (view.scalar_type() == dst.scalar_type())
         return m_files.readBytesOf(view, 0, view.nbytes(), dst.data_ptr());
     // In another dtype: through a small buffer, chunk by chunk, so the
-    // conversion reads what the read just left in the cache.
-    constexpr std::int64_t kChunk = std::int64_t(2) << 20; // elements
+    // conversion reads what the read just left in the cache. Each torch
+    // thread reads and converts its share: one pread copies the page cache
+    // at 4-5 GB/s here, which made reading the larger part of the first
+    // fp32 step's 0.55 s of file work; split in two, 0.49 s.
+    constexpr std::int64_t kChunk = std::int64_t(2) << 20, kGrain = std::int64_t(64) << 10; // elements
     if (!m_staging.defined() || m_staging.scalar_type() != view.scalar_type()) {
         c10::InferenceMode normalTensors(false); // see converted()
         m_staging = at::empty({kChunk}, at::TensorOptions().dtype(view.scalar_type()));
@@ -109,12 +114,18 @@ bool DeferredPacking::fillFromFile(const at::Tensor &dst, const at::Tensor &view
     const at::Tensor flat = dst.view(-1);
     const std::int64_t n = view.numel();
     const std::size_t item = view.element_size();
+    auto *staging = static_cast<char *>(m_staging.data_ptr());
     for (std::int64_t i = 0; i < n; i += kChunk) {
         const std::int64_t len = std::min(kChunk, n - i);
-        const at::Tensor chunk = m_staging.narrow(0, 0, len);
-        if (!m_files.readBytesOf(view, i * item, len * item, chunk.data_ptr()))
+        std::atomic<bool> read{true};
+        parallelRange(0, len, kGrain, [&](std::int64_t b, std::int64_t e, int) {
+            if (m_files.readBytesOf(view, (i + b) * item, (e - b) * item, staging + b * item))
+                convertInto(flat.narrow(0, i + b, e - b), m_staging.narrow(0, b, e - b), 1);
+            else
+                read = false;
+        });
+        if (!read)
             return false;
-        convertInto(flat.narrow(0, i, len), chunk);
     }
     return true;
 }
