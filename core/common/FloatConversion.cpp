@@ -32,20 +32,39 @@ void bfloat16ToFloat(const std::uint16_t *src, float *dst, std::int64_t n)
         out[i] = static_cast<std::uint32_t>(src[i]) << 16; // bf16 is the top half of an f32
 }
 
-} // namespace
-
-void convertInto(const at::Tensor &dst, const at::Tensor &src, int workers)
+bool hasF16c()
 {
     static const bool f16c = [] {
         unsigned a = 0, b = 0, c = 0, d = 0;
         return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29)) && (c & (1u << 28)); // F16C, AVX
     }();
+    return f16c;
+}
+
+} // namespace
+
+bool convertsVectorised(at::ScalarType dst, at::ScalarType src)
+{
+    return dst == at::kFloat && ((src == at::kHalf && hasF16c()) || src == at::kBFloat16);
+}
+
+void convertToFloat(const void *src, at::ScalarType srcType, float *dst, std::int64_t n)
+{
+    TORCH_CHECK(convertsVectorised(at::kFloat, srcType), "convertToFloat: no vectorised path from ", srcType);
+    const auto *in = static_cast<const std::uint16_t *>(src);
+    if (srcType == at::kHalf)
+        halfToFloatF16c(in, dst, n);
+    else
+        bfloat16ToFloat(in, dst, n);
+}
+
+void convertInto(const at::Tensor &dst, const at::Tensor &src)
+{
     TORCH_CHECK(dst.numel() == src.numel(), "convertInto: ", src.numel(), " elements into ", dst.numel());
     // Sources are mostly views of a mapped checkpoint: map a large one in one go.
     if (src.is_contiguous() && src.nbytes() >= (std::size_t(1) << 20))
         mapPagesForReading(src.data_ptr(), src.nbytes());
-    const bool toFloat = dst.scalar_type() == at::kFloat && dst.is_contiguous() && src.is_contiguous();
-    if (toFloat && ((src.scalar_type() == at::kHalf && f16c) || src.scalar_type() == at::kBFloat16)) {
+    if (convertsVectorised(dst.scalar_type(), src.scalar_type()) && dst.is_contiguous() && src.is_contiguous()) {
         const auto *in = static_cast<const std::uint16_t *>(src.data_ptr());
         auto *out = dst.data_ptr<float>();
         const bool half = src.scalar_type() == at::kHalf;
@@ -56,7 +75,7 @@ void convertInto(const at::Tensor &dst, const at::Tensor &src, int workers)
                 halfToFloatF16c(in + b, out + b, e - b);
             else
                 bfloat16ToFloat(in + b, out + b, e - b);
-        }, workers);
+        });
         return;
     }
     dst.copy_(src);

@@ -99,7 +99,8 @@ public:
     // memory (SD 1.5's 2560 -> 1280 layers) and passed the weight through
     // memory twice; a group's few MiB are reused from layer to layer and
     // read back from the cache. Needs dtype() float32; oneDNN's refusals
-    // surface as c10::Error.
+    // surface as c10::Error. The layer refers to this object and to the
+    // conversion buffer: for one call only.
     std::shared_ptr<DnnlConvolution> streamedConvolution(const at::Tensor &view, const at::Tensor &bias,
                                                          std::int64_t stride);
     // Rows [r0, r0 + count) of `view` (along its first dimension) in

@@ -87,9 +87,9 @@ dnnl::memory::desc weightDesc(std::int64_t oc, std::int64_t ic)
 }
 
 // One band of output rows [row0, row0 + rows) reads input rows
-// [row0 - 1, row0 + rows + 1) clipped to the map; the clipped side gets the
-// layer's zero padding instead. So a map in bands gives the same sums as the
-// whole map in one call.
+// [stride * row0 - 1, stride * (row0 + rows - 1) + 2) clipped to the map;
+// the clipped side gets the layer's zero padding instead (Impl::makePlan).
+// So a map in bands gives the same sums as the whole map in one call.
 struct BandShape {
     std::int64_t inRows, outRows, padTop, padBottom;
     bool operator==(const BandShape &o) const
@@ -179,10 +179,22 @@ struct DnnlConvolution::Impl {
     std::int64_t stride = 1; // 1 or 2, along both axes
     at::Tensor weight; // the bytes of a weightDesc(oc, ic) memory; undefined when streamed
     // Streamed: the filler and the buffer one group's weight goes into, and
-    // the most output channels a group may have (oc otherwise).
+    // the most output channels that buffer holds (oc otherwise).
     RowFiller fill;
     at::Tensor groupBuffer;
-    std::int64_t maxGroupOc = 0;
+    std::int64_t groupLimit = 0;
+
+    // The largest group of whole 16-channel blocks, at most `limit`
+    // channels (one block at least), that divides oc evenly: every group
+    // then runs the same primitive.
+    std::int64_t largestGroupWithin(std::int64_t limit) const
+    {
+        const std::int64_t blocks = oc / kBlock;
+        std::int64_t perGroup = std::clamp<std::int64_t>(limit / kBlock, 1, blocks);
+        while (blocks % perGroup != 0)
+            --perGroup;
+        return perGroup * kBlock;
+    }
     at::Tensor bias;   // float32 [oc] or undefined
     std::shared_ptr<Workspace> workspace;
 
@@ -290,7 +302,7 @@ struct DnnlConvolution::Impl {
         std::optional<Plan> plan;
         if (enabled() && stride == 1 && winogradPays(ic, oc, h, w)) {
             try {
-                plan = makePlan(Algorithm::Winograd, n, h, w, channelsLast, maxGroupOc);
+                plan = makePlan(Algorithm::Winograd, n, h, w, channelsLast, oc);
             } catch (const dnnl::error &) {
                 // Not implemented for this shape or CPU: direct.
             }
@@ -299,10 +311,10 @@ struct DnnlConvolution::Impl {
             // saves under a quarter stops there: the input's tile buffers,
             // which grouping does not shrink, dominate.
             const auto bound = static_cast<std::size_t>(workspace->groupScratchBytes);
-            for (std::int64_t groupOc = maxGroupOc / 2;
-                 plan && plan->scratchBytes > bound && groupOc % kBlock == 0 && oc % groupOc == 0; groupOc /= 2) {
+            for (std::int64_t groups = 2; plan && plan->scratchBytes > bound && oc % (groups * kBlock) == 0;
+                 groups *= 2) {
                 try {
-                    Plan smaller = makePlan(Algorithm::Winograd, n, h, w, channelsLast, groupOc);
+                    Plan smaller = makePlan(Algorithm::Winograd, n, h, w, channelsLast, oc / groups);
                     if (smaller.scratchBytes * 4 > plan->scratchBytes * 3)
                         break;
                     plan = std::move(smaller);
@@ -313,8 +325,14 @@ struct DnnlConvolution::Impl {
             if (plan && plan->scratchBytes > kMaxScratchBytes)
                 plan.reset(); // too much scratch even so: direct
         }
-        if (!plan)
-            plan = makePlan(Algorithm::Direct, n, h, w, channelsLast, maxGroupOc);
+        // A streamed weight's groups must also fit its buffer. The algorithm
+        // is chosen above exactly as for the whole weight, and splitting the
+        // output channels further leaves each output's sums as they were, so
+        // a layer streamed for one call computes what it will once packed.
+        const Algorithm algorithm = plan ? Algorithm::Winograd : Algorithm::Direct;
+        const std::int64_t groupOc = largestGroupWithin(std::min(plan ? plan->groupOc : oc, groupLimit));
+        if (!plan || plan->groupOc != groupOc)
+            plan = makePlan(algorithm, n, h, w, channelsLast, groupOc);
         constexpr std::size_t kMaxPlans = 6; // resolutions x CFG batch sizes in one session
         if (plans.size() == kMaxPlans)
             plans.erase(plans.begin());
@@ -346,7 +364,7 @@ void DnnlConvolution::init(std::int64_t out, std::int64_t in, const at::Tensor &
     m_impl->oc = out;
     m_impl->ic = in;
     m_impl->stride = stride;
-    m_impl->maxGroupOc = out;
+    m_impl->groupLimit = out;
     at::internal::lazy_init_num_threads();
     if (bias.defined()) {
         TORCH_CHECK(bias.numel() == out, "DnnlConvolution: bias size");
@@ -407,15 +425,10 @@ DnnlConvolution::DnnlConvolution(Streamed, RowFiller fill, const at::Tensor &buf
     init(out, in, bias, std::move(workspace), stride);
     TORCH_CHECK(fill, "DnnlConvolution: a streamed weight needs a filler");
     const auto blockBytes = static_cast<std::int64_t>(weightDesc(kBlock, in).get_size());
-    const std::int64_t fits = buffer.is_contiguous() ? buffer.nbytes() / blockBytes : 0, blocks = out / kBlock;
+    const std::int64_t fits = buffer.is_contiguous() ? buffer.nbytes() / blockBytes : 0;
     TORCH_CHECK(fits >= 1, "DnnlConvolution: a streamed weight's buffer needs ", blockBytes,
                 " bytes at least (16 output channels)");
-    // The most blocks that fit and divide the layer's evenly: every group
-    // then runs one primitive.
-    std::int64_t perGroup = std::min(blocks, fits);
-    while (blocks % perGroup != 0)
-        --perGroup;
-    m_impl->maxGroupOc = perGroup * kBlock;
+    m_impl->groupLimit = fits * kBlock;
     m_impl->fill = std::move(fill);
     m_impl->groupBuffer = buffer;
 } catch (const dnnl::error &e) {
@@ -485,6 +498,7 @@ at::Tensor DnnlConvolution::forward(const at::Tensor &x) try {
     dnnl::stream stream(engine);
     float *const inData = in.data_ptr<float>();
     float *const outData = out.data_ptr<float>();
+    bool wholeWeightFilled = false; // a streamed weight in one group: filled once for all bands
     for (const Impl::Band &band : plan.bands) {
         const Impl::Piece &p = plan.pieces[band.piece];
         dnnl::memory user(rowsDesc(n, ic, h, w, p.shape.inRows, channelsLast), engine,
@@ -498,9 +512,12 @@ at::Tensor DnnlConvolution::forward(const at::Tensor &x) try {
             // weight (blockRows says why); a streamed one is written now.
             void *weights = nullptr;
             if (m_impl->fill) {
-                stream.wait(); // the previous group's products are done with the buffer
                 weights = m_impl->groupBuffer.data_ptr();
-                m_impl->fill(o0, plan.groupOc, weights);
+                if (!wholeWeightFilled) {
+                    stream.wait(); // the previous group's products are done with the buffer
+                    m_impl->fill(o0, plan.groupOc, weights);
+                    wholeWeightFilled = plan.groupOc == oc;
+                }
             } else {
                 weights = static_cast<float *>(m_impl->weight.data_ptr()) + o0 * ic * 9;
             }

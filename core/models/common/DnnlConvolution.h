@@ -1,12 +1,13 @@
 // A float32 3x3 convolution (stride 1 or 2, padding 1, one group) run
 // through oneDNN's own API, with its weight held once in oneDNN's
-// 16x16-blocked layout, so that each input shape can take Winograd or the
-// direct kernel (stride 2: direct only, as oneDNN's Winograd has none).
-// Stride 2 is here for the UNet's downsamplers: through torch's packed
-// kernel, a layer packed for one call (DeferredPacking) made two float32
-// copies of its weight (to_mkldnn, then the reorder), 2 x 59 MB of fresh
-// memory for the 1280-channel one; here it is blocked from the file
-// straight into the shared buffer like the stride-1 layers.
+// 16x16-blocked layout (or, streamed, blocked group by group as it runs),
+// so that each input shape can take Winograd or the direct kernel (stride
+// 2: direct only, as oneDNN's Winograd has none). Stride 2 is here for the
+// UNet's downsamplers: through torch's packed kernel, a layer packed for
+// one call (DeferredPacking) made two float32 copies of its weight
+// (to_mkldnn, then the reorder), 2 x 59 MB of fresh memory for the
+// 1280-channel one; here it streams from the file like the stride-1
+// layers.
 //
 // Why: torch 1.13's mkldnn_convolution always asks oneDNN for the direct
 // algorithm. oneDNN 2.6 (the libdnnl that Debian's libtorch loads; we link the
@@ -116,8 +117,10 @@ public:
     // cache. The bytes of an [out, in, 3, 3] weight in that layout:
     static std::size_t blockedWeightBytes(std::int64_t out, std::int64_t in);
     // Writes output channels [o0, o0 + rows.size(0)) of such a weight into
-    // `blocked` (blockedWeightBytes(out, in) bytes). `rows`: float32
-    // [k, in, 3, 3], contiguous; o0 and k multiples of 16.
+    // `blocked` (blockedWeightBytes(out, in) bytes for a weight of `out`
+    // channels: the whole layer's, or a streamed group's with o0 counted
+    // from the group's first). `rows`: float32 [k, in, 3, 3], contiguous; o0
+    // and k multiples of 16.
     static void blockRows(const at::Tensor &rows, std::int64_t o0, void *blocked);
 
     // A layer whose weight is blocked while it runs, one group of output
@@ -131,9 +134,11 @@ public:
     // multiple of 16. Groups: the fewest that keep one within `buffer`
     // (which must hold one block of 16), more where Winograd's scratch
     // bound asks (Workspace::groupScratchBytes). A map run in bands fills
-    // each group once per band. The results are the same bits as the layer
-    // built from the whole weight: a group's outputs take the same sums in
-    // the same order (test_dnnl_convolution checks it, Winograd and direct).
+    // each group once per band (a layer in one group, once). The algorithm
+    // is the one the whole weight would take, and the results are the same
+    // bits as that layer's: a group's outputs take the same sums in the
+    // same order (test_dnnl_convolution checks it, Winograd and direct).
+    // The filler, and whatever it refers to, must outlive the layer.
     using RowFiller = std::function<void(std::int64_t o0, std::int64_t k, void *dst)>;
     struct Streamed {};
     DnnlConvolution(Streamed, RowFiller fill, const at::Tensor &buffer, std::int64_t out, std::int64_t in,

@@ -208,7 +208,10 @@ DnnlMatmul::DnnlMatmul(Rows, const RowSource &rows, std::int64_t out, std::int64
     constexpr std::int64_t kBlock = 64, kChunkBytes = std::int64_t(2) << 20;
     const std::int64_t chunk =
         std::max(kBlock, kChunkBytes / (in * std::int64_t(sizeof(float))) / kBlock * kBlock);
-    if (d.packedDesc == dnnl::memory::desc({in, out}, DType::f32, Tag::BA16a64b) && out % kBlock == 0) {
+    // (With `in` a multiple of 16 the blocks hold no padding: a run of 64
+    // features starts n0 * in floats in.)
+    if (d.packedDesc == dnnl::memory::desc({in, out}, DType::f32, Tag::BA16a64b) && out % kBlock == 0 &&
+        in % 16 == 0) {
         for (std::int64_t n0 = 0; n0 < out; n0 += chunk)
             d.pack(fetch(n0, std::min(chunk, out - n0)), n0);
         return;

@@ -46,7 +46,8 @@ public:
     // DeferredPacking converts the file's float16 into a small buffer that
     // stays in cache, where a whole copy was up to 52 MB of fresh memory
     // during the first step (SD 1.5's 1280 -> 10240). A layout oneDNN
-    // chooses that does not keep runs of output features together gets the
+    // chooses that does not keep runs of output features together, or an
+    // input size that is not a multiple of 16 (padded blocks), gets the
     // whole copy all the same. The packed weight is the same bytes.
     using RowSource = std::function<at::Tensor(std::int64_t n0, std::int64_t count)>;
     struct Rows {};

@@ -97,6 +97,29 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(c10::Error, s.packing->rowsOf(s.view, 90, 11));
     }
 
+    // A whole weight of more than one 2M-element chunk, into float32 (read
+    // and converted on both threads) and into bfloat16 (copy_).
+    void convertedReadsTheWholeWeight_data()
+    {
+        QTest::addColumn<bool>("bf16");
+        QTest::newRow("float32") << false;
+        QTest::newRow("bfloat16") << true;
+    }
+    void convertedReadsTheWholeWeight()
+    {
+        QFETCH(bool, bf16);
+        at::manual_seed(6);
+        const at::Tensor weight = at::randn({1280, 2560});
+        MappedFilesScope scope;
+        Source s = sourceOf(weight, &scope, m_dir);
+        QVERIFY(s.view.defined());
+        const at::ScalarType dtype = bf16 ? at::kBFloat16 : at::kFloat;
+        DeferredPacking packing(dtype, scope.files());
+        const at::Tensor converted = packing.converted(s.view);
+        QCOMPARE(converted.scalar_type(), dtype);
+        QVERIFY(at::equal(converted, s.view.to(dtype)));
+    }
+
     // The region a model's first forward lends (beginForward) holds the
     // groups; the layer is adopted as a model's would be.
     void streamedConvolutionIsThePackedLayer_data()

@@ -147,15 +147,17 @@ private Q_SLOTS:
         QTest::addColumn<bool>("channelsLast");
         QTest::addColumn<int>("rows");
         QTest::addColumn<int>("stride");
+        QTest::addColumn<int>("h");
         // 40 rows: bands of 4, 8 and 12 rows (a short last band for 12);
-        // with stride 2, 20 output rows.
-        QTest::newRow("Winograd, 4-row bands") << 128 << 1 << false << 4 << 1;
-        QTest::newRow("Winograd, channels_last, 12-row bands") << 128 << 1 << true << 12 << 1;
-        QTest::newRow("Winograd, batch 2, 8-row bands") << 128 << 2 << false << 8 << 1;
-        QTest::newRow("Winograd, batch 2, channels_last") << 128 << 2 << true << 12 << 1;
-        QTest::newRow("direct, 8-row bands") << 32 << 1 << true << 8 << 1;
-        QTest::newRow("stride 2, 4-row bands") << 64 << 2 << false << 4 << 2;
-        QTest::newRow("stride 2, channels_last, 8-row bands") << 128 << 1 << true << 8 << 2;
+        // with stride 2, 20 output rows (21 of 41).
+        QTest::newRow("Winograd, 4-row bands") << 128 << 1 << false << 4 << 1 << 40;
+        QTest::newRow("Winograd, channels_last, 12-row bands") << 128 << 1 << true << 12 << 1 << 40;
+        QTest::newRow("Winograd, batch 2, 8-row bands") << 128 << 2 << false << 8 << 1 << 40;
+        QTest::newRow("Winograd, batch 2, channels_last") << 128 << 2 << true << 12 << 1 << 40;
+        QTest::newRow("direct, 8-row bands") << 32 << 1 << true << 8 << 1 << 40;
+        QTest::newRow("stride 2, 4-row bands") << 64 << 2 << false << 4 << 2 << 40;
+        QTest::newRow("stride 2, channels_last, 8-row bands") << 128 << 1 << true << 8 << 2 << 40;
+        QTest::newRow("stride 2, odd height 41, 4-row bands") << 64 << 1 << false << 4 << 2 << 41;
     }
 
     void bandsGiveTheSameSums()
@@ -166,9 +168,10 @@ private Q_SLOTS:
         QFETCH(bool, channelsLast);
         QFETCH(int, rows);
         QFETCH(int, stride);
+        QFETCH(int, h);
         at::manual_seed(13);
         const at::Tensor weight = weightFor(channels, channels), bias = at::randn({channels});
-        at::Tensor x = at::randn({batch, channels, 40, 24});
+        at::Tensor x = at::randn({batch, channels, h, 24});
         if (channelsLast)
             x = x.contiguous(at::MemoryFormat::ChannelsLast);
         DnnlConvolution whole(weight, bias, nullptr, stride), banded(weight, bias, nullptr, stride);
@@ -176,11 +179,11 @@ private Q_SLOTS:
         // input's two halo rows.
         const std::int64_t inRowBytes = std::int64_t(batch) * 24 * channels * 4, outRowBytes = inRowBytes / stride;
         banded.setMaxBandBytes(rows * (stride * inRowBytes + outRowBytes) + 2 * inRowBytes);
-        const int outRows = 40 / stride;
-        QCOMPARE(whole.bandsFor(batch, 40, 24, channelsLast), 1);
-        QCOMPARE(banded.bandsFor(batch, 40, 24, channelsLast), (outRows + rows - 1) / rows);
-        const Algorithm algorithm = banded.algorithmFor(batch, 40, 24, channelsLast);
-        QCOMPARE(algorithm, whole.algorithmFor(batch, 40, 24, channelsLast));
+        const int outRows = (h - 1) / stride + 1;
+        QCOMPARE(whole.bandsFor(batch, h, 24, channelsLast), 1);
+        QCOMPARE(banded.bandsFor(batch, h, 24, channelsLast), (outRows + rows - 1) / rows);
+        const Algorithm algorithm = banded.algorithmFor(batch, h, 24, channelsLast);
+        QCOMPARE(algorithm, whole.algorithmFor(batch, h, 24, channelsLast));
         QCOMPARE(algorithm == Algorithm::Winograd, DnnlConvolution::enabled() && channels == 128 && stride == 1);
         const at::Tensor ref = reference(x, weight, bias, stride);
         const at::Tensor out = banded.forward(x);
@@ -323,6 +326,8 @@ private Q_SLOTS:
         QTest::newRow("direct 160->320 at 8x8, 5 blocks a group") << 320 << 160 << 8 << 1 << 5 << false << false << 4;
         QTest::newRow("direct 64->48 at 8x8, 1 block a group") << 48 << 64 << 8 << 1 << 1 << false << false << 3;
         QTest::newRow("stride 2, 64 at 32x32, 2 groups") << 64 << 64 << 32 << 2 << 2 << false << false << 2;
+        // SD 1.5's largest downsampler as the first 512² step runs it.
+        QTest::newRow("stride 2, 1280 at 32x32, 4 groups") << 1280 << 1280 << 32 << 2 << 20 << false << false << 4;
     }
     void streamedIsTheSameWeight()
     {
