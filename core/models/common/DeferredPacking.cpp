@@ -14,6 +14,11 @@
 #include <cstdint>
 
 namespace stipple::core {
+namespace {
+
+constexpr std::int64_t kBlock = 16; // DnnlConvolution's block of output channels
+
+} // namespace
 
 at::Tensor DeferredPacking::adopt(at::Tensor &weight, at::Tensor &bias)
 {
@@ -169,7 +174,6 @@ std::shared_ptr<DnnlConvolution> DeferredPacking::streamedConvolution(const at::
     const std::int64_t out = view.size(0), in = view.size(1);
     // A group's weight stays within kGroupBytes (or one block of 16 output
     // channels, if that is more); a small layer takes only its own size.
-    constexpr std::int64_t kBlock = 16;
     const auto whole = static_cast<std::int64_t>(DnnlConvolution::blockedWeightBytes(out, in));
     const auto block = static_cast<std::int64_t>(DnnlConvolution::blockedWeightBytes(kBlock, in));
     const at::Tensor buffer = conversionBuffer(std::min(whole, std::max(kGroupBytes, block)));
@@ -185,7 +189,7 @@ std::int64_t DeferredPacking::rowsPerChunk(std::int64_t rowElements)
     // About 2 MiB of float32 rows, in whole blocks of 16 output channels
     // (DnnlConvolution::blockRows), so the rows stay in cache between their
     // conversion and their blocking.
-    constexpr std::int64_t kChunkBytes = std::int64_t(2) << 20, kBlock = 16;
+    constexpr std::int64_t kChunkBytes = std::int64_t(2) << 20;
     return std::max(kBlock, kChunkBytes / (rowElements * std::int64_t(sizeof(float))) / kBlock * kBlock);
 }
 
