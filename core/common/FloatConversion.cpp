@@ -67,15 +67,11 @@ void convertInto(const at::Tensor &dst, const at::Tensor &src)
     if (convertsVectorised(dst.scalar_type(), src.scalar_type()) && dst.is_contiguous() && src.is_contiguous()) {
         const auto *in = static_cast<const std::uint16_t *>(src.data_ptr());
         auto *out = dst.data_ptr<float>();
-        const bool half = src.scalar_type() == at::kHalf;
+        const at::ScalarType from = src.scalar_type();
         // parallelRange, not at::parallel_for (serial in files built without
         // OpenMP, see ParallelRange.h).
-        parallelRange(0, src.numel(), std::int64_t(1) << 16, [&](std::int64_t b, std::int64_t e, int) {
-            if (half)
-                halfToFloatF16c(in + b, out + b, e - b);
-            else
-                bfloat16ToFloat(in + b, out + b, e - b);
-        });
+        parallelRange(0, src.numel(), std::int64_t(1) << 16,
+                      [&](std::int64_t b, std::int64_t e, int) { convertToFloat(in + b, from, out + b, e - b); });
         return;
     }
     dst.copy_(src);

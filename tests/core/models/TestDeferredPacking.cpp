@@ -52,6 +52,14 @@ Source sourceOf(const at::Tensor &weight, MappedFilesScope *scope, const QTempor
     return s;
 }
 
+// The data rows of a test run from a file view and from memory.
+void fileAndMemoryRows()
+{
+    QTest::addColumn<bool>("fromFile");
+    QTest::newRow("file") << true;
+    QTest::newRow("memory") << false;
+}
+
 } // namespace
 
 #define STIPPLE_REQUIRE_DNNL()                                                                                    \
@@ -72,12 +80,7 @@ private Q_SLOTS:
         QVERIFY(m_dir.isValid());
     }
 
-    void rowsOfReadsTheRows_data()
-    {
-        QTest::addColumn<bool>("fromFile");
-        QTest::newRow("file") << true;
-        QTest::newRow("memory") << false;
-    }
+    void rowsOfReadsTheRows_data() { fileAndMemoryRows(); }
     void rowsOfReadsTheRows()
     {
         QFETCH(bool, fromFile);
@@ -167,12 +170,7 @@ private Q_SLOTS:
         QVERIFY(at::equal(streamed->forward(x), y));
     }
 
-    void matmulFromRowsIsThePackedLayer_data()
-    {
-        QTest::addColumn<bool>("fromFile");
-        QTest::newRow("file") << true;
-        QTest::newRow("memory") << false;
-    }
+    void matmulFromRowsIsThePackedLayer_data() { fileAndMemoryRows(); }
     void matmulFromRowsIsThePackedLayer()
     {
         STIPPLE_REQUIRE_DNNL();
